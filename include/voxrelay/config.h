@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The YAML configuration (libyaml): parsed, defaulted and validated into struct vr_config. */
+#ifndef VOXRELAY_CONFIG_H
+#define VOXRELAY_CONFIG_H
+
+#include <stdint.h>
+
+#include "voxrelay/common.h"
+
+#define VR_CFG_MAX_PORTS 8
+#define VR_CFG_MAX_LCORES 64
+#define VR_CFG_MAX_EAL_ARGS 32
+#define VR_CFG_NAME_LEN 64
+#define VR_CFG_DEVICE_LEN 256
+#define VR_CFG_ERR_LEN 512
+
+enum vr_role { VR_ROLE_BALANCER = 0, VR_ROLE_RELAY = 1 };
+/** How a VIP hashes packets onto its Maglev table (config `hash:`). */
+enum vr_hash_key {
+	VR_HASH_FIVE_TUPLE = 0, /**< src/dst address, src/dst port, protocol */
+	VR_HASH_DST_PORT = 1,   /**< VIP and destination port: one voice room per port */
+};
+
+/** Where a value stood in the file (1-based), for messages. */
+struct vr_cfg_pos {
+	uint32_t line, column;
+};
+
+struct vr_cfg_backend {
+	struct vr_addr addr;
+	char name[VR_CFG_NAME_LEN]; /**< the address as text: the Maglev name */
+	uint32_t weight;            /**< 1..65535, default 1 */
+	uint8_t state;              /**< enum vr_backend_state, default up */
+	struct vr_cfg_pos pos;
+};
+
+struct vr_cfg_vip {
+	struct vr_addr addr;
+	uint16_t port_lo, port_hi;  /**< host byte order, inclusive; `port: N` or `ports: A-B` */
+	uint8_t hash_key;           /**< enum vr_hash_key, default five-tuple */
+	uint8_t encap;              /**< enum vr_encap_type, default gue */
+	uint16_t gue_port;          /**< default: the global gue_port */
+	uint32_t nb_backends;
+	struct vr_cfg_backend *backends;
+	struct vr_cfg_pos pos;
+};
+
+struct vr_cfg_port {
+	char name[VR_CFG_NAME_LEN];
+	char device[VR_CFG_DEVICE_LEN]; /**< PCI address (0000:03:00.0) or vdev string (net_af_xdp0,iface=eth1) */
+	uint16_t mtu;                   /**< IP MTU, default 1500 */
+	uint16_t rx_desc, tx_desc;      /**< ring sizes, default 1024 */
+	bool has_ipv4, has_ipv6;
+	uint32_t ipv4;                  /**< our address, network byte order */
+	uint8_t ipv6[16];
+	bool has_gw4, has_gw6, has_gw_mac;
+	uint32_t gateway_ipv4;          /**< next hop for everything we send */
+	uint8_t gateway_ipv6[16];
+	uint8_t gateway_mac[6];         /**< optional: skips ARP/ND resolution */
+	struct vr_cfg_pos pos;
+};
+
+struct vr_config {
+	char path[4096];
+	uint8_t role;                       /**< enum vr_role */
+	/* EAL */
+	char file_prefix[VR_CFG_NAME_LEN];  /**< default "voxrelay" */
+	uint32_t main_lcore;                /**< default 0 */
+	uint32_t nb_workers;
+	uint32_t worker_lcores[VR_CFG_MAX_LCORES]; /**< default {1} */
+	bool huge;                          /**< default true; false passes --no-huge */
+	uint32_t memory_mb;                 /**< -m; default 0 (EAL decides) */
+	uint32_t nb_eal_args;
+	char *eal_args[VR_CFG_MAX_EAL_ARGS]; /**< extra EAL arguments, verbatim */
+	/* I/O */
+	uint32_t mbufs;                     /**< mbufs per port pool, default 16383 */
+	uint32_t burst;                     /**< RX/TX burst, 1..256, default 32 */
+	uint32_t nb_ports;
+	struct vr_cfg_port ports[VR_CFG_MAX_PORTS];
+	/* balancer */
+	uint32_t maglev_size;               /**< prime, default 65537, >= 100 x backends of any VIP */
+	uint32_t ct_capacity;               /**< flows over all workers, default 1048576 */
+	uint32_t ct_udp_timeout_ms;         /**< default 30000 */
+	uint16_t gue_port;                  /**< default 6080 */
+	uint8_t ttl;                        /**< outer TTL, default 64 */
+	uint32_t stats_interval_s;          /**< print counters every N s; 0 = only on SIGUSR1/exit */
+	uint32_t nb_vips;
+	struct vr_cfg_vip *vips;
+};
+
+/**
+ * Load, default and validate a configuration file.
+ *
+ * Unknown keys, wrong types, values out of range, duplicate VIPs (same
+ * address and overlapping ports), VIPs without backends, duplicate backends,
+ * a Maglev size that is not prime or below 100 x the backends of a VIP, a
+ * backend of a family no port has an address for: all are errors.
+ *
+ * @param path  YAML file
+ * @param err   on failure, one line "file:line:column: what is wrong"
+ * @param errlen size of @err (VR_CFG_ERR_LEN is enough)
+ * @return the configuration (free with vr_config_free()), or NULL with errno
+ *         EINVAL (bad file; @err says why), ENOENT/EACCES (cannot open),
+ *         ENOMEM. Thread-safe (no global state).
+ */
+struct vr_config *vr_config_load(const char *path, char *err, size_t errlen);
+
+/** Same as vr_config_load() on a buffer; @name stands for the file in messages. */
+struct vr_config *vr_config_parse(const char *name, const char *buf, size_t len, char *err, size_t errlen);
+
+/** Free a configuration; NULL is a no-op. */
+void vr_config_free(struct vr_config *cfg);
+
+/** Format @a as text into @buf (INET6_ADDRSTRLEN bytes); returns @buf. */
+const char *vr_addr_str(const struct vr_addr *a, char *buf, size_t len);
+
+/** Parse a textual IPv4 or IPv6 address into @a; 0 or -EINVAL. */
+int vr_addr_parse(const char *s, struct vr_addr *a);
+
+#endif

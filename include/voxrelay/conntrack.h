@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Per-lcore UDP connection tracking: flow key -> backend, idle expiry, LRU eviction when full. */
+#ifndef VOXRELAY_CONNTRACK_H
+#define VOXRELAY_CONNTRACK_H
+
+#include <stdint.h>
+
+#include "voxrelay/common.h"
+
+/**
+ * What conntrack remembers of a flow: the backend and that backend's
+ * generation, so that a backend id reused for another backend after a reload
+ * never inherits the old backend's flows.
+ */
+struct vr_ct_value {
+	uint16_t backend_id;
+	uint16_t backend_gen;
+};
+
+/** Conntrack counters (monotonic; read by the owner or racily by observers). */
+struct vr_ct_stats {
+	uint64_t lookups;
+	uint64_t hits;
+	uint64_t inserts;
+	uint64_t updates;   /**< an existing entry moved to another backend */
+	uint64_t expired;   /**< entries found idle past the timeout and reused */
+	uint64_t evictions; /**< live entries evicted (LRU) because the table was full */
+	uint64_t removals;
+};
+
+struct vr_conntrack;
+
+/**
+ * Create a conntrack table.
+ *
+ * Set-associative: buckets of 8 entries sized so that @capacity flows fit at
+ * most 7/8 full on average. A bucket that is full when a new flow arrives
+ * first reuses an expired entry, else evicts its least recently used entry
+ * (counted in evictions). Memory is allocated once here, never on lookups.
+ *
+ * @param capacity      flows to hold (>= 64, <= 2^26)
+ * @param idle_timeout  an entry not seen for longer than this expires; same
+ *                      unit as the @now passed to lookups (the dataplane
+ *                      uses TSC cycles, tests any monotonic count); > 0
+ * @param seed          hash seed
+ * @return the table, or NULL with errno EINVAL or ENOMEM.
+ * Not thread-safe: one table per lcore, used only by its owner.
+ */
+struct vr_conntrack *vr_ct_create(uint32_t capacity, uint64_t idle_timeout, uint32_t seed);
+
+/** Free a table; NULL is a no-op. */
+void vr_ct_free(struct vr_conntrack *ct);
+
+/** Bytes of memory the table holds (entries and buckets). */
+size_t vr_ct_memory(const struct vr_conntrack *ct);
+
+/** Change the idle timeout (same unit as @now); owner only. */
+void vr_ct_set_timeout(struct vr_conntrack *ct, uint64_t idle_timeout);
+
+/**
+ * Look up a live flow and refresh its last-seen time to @now.
+ *
+ * @param hash   vr_flow_hash() of @key (computed once by the caller)
+ * @param out    filled on a hit
+ * @return true on a hit (entry live: now - last_seen <= timeout), false
+ *         otherwise. O(1), no allocation. Owner only.
+ */
+bool vr_ct_lookup(struct vr_conntrack *ct, const struct vr_flow_key *key, uint32_t hash,
+		  uint64_t now, struct vr_ct_value *out);
+
+/**
+ * Insert or overwrite the flow @key with @val, last seen @now. Never fails:
+ * when the bucket is full an expired entry is reused, else the least
+ * recently used one is evicted. Owner only.
+ */
+void vr_ct_upsert(struct vr_conntrack *ct, const struct vr_flow_key *key, uint32_t hash,
+		  uint64_t now, const struct vr_ct_value *val);
+
+/** Remove the flow @key; returns true if it was present. Owner only. */
+bool vr_ct_remove(struct vr_conntrack *ct, const struct vr_flow_key *key, uint32_t hash);
+
+/**
+ * Count live entries (now - last_seen <= timeout). O(capacity); for
+ * reports, not the fast path. If @per_backend is non-NULL (VR_MAX_BACKENDS
+ * entries, zeroed by the caller) live entries are also counted per backend id.
+ */
+uint32_t vr_ct_count(const struct vr_conntrack *ct, uint64_t now, uint32_t *per_backend);
+
+/** Counters of the table. */
+const struct vr_ct_stats *vr_ct_stats(const struct vr_conntrack *ct);
+
+#endif

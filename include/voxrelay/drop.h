@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Reasons a packet is dropped, each with its own counter and name. */
+#ifndef VOXRELAY_DROP_H
+#define VOXRELAY_DROP_H
+
+/**
+ * Why a packet was dropped. VR_DROP_NONE (0) means "not dropped"; parsers
+ * and decision functions return these. Names (vr_drop_name()) are stable:
+ * they appear in counters, telemetry and metrics.
+ */
+#define VR_DROP_REASONS(X) \
+	X(NONE, "none") \
+	X(L2_TRUNCATED, "l2_truncated") \
+	X(L2_ETHERTYPE, "l2_unsupported_ethertype") \
+	X(VLAN_STACKED, "vlan_stacked") \
+	X(IPV4_TRUNCATED, "ipv4_truncated") \
+	X(IPV4_VERSION, "ipv4_bad_version") \
+	X(IPV4_IHL, "ipv4_bad_ihl") \
+	X(IPV4_LENGTH, "ipv4_bad_length") \
+	X(IPV4_CHECKSUM, "ipv4_bad_checksum") \
+	X(IPV4_OPTIONS, "ipv4_options") \
+	X(IPV6_TRUNCATED, "ipv6_truncated") \
+	X(IPV6_VERSION, "ipv6_bad_version") \
+	X(IPV6_LENGTH, "ipv6_bad_length") \
+	X(IPV6_EXT_HEADER, "ipv6_extension_header") \
+	X(FRAGMENT, "fragment") \
+	X(UDP_TRUNCATED, "udp_truncated") \
+	X(UDP_LENGTH, "udp_bad_length") \
+	X(NOT_UDP, "not_udp") \
+	X(NO_VIP, "no_vip") \
+	X(NO_BACKEND, "no_backend") \
+	X(MTU_EXCEEDED, "mtu_exceeded") \
+	X(NO_NEXTHOP, "nexthop_unresolved") \
+	X(NO_LOCAL_ADDR, "no_local_address") \
+	X(ARP_INVALID, "arp_invalid") \
+	X(ND_INVALID, "nd_invalid") \
+	X(NOT_FOR_US, "not_for_us") \
+	X(SLOWPATH_FULL, "slowpath_full") \
+	X(TX_FULL, "tx_full") \
+	X(NO_HEADROOM, "no_headroom")
+
+enum vr_drop {
+#define VR_DROP_ENUM(id, name) VR_DROP_##id,
+	VR_DROP_REASONS(VR_DROP_ENUM)
+#undef VR_DROP_ENUM
+	VR_DROP_MAX
+};
+
+/** Stable name of a drop reason ("l2_truncated", ...); "unknown" if out of range. */
+const char *vr_drop_name(enum vr_drop d);
+
+#endif

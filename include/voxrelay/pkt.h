@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Parsing of received frames (Ethernet, 802.1Q, IPv4, IPv6, UDP) on plain byte buffers. */
+#ifndef VOXRELAY_PKT_H
+#define VOXRELAY_PKT_H
+
+#include <stdint.h>
+
+#include "voxrelay/common.h"
+#include "voxrelay/drop.h"
+
+/** What a parsed frame is. */
+enum vr_pkt_class {
+	VR_PKT_UDP = 0,  /**< IPv4 or IPv6 UDP, headers valid; key filled */
+	VR_PKT_IP_OTHER, /**< valid IPv4/IPv6, not UDP (ICMP echo, TCP...); key src/dst/proto filled */
+	VR_PKT_ARP,      /**< ARP (any opcode); l3_off points at the ARP header */
+	VR_PKT_ND,       /**< ICMPv6 neighbour solicitation/advertisement (RFC 4861 section 4.3/4.4) */
+};
+
+/** Result of vr_pkt_parse(). Offsets are from the start of the frame, in bytes. */
+struct vr_pkt_info {
+	uint8_t cls;        /**< enum vr_pkt_class */
+	uint8_t has_vlan;   /**< one 802.1Q tag was present */
+	uint16_t vlan_tci;  /**< host byte order, if has_vlan */
+	uint16_t l3_off;    /**< 14, or 18 with a VLAN tag */
+	uint16_t l4_off;    /**< UDP/ICMPv6/other L4 header */
+	uint16_t l3_len;    /**< IP total length from the header (frame may hold padding after it) */
+	uint16_t payload_off; /**< UDP payload */
+	uint16_t payload_len; /**< UDP payload bytes (UDP length - 8) */
+	struct vr_flow_key key; /**< src/dst/ports/proto/family; vip_id left 0 */
+};
+
+/**
+ * Parse a received Ethernet frame.
+ *
+ * Accepts Ethernet II with at most one 802.1Q tag, then IPv4 without options
+ * (RFC 791), IPv6 without extension headers (RFC 8200), UDP (RFC 768), ARP
+ * (RFC 826) and ICMPv6 ND (RFC 4861). Verifies every length field against
+ * the frame and the IPv4 header checksum. Never reads outside
+ * [frame, frame + len).
+ *
+ * @param frame  first byte of the Ethernet header
+ * @param len    frame length in bytes
+ * @param pi     filled on success (partially filled on a drop)
+ * @return VR_DROP_NONE on success, else the reason to drop (counted by the
+ *         caller). Thread-safe, pure, no allocation.
+ */
+enum vr_drop vr_pkt_parse(const uint8_t *frame, uint32_t len, struct vr_pkt_info *pi);
+
+#endif

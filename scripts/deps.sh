@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Installs every Debian 12 package voxrelay needs to build, test, demo and benchmark.
+set -euo pipefail
+
+PKGS=(
+	# build
+	meson ninja-build pkg-config gcc clang llvm lld libclang-rt-14-dev
+	# dataplane
+	dpdk dpdk-dev libdpdk-dev libyaml-dev libpcap-dev libnuma-dev libelf-dev zlib1g-dev
+	# bpf
+	libbpf-dev bpftool linux-libc-dev
+	# lab, demo and tests
+	iproute2 iputils-ping ethtool tcpreplay tshark python3 python3-scapy
+	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+	gstreamer1.0-plugins-bad espeak-ng sox procps psmisc
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
