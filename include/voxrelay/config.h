@@ -57,6 +57,8 @@ struct vr_cfg_port {
 	uint32_t gateway_ipv4;          /**< next hop for everything we send */
 	uint8_t gateway_ipv6[16];
 	uint8_t gateway_mac[6];         /**< optional: skips ARP/ND resolution */
+	char tx_port[VR_CFG_NAME_LEN];  /**< port that sends what this one receives; default: itself (one-armed) */
+	uint32_t tx_port_idx;           /**< @tx_port resolved to an index into vr_config.ports */
 	struct vr_cfg_pos pos;
 };
 
