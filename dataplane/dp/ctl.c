@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The main lcore's control loop: SIGHUP reload with RCU swap, ARP/ND slow path, gateway resolution, stats. */
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+
+#include "dp.h"
+#include "voxrelay/pkt.h"
+
+#define RTE_LOGTYPE_VOXRELAY RTE_LOGTYPE_USER1
+/* Ask for an unresolved gateway every second, refresh a resolved one every 30 s. */
+#define PROBE_UNRESOLVED_S 1
+#define PROBE_RESOLVED_S 30
+
+int vr_dp_publish(struct vr_dp *dp, struct vr_lb_state *st)
+{
+	struct vr_lb_state *old;
+
+	pthread_mutex_lock(&dp->ctl_lock);
+	old = __atomic_exchange_n(&dp->state, st, __ATOMIC_ACQ_REL);
+	pthread_mutex_unlock(&dp->ctl_lock);
+	/* Workers report a quiescent state once per burst loop; after this
+	 * none of them can still hold the old state. */
+	rte_rcu_qsbr_synchronize(dp->qsv, RTE_QSBR_THRID_INVALID);
+	vr_lb_state_free(old);
+	return 0;
+}
+
+/* Ports, lcores and EAL settings are fixed for the life of the process. */
+static const char *fixed_part_changed(const struct vr_config *a, const struct vr_config *b)
+{
+	if (a->nb_ports != b->nb_ports)
+		return "ports";
+	for (uint32_t i = 0; i < a->nb_ports; i++) {
+		struct vr_cfg_port x = a->ports[i], y = b->ports[i];
+
+		/* Where the port stands in the file does not matter. */
+		memset(&x.pos, 0, sizeof(x.pos));
+		memset(&y.pos, 0, sizeof(y.pos));
+		if (memcmp(&x, &y, sizeof(x)) != 0)
+			return "ports";
+	}
+	if (a->nb_workers != b->nb_workers ||
+	    memcmp(a->worker_lcores, b->worker_lcores, sizeof(a->worker_lcores[0]) * a->nb_workers) != 0 ||
+	    a->main_lcore != b->main_lcore)
+		return "lcores";
+	if (a->ct_capacity != b->ct_capacity)
+		return "conntrack capacity";
+	return NULL;
+}
+
+static void reload(struct vr_dp *dp)
+{
+	char err[VR_CFG_ERR_LEN];
+	struct vr_config *cfg;
+	struct vr_lb_state *st;
+	const char *what;
+	uint64_t t0 = rte_rdtsc();
+
+	cfg = vr_config_load(dp->config_path, err, sizeof(err));
+	if (cfg == NULL) {
+		RTE_LOG(ERR, VOXRELAY, "reload failed, keeping the running configuration: %s\n", err);
+		dp->reload_failures++;
+		return;
+	}
+	what = fixed_part_changed(dp->cfg, cfg);
+	if (what != NULL) {
+		RTE_LOG(ERR, VOXRELAY, "reload failed, keeping the running configuration: %s: %s changed; "
+			"that needs a restart\n", dp->config_path, what);
+		dp->reload_failures++;
+		vr_config_free(cfg);
+		return;
+	}
+	st = vr_lb_state_build(cfg, dp->state, err, sizeof(err));
+	if (st == NULL) {
+		RTE_LOG(ERR, VOXRELAY, "reload failed, keeping the running configuration: %s: %s\n",
+			dp->config_path, err);
+		dp->reload_failures++;
+		vr_config_free(cfg);
+		return;
+	}
+	/* Only the fields the workers read through the old config must stay
+	 * valid: ttl is read per packet, so the swap of cfg happens under
+	 * the same RCU grace period as the state. */
+	struct vr_config *old_cfg = dp->cfg;
+	pthread_mutex_lock(&dp->ctl_lock);
+	dp->cfg = cfg;
+	pthread_mutex_unlock(&dp->ctl_lock);
+	vr_dp_publish(dp, st);
+	vr_config_free(old_cfg);
+	dp->reloads++;
+	RTE_LOG(INFO, VOXRELAY, "reloaded %s: state generation %" PRIu64 ", %u VIPs, %.3f ms\n",
+		dp->config_path, st->generation, st->nb_vips,
+		(double)(rte_rdtsc() - t0) * 1e3 / (double)dp->tsc_hz);
+}
+
+static void learn(struct vr_dp_port *p, const struct vr_neigh_result *res)
+{
+	uint64_t w = VR_DP_MAC_VALID;
+	const struct vr_cfg_port *c = p->cfg;
+
+	if (c->has_gw_mac)
+		return;
+	for (int i = 0; i < 6; i++)
+		w |= (uint64_t)res->sender_mac[i] << (8 * i);
+	if (res->sender_ip.family == AF_INET && c->has_gw4 && res->sender_ip.a.w[3] == c->gateway_ipv4) {
+		if (__atomic_exchange_n(&p->gw4_mac, w, __ATOMIC_RELAXED) != w)
+			RTE_LOG(INFO, VOXRELAY, "port %s: gateway IPv4 is at %02x:%02x:%02x:%02x:%02x:%02x\n",
+				c->name, res->sender_mac[0], res->sender_mac[1], res->sender_mac[2],
+				res->sender_mac[3], res->sender_mac[4], res->sender_mac[5]);
+	} else if (res->sender_ip.family == AF_INET6 && c->has_gw6 &&
+		   memcmp(res->sender_ip.a.b, c->gateway_ipv6, 16) == 0) {
+		if (__atomic_exchange_n(&p->gw6_mac, w, __ATOMIC_RELAXED) != w)
+			RTE_LOG(INFO, VOXRELAY, "port %s: gateway IPv6 is at %02x:%02x:%02x:%02x:%02x:%02x\n",
+				c->name, res->sender_mac[0], res->sender_mac[1], res->sender_mac[2],
+				res->sender_mac[3], res->sender_mac[4], res->sender_mac[5]);
+	}
+}
+
+static void send_ctl(struct vr_dp *dp, uint32_t port_idx, struct rte_mbuf *m)
+{
+	m->port = (uint16_t)port_idx;
+	if (rte_ring_mp_enqueue(dp->workers[0]->tx_ring, m) != 0)
+		rte_pktmbuf_free(m);
+}
+
+static void slow_path(struct vr_dp *dp)
+{
+	struct rte_mbuf *pkts[32];
+	unsigned int n = rte_ring_sc_dequeue_burst(dp->slow_ring, (void **)pkts, 32, NULL);
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint32_t idx = dp->port_idx[m->port];
+		struct vr_dp_port *p = &dp->ports[idx];
+		uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
+		struct vr_pkt_info pi;
+		struct vr_neigh_result res;
+
+		if (vr_pkt_parse(data, rte_pktmbuf_data_len(m), &pi) != VR_DROP_NONE ||
+		    vr_neigh_input(data, rte_pktmbuf_data_len(m), pi.l3_off, &p->local, &res) != VR_DROP_NONE) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (res.learned)
+			learn(p, &res);
+		if (res.reply) {
+			m->data_len = (uint16_t)res.reply_len;
+			m->pkt_len = res.reply_len;
+			send_ctl(dp, idx, m);
+		} else {
+			rte_pktmbuf_free(m);
+		}
+	}
+}
+
+static void probe_gateways(struct vr_dp *dp, uint64_t now)
+{
+	for (uint32_t i = 0; i < dp->nb_ports; i++) {
+		struct vr_dp_port *p = &dp->ports[i];
+		const struct vr_cfg_port *c = p->cfg;
+		bool resolved = true;
+		struct rte_mbuf *m;
+
+		if (c->has_gw_mac || now < p->next_probe_tsc)
+			continue;
+		if (c->has_gw4 && c->has_ipv4) {
+			resolved &= (__atomic_load_n(&p->gw4_mac, __ATOMIC_RELAXED) & VR_DP_MAC_VALID) != 0;
+			m = rte_pktmbuf_alloc(p->pool);
+			if (m != NULL) {
+				uint32_t len = vr_neigh_arp_request(rte_pktmbuf_mtod(m, uint8_t *), &p->local,
+								    c->gateway_ipv4);
+				m->data_len = (uint16_t)len;
+				m->pkt_len = len;
+				send_ctl(dp, i, m);
+			}
+		}
+		if (c->has_gw6 && c->has_ipv6) {
+			resolved &= (__atomic_load_n(&p->gw6_mac, __ATOMIC_RELAXED) & VR_DP_MAC_VALID) != 0;
+			m = rte_pktmbuf_alloc(p->pool);
+			if (m != NULL) {
+				uint32_t len = vr_neigh_nd_solicit(rte_pktmbuf_mtod(m, uint8_t *), &p->local,
+								   c->gateway_ipv6);
+				m->data_len = (uint16_t)len;
+				m->pkt_len = len;
+				send_ctl(dp, i, m);
+			}
+		}
+		p->next_probe_tsc = now + (resolved ? PROBE_RESOLVED_S : PROBE_UNRESOLVED_S) * dp->tsc_hz;
+	}
+}
+
+void vr_dp_ctl_loop(struct vr_dp *dp)
+{
+	uint64_t next_stats = 0;
+
+	while (!vr_force_quit) {
+		uint64_t now = rte_rdtsc();
+
+		if (vr_want_reload) {
+			vr_want_reload = 0;
+			reload(dp);
+		}
+		if (vr_want_stats) {
+			vr_want_stats = 0;
+			vr_dp_stats_print(dp, stdout);
+		}
+		if (dp->cfg->stats_interval_s != 0) {
+			if (next_stats == 0)
+				next_stats = now + dp->cfg->stats_interval_s * dp->tsc_hz;
+			else if (now >= next_stats) {
+				vr_dp_stats_print(dp, stdout);
+				next_stats = now + dp->cfg->stats_interval_s * dp->tsc_hz;
+			}
+		}
+		slow_path(dp);
+		probe_gateways(dp, now);
+		usleep(1000);
+	}
+}

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* voxrelay-dp internals shared by its files: the process context, ports and per-lcore workers. */
+#ifndef VOXRELAY_DP_H
+#define VOXRELAY_DP_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <rte_rcu_qsbr.h>
+
+#include "voxrelay/config.h"
+#include "voxrelay/conntrack.h"
+#include "voxrelay/drop.h"
+#include "voxrelay/lb.h"
+#include "voxrelay/neigh.h"
+
+#define VR_DP_MAX_BURST 256
+/** Gateway MAC words: bit 63 set when resolved, MAC in the low 48 bits. */
+#define VR_DP_MAC_VALID (1ull << 63)
+
+struct vr_dp_port {
+	uint16_t port_id;             /**< DPDK port id */
+	uint16_t tx_idx;              /**< index of the port that sends what this one receives */
+	uint16_t mtu;
+	struct rte_ether_addr mac;
+	struct vr_neigh_local local;  /**< our addresses on this port */
+	struct vr_addr addr4, addr6;  /**< the same as vr_addr, for encapsulation */
+	uint64_t gw4_mac, gw6_mac;    /**< atomic; see VR_DP_MAC_VALID */
+	uint64_t next_probe_tsc;      /**< when to ask for the gateways again */
+	const struct vr_cfg_port *cfg;
+	struct rte_mempool *pool;
+};
+
+struct vr_worker_stats {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
+	uint64_t busy_cycles, total_cycles;
+	uint64_t slow_path;
+	uint64_t drops[VR_DROP_MAX];
+	uint64_t vip_rx[VR_MAX_VIPS];
+	uint64_t backend_tx[VR_MAX_BACKENDS];
+	uint64_t backend_bytes[VR_MAX_BACKENDS];
+};
+
+struct vr_dp;
+
+/** One per worker lcore; only its lcore writes it (observers read racily). */
+struct vr_worker {
+	unsigned int lcore_id;
+	uint16_t index;               /**< queue id on every port and RCU thread id */
+	struct vr_dp *dp;
+	struct vr_conntrack *ct;
+	struct rte_ring *tx_ring;     /**< mbufs the main lcore asks this worker to send (m->port = port index) */
+	uint64_t state_gen;           /**< generation of the state last seen */
+	struct {
+		uint16_t n;
+		struct rte_mbuf *pkts[VR_DP_MAX_BURST];
+	} tx[VR_CFG_MAX_PORTS];
+	struct vr_worker_stats st __rte_cache_aligned;
+} __rte_cache_aligned;
+
+struct vr_dp {
+	struct vr_config *cfg;
+	const char *config_path;
+	struct vr_lb_state *state;    /**< published with RCU; workers load it once per burst */
+	struct rte_rcu_qsbr *qsv;
+	uint32_t nb_ports;
+	struct vr_dp_port ports[VR_CFG_MAX_PORTS];
+	uint16_t port_idx[RTE_MAX_ETHPORTS]; /**< DPDK port id -> index in ports */
+	uint32_t nb_workers;
+	struct vr_worker *workers[VR_CFG_MAX_LCORES];
+	struct rte_ring *slow_ring;   /**< ARP/ND frames from workers to the main lcore */
+	uint64_t tsc_hz, start_tsc;
+	uint64_t reloads, reload_failures;
+	pthread_mutex_t ctl_lock;     /**< control thread vs telemetry readers; never taken by workers */
+};
+
+extern volatile sig_atomic_t vr_force_quit;
+extern volatile sig_atomic_t vr_want_reload;
+extern volatile sig_atomic_t vr_want_stats;
+
+/* eal.c */
+int vr_dp_eal_init(const struct vr_config *cfg, const char *prog);
+/* port.c */
+int vr_dp_ports_init(struct vr_dp *dp);
+void vr_dp_ports_close(struct vr_dp *dp);
+/* worker.c */
+int vr_dp_worker_main(void *arg);
+/* ctl.c */
+void vr_dp_ctl_loop(struct vr_dp *dp);
+int vr_dp_publish(struct vr_dp *dp, struct vr_lb_state *st);
+/* stats.c */
+void vr_dp_stats_print(struct vr_dp *dp, FILE *f);
+int vr_dp_stats_json(struct vr_dp *dp, const char *path);
+int vr_dp_telemetry_init(struct vr_dp *dp);
+
+#endif

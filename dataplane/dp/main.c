@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* voxrelay-dp: start-up (config, EAL, ports, workers), signals and shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "dp.h"
+
+volatile sig_atomic_t vr_force_quit;
+volatile sig_atomic_t vr_want_reload;
+volatile sig_atomic_t vr_want_stats;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		vr_want_reload = 1;
+	else if (sig == SIGUSR1)
+		vr_want_stats = 1;
+	else
+		vr_force_quit = 1;
+}
+
+static void usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s -c FILE [--stats-json OUT]\n"
+		"       %s --check-config FILE\n"
+		"  -c, --config FILE     configuration (YAML); EAL settings come from it\n"
+		"      --check-config F  validate F and exit (0 valid, 1 invalid)\n"
+		"      --stats-json OUT  write the final counters to OUT as JSON at exit\n"
+		"signals: HUP reloads FILE, USR1 prints counters, INT/TERM stop\n",
+		prog, prog);
+}
+
+static int check_config(const char *path)
+{
+	char err[VR_CFG_ERR_LEN];
+	struct vr_config *cfg = vr_config_load(path, err, sizeof(err));
+	struct vr_lb_state *st;
+
+	if (cfg == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	st = vr_lb_state_build(cfg, NULL, err, sizeof(err));
+	if (st == NULL) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		vr_config_free(cfg);
+		return 1;
+	}
+	printf("%s: valid (%u VIPs)\n", path, cfg->nb_vips);
+	vr_lb_state_free(st);
+	vr_config_free(cfg);
+	return 0;
+}
+
+static int workers_init(struct vr_dp *dp)
+{
+	size_t qsz = rte_rcu_qsbr_get_memsize(dp->nb_workers);
+	uint32_t ct_per_worker = dp->cfg->ct_capacity / dp->nb_workers;
+
+	dp->qsv = rte_zmalloc("vr_rcu", qsz, RTE_CACHE_LINE_SIZE);
+	if (dp->qsv == NULL || rte_rcu_qsbr_init(dp->qsv, dp->nb_workers) != 0)
+		return -ENOMEM;
+	dp->slow_ring = rte_ring_create("vr_slow", 1024, rte_socket_id(), RING_F_SC_DEQ);
+	if (dp->slow_ring == NULL)
+		return -rte_errno;
+	for (uint32_t i = 0; i < dp->nb_workers; i++) {
+		unsigned int lcore = dp->cfg->worker_lcores[i];
+		struct vr_worker *w;
+		char name[RTE_RING_NAMESIZE];
+
+		if (!rte_lcore_is_enabled(lcore))
+			return -EINVAL;
+		w = rte_zmalloc_socket("vr_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+				       (int)rte_lcore_to_socket_id(lcore));
+		if (w == NULL)
+			return -ENOMEM;
+		dp->workers[i] = w;
+		w->lcore_id = lcore;
+		w->index = (uint16_t)i;
+		w->dp = dp;
+		w->ct = vr_ct_create(ct_per_worker < 64 ? 64 : ct_per_worker,
+				     (uint64_t)dp->cfg->ct_udp_timeout_ms * dp->tsc_hz / 1000, 0x5bd1e995u);
+		if (w->ct == NULL)
+			return -errno;
+		snprintf(name, sizeof(name), "vr_ctl_tx_%u", i);
+		w->tx_ring = rte_ring_create(name, 512, rte_lcore_to_socket_id(lcore), RING_F_SC_DEQ);
+		if (w->tx_ring == NULL)
+			return -rte_errno;
+	}
+	return 0;
+}
+
+static void workers_free(struct vr_dp *dp)
+{
+	for (uint32_t i = 0; i < dp->nb_workers; i++) {
+		if (dp->workers[i] == NULL)
+			continue;
+		vr_ct_free(dp->workers[i]->ct);
+		rte_ring_free(dp->workers[i]->tx_ring);
+		rte_free(dp->workers[i]);
+	}
+	rte_ring_free(dp->slow_ring);
+	rte_free(dp->qsv);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"check-config", required_argument, NULL, 'k'},
+		{"stats-json", required_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static struct vr_dp dp;
+	char err[VR_CFG_ERR_LEN];
+	const char *stats_json = NULL;
+	struct vr_lb_state *st;
+	int opt, rc, ret = 1;
+
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			dp.config_path = optarg;
+			break;
+		case 'k':
+			return check_config(optarg);
+		case 'j':
+			stats_json = optarg;
+			break;
+		case 'h':
+			usage(argv[0]);
+			return 0;
+		default:
+			usage(argv[0]);
+			return 2;
+		}
+	}
+	if (dp.config_path == NULL || optind != argc) {
+		usage(argv[0]);
+		return 2;
+	}
+	/* Everything is validated before EAL touches a port. */
+	dp.cfg = vr_config_load(dp.config_path, err, sizeof(err));
+	if (dp.cfg == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (dp.cfg->role != VR_ROLE_BALANCER) {
+		fprintf(stderr, "%s: role relay is not implemented yet\n", dp.config_path);
+		goto out_cfg;
+	}
+	st = vr_lb_state_build(dp.cfg, NULL, err, sizeof(err));
+	if (st == NULL) {
+		fprintf(stderr, "%s: %s\n", dp.config_path, err);
+		goto out_cfg;
+	}
+	dp.state = st;
+	pthread_mutex_init(&dp.ctl_lock, NULL);
+
+	rc = vr_dp_eal_init(dp.cfg, argv[0]);
+	if (rc < 0) {
+		fprintf(stderr, "%s: EAL initialisation failed: %s\n", dp.config_path, rte_strerror(-rc));
+		goto out_state;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGUSR1, on_signal);
+	dp.tsc_hz = rte_get_tsc_hz();
+	dp.start_tsc = rte_rdtsc();
+	dp.nb_workers = dp.cfg->nb_workers;
+
+	rc = workers_init(&dp);
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "workers: %s\n", rte_strerror(-rc));
+	rc = vr_dp_ports_init(&dp);
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "ports: %s\n", rte_strerror(-rc));
+	if (vr_dp_telemetry_init(&dp) < 0)
+		fprintf(stderr, "voxrelay-dp: telemetry commands not registered\n");
+	for (uint32_t i = 0; i < dp.nb_workers; i++) {
+		rc = rte_eal_remote_launch(vr_dp_worker_main, dp.workers[i], dp.workers[i]->lcore_id);
+		if (rc != 0)
+			rte_exit(EXIT_FAILURE, "launch on lcore %u: %s\n", dp.workers[i]->lcore_id, rte_strerror(-rc));
+	}
+	printf("voxrelay-dp: ready (%u ports, %u workers, %u VIPs)\n", dp.nb_ports, dp.nb_workers, st->nb_vips);
+	fflush(stdout);
+
+	vr_dp_ctl_loop(&dp);
+
+	rte_eal_mp_wait_lcore();
+	vr_dp_stats_print(&dp, stdout);
+	if (stats_json != NULL && vr_dp_stats_json(&dp, stats_json) < 0)
+		fprintf(stderr, "voxrelay-dp: cannot write %s\n", stats_json);
+	vr_dp_ports_close(&dp);
+	workers_free(&dp);
+	rte_eal_cleanup();
+	ret = 0;
+out_state:
+	vr_lb_state_free(dp.state);
+out_cfg:
+	vr_config_free(dp.cfg);
+	return ret;
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The balancer's run-to-completion worker: burst RX, parse, VIP, conntrack/Maglev, encapsulate, burst TX. */
+#include <errno.h>
+#include <sys/socket.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_prefetch.h>
+
+#include "dp.h"
+#include "voxrelay/encap.h"
+#include "voxrelay/pkt.h"
+
+static inline void drop(struct vr_worker *w, struct rte_mbuf *m, enum vr_drop why)
+{
+	w->st.drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline void tx_add(struct vr_worker *w, uint16_t tx_idx, struct rte_mbuf *m)
+{
+	w->tx[tx_idx].pkts[w->tx[tx_idx].n++] = m;
+}
+
+static void tx_flush(struct vr_worker *w)
+{
+	for (uint32_t i = 0; i < w->dp->nb_ports; i++) {
+		uint16_t n = w->tx[i].n, sent;
+
+		if (n == 0)
+			continue;
+		sent = rte_eth_tx_burst(w->dp->ports[i].port_id, w->index, w->tx[i].pkts, n);
+		w->st.tx_packets += sent;
+		if (VR_UNLIKELY(sent < n)) {
+			w->st.drops[VR_DROP_TX_FULL] += n - sent;
+			rte_pktmbuf_free_bulk(&w->tx[i].pkts[sent], n - sent);
+		}
+		w->tx[i].n = 0;
+	}
+}
+
+static inline uint64_t gateway_mac(const struct vr_dp_port *p, uint8_t family)
+{
+	return __atomic_load_n(family == AF_INET ? &p->gw4_mac : &p->gw6_mac, __ATOMIC_RELAXED);
+}
+
+static void forward_udp(struct vr_worker *w, const struct vr_lb_state *st, const struct vr_lb_clock *clk,
+			struct rte_mbuf *m, uint8_t *data, struct vr_pkt_info *pi)
+{
+	struct vr_dp *dp = w->dp;
+	struct vr_lb_choice ch;
+	struct vr_encap_params ep;
+	const struct vr_dp_port *tp;
+	enum vr_drop rc;
+	uint8_t *frame;
+	uint64_t mac;
+	int len;
+
+	rc = vr_lb_select(st, w->ct, pi, clk, &ch);
+	if (VR_UNLIKELY(rc != VR_DROP_NONE)) {
+		drop(w, m, rc);
+		return;
+	}
+	w->st.vip_rx[ch.vip->id]++;
+	tp = &dp->ports[dp->ports[dp->port_idx[m->port]].tx_idx];
+	ep.dst = ch.backend->addr;
+	if (ep.dst.family == AF_INET) {
+		if (VR_UNLIKELY(!tp->local.has_v4))
+			{ drop(w, m, VR_DROP_NO_LOCAL_ADDR); return; }
+		ep.src = tp->addr4;
+	} else {
+		if (VR_UNLIKELY(!tp->local.has_v6))
+			{ drop(w, m, VR_DROP_NO_LOCAL_ADDR); return; }
+		ep.src = tp->addr6;
+	}
+	mac = gateway_mac(tp, ep.dst.family);
+	if (VR_UNLIKELY(!(mac & VR_DP_MAC_VALID)))
+		{ drop(w, m, VR_DROP_NO_NEXTHOP); return; }
+	for (int i = 0; i < 6; i++)
+		ep.dst_mac[i] = (uint8_t)(mac >> (8 * i));
+	memcpy(ep.src_mac, tp->mac.addr_bytes, 6);
+	ep.type = ch.vip->encap;
+	ep.ttl = dp->cfg->ttl;
+	ep.gue_port = ch.vip->gue_port;
+	ep.mtu = tp->mtu;
+	len = vr_encap(&ep, data + pi->l3_off, pi->l3_len, pi->key.family, ch.hash, &frame);
+	if (VR_UNLIKELY(len < 0))
+		{ drop(w, m, len == -EMSGSIZE ? VR_DROP_MTU_EXCEEDED : VR_DROP_NO_HEADROOM); return; }
+	m->data_off = (uint16_t)(frame - (uint8_t *)m->buf_addr);
+	m->data_len = (uint16_t)len;
+	m->pkt_len = (uint32_t)len;
+	w->st.backend_tx[ch.backend_id]++;
+	w->st.backend_bytes[ch.backend_id] += (uint32_t)len;
+	w->st.tx_bytes += (uint32_t)len;
+	tx_add(w, (uint16_t)(tp - dp->ports), m);
+}
+
+static void handle(struct vr_worker *w, const struct vr_lb_state *st, const struct vr_lb_clock *clk,
+		   struct rte_mbuf *m)
+{
+	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
+	struct vr_pkt_info pi;
+	enum vr_drop rc;
+
+	w->st.rx_bytes += m->pkt_len;
+	/* Multi-segment frames would need a gather before parsing; the pools
+	 * are sized so the MTU never needs one. */
+	if (VR_UNLIKELY(m->nb_segs != 1))
+		{ drop(w, m, VR_DROP_MTU_EXCEEDED); return; }
+	rc = vr_pkt_parse(data, rte_pktmbuf_data_len(m), &pi);
+	if (VR_UNLIKELY(rc != VR_DROP_NONE))
+		{ drop(w, m, rc); return; }
+	switch (pi.cls) {
+	case VR_PKT_UDP:
+		forward_udp(w, st, clk, m, data, &pi);
+		return;
+	case VR_PKT_ARP:
+	case VR_PKT_ND:
+		/* Slow path: the main lcore answers and learns (message passing, no locks). */
+		if (rte_ring_mp_enqueue(w->dp->slow_ring, m) != 0)
+			{ drop(w, m, VR_DROP_SLOWPATH_FULL); return; }
+		w->st.slow_path++;
+		return;
+	default:
+		{ drop(w, m, VR_DROP_NOT_UDP); return; }
+	}
+}
+
+/* Frames the main lcore built (ARP/ND replies and probes) leave through a
+ * worker's TX queue, since devices may have no queue to spare. */
+static void drain_ctl_tx(struct vr_worker *w)
+{
+	struct rte_mbuf *pkts[32];
+	unsigned int n = rte_ring_sc_dequeue_burst(w->tx_ring, (void **)pkts, 32, NULL);
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t idx = pkts[i]->port;
+		if (w->tx[idx].n == VR_DP_MAX_BURST)
+			tx_flush(w);
+		tx_add(w, idx, pkts[i]);
+	}
+}
+
+int vr_dp_worker_main(void *arg)
+{
+	struct vr_worker *w = arg;
+	struct vr_dp *dp = w->dp;
+	const uint16_t burst = (uint16_t)dp->cfg->burst;
+	struct rte_mbuf *pkts[VR_DP_MAX_BURST];
+	uint64_t last = rte_rdtsc();
+
+	rte_rcu_qsbr_thread_register(dp->qsv, w->index);
+	rte_rcu_qsbr_thread_online(dp->qsv, w->index);
+	while (!vr_force_quit) {
+		const struct vr_lb_state *st = __atomic_load_n(&dp->state, __ATOMIC_ACQUIRE);
+		struct vr_lb_clock clk;
+		uint64_t start = rte_rdtsc();
+		uint64_t got = 0;
+
+		clk.now = start;
+		clk.now_s = (uint32_t)((start - dp->start_tsc) / dp->tsc_hz);
+		if (VR_UNLIKELY(st->generation != w->state_gen)) {
+			vr_ct_set_timeout(w->ct, (uint64_t)st->ct_timeout_s * dp->tsc_hz);
+			w->state_gen = st->generation;
+		}
+		for (uint32_t p = 0; p < dp->nb_ports; p++) {
+			uint16_t n = rte_eth_rx_burst(dp->ports[p].port_id, w->index, pkts, burst);
+
+			if (n == 0)
+				continue;
+			got += n;
+			for (uint16_t i = 0; i < n; i++) {
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+				handle(w, st, &clk, pkts[i]);
+			}
+			/* Each port's burst goes out before the next is read, as l3fwd does. */
+			tx_flush(w);
+		}
+		if (VR_UNLIKELY(!rte_ring_empty(w->tx_ring))) {
+			drain_ctl_tx(w);
+			tx_flush(w);
+		}
+		rte_rcu_qsbr_quiescent(dp->qsv, w->index);
+		uint64_t end = rte_rdtsc();
+		if (got != 0) {
+			w->st.rx_packets += got;
+			w->st.busy_cycles += end - start;
+		}
+		w->st.total_cycles += end - last;
+		last = end;
+	}
+	tx_flush(w);
+	rte_rcu_qsbr_thread_offline(dp->qsv, w->index);
+	rte_rcu_qsbr_thread_unregister(dp->qsv, w->index);
+	return 0;
+}
