@@ -20,7 +20,12 @@
  */
 static inline uint32_t vr_flow_hash(const struct vr_flow_key *k, uint32_t seed)
 {
-	return rte_jhash_32b((const uint32_t *)k, sizeof(*k) / 4, seed);
+	uint32_t w[sizeof(*k) / 4];
+
+	/* Read the key as words through a copy: a cast would break strict
+	 * aliasing and let the compiler hash stale bytes. */
+	memcpy(w, k, sizeof(w));
+	return rte_jhash_32b(w, sizeof(w) / 4, seed);
 }
 
 #endif
