@@ -145,6 +145,30 @@ def main():
             break
     print(f"dp_pcap: ready after {time.time() - t0:.1f} s")
     time.sleep(3)
+    # The running process answers DPDK's own telemetry client.
+    tel = subprocess.run(["dpdk-telemetry.py", "-f", "vrt-dp-pcap"], input="/voxrelay/stats\n/voxrelay/drops\n",
+                         capture_output=True, text=True, timeout=30).stdout
+    objs = []
+    for line in tel.splitlines():
+        line = line.strip().lstrip("-> ").strip()
+        if line.startswith("{"):
+            try:
+                objs.append(json.loads(line))
+            except ValueError:
+                pass
+    tel_stats = next((o["/voxrelay/stats"] for o in objs if "/voxrelay/stats" in o), None)
+    tel_drops = next((o["/voxrelay/drops"] for o in objs if "/voxrelay/drops" in o), None)
+    # A broken file on SIGHUP is refused and the running state stays; a good one is taken.
+    good_cfg = open(cfgp).read()
+    with open(cfgp, "w") as f:
+        f.write(good_cfg.replace("maglev_table_size: 65537", "maglev_table_size: 65536"))
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    with open(cfgp, "w") as f:
+        f.write(good_cfg)
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    check(proc.poll() is None, "voxrelay-dp died on reload")
     proc.send_signal(signal.SIGTERM)
     rest, _ = proc.communicate(timeout=60)
     log.append(rest)
@@ -210,10 +234,16 @@ def main():
     check(len(set(room_backend.values())) > 1, "all rooms on one backend")
 
     st = json.load(open(stats))
+    check(st["reload_failures"] == 1 and st["reloads"] == 1 and st["state_generation"] == 2,
+          f"reloads {st['reloads']} failures {st['reload_failures']} generation {st['state_generation']}")
+    check(any("not a prime" in l or "prime" in l for l in log), "the refused reload was not logged with its reason")
     for reason, n in drops.items():
         check(st["drops"].get(reason) == n, f"drop {reason}: counted {st['drops'].get(reason)}, expected {n}")
     unexpected = {k: v for k, v in st["drops"].items() if v and k not in drops}
     check(not unexpected, f"unexpected drops {unexpected}")
+    check(tel_stats is not None and tel_stats["rx_packets"] == len(frames),
+          f"telemetry /voxrelay/stats: {tel_stats} (expected rx_packets {len(frames)}); output: {tel[-500:]}")
+    check(tel_drops is not None and tel_drops.get("fragment") == 2, f"telemetry /voxrelay/drops: {tel_drops}")
     per_backend = {b["address"]: b["tx_packets"] for b in st["backends"]}
     check(sum(per_backend.values()) == len(expect), f"backend tx sum {sum(per_backend.values())}")
 
