@@ -22,6 +22,17 @@ int vr_dp_publish(struct vr_dp *dp, struct vr_lb_state *st)
 
 	pthread_mutex_lock(&dp->ctl_lock);
 	old = __atomic_exchange_n(&dp->state, st, __ATOMIC_ACQ_REL);
+	/* An id given to a new backend was unused by the previous state, so
+	 * no worker is counting on it now: its sums are stable to snapshot. */
+	for (uint32_t id = 0; id < VR_MAX_BACKENDS; id++) {
+		if (!st->backends[id].in_use || (old->backends[id].in_use && old->backends[id].gen == st->backends[id].gen))
+			continue;
+		dp->backend_base_tx[id] = dp->backend_base_bytes[id] = 0;
+		for (uint32_t i = 0; i < dp->nb_workers; i++) {
+			dp->backend_base_tx[id] += __atomic_load_n(&dp->workers[i]->st.backend_tx[id], __ATOMIC_RELAXED);
+			dp->backend_base_bytes[id] += __atomic_load_n(&dp->workers[i]->st.backend_bytes[id], __ATOMIC_RELAXED);
+		}
+	}
 	pthread_mutex_unlock(&dp->ctl_lock);
 	/* Workers report a quiescent state once per burst loop; after this
 	 * none of them can still hold the old state. */

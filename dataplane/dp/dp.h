@@ -33,7 +33,8 @@ struct vr_dp_port {
 	struct vr_addr addr4, addr6;  /**< the same as vr_addr, for encapsulation */
 	uint64_t gw4_mac, gw6_mac;    /**< atomic; see VR_DP_MAC_VALID */
 	uint64_t next_probe_tsc;      /**< when to ask for the gateways again */
-	const struct vr_cfg_port *cfg;
+	const struct vr_cfg_port *cfg; /**< points at @cfg_copy: ports outlive reloads of the file */
+	struct vr_cfg_port cfg_copy;
 	struct rte_mempool *pool;
 };
 
@@ -77,6 +78,9 @@ struct vr_dp {
 	struct rte_ring *slow_ring;   /**< ARP/ND frames from workers to the main lcore */
 	uint64_t tsc_hz, start_tsc;
 	uint64_t reloads, reload_failures;
+	/* Worker counters of a backend id at the moment the id was given to its
+	 * current backend: reports subtract them, so a reused id starts at zero. */
+	uint64_t backend_base_tx[VR_MAX_BACKENDS], backend_base_bytes[VR_MAX_BACKENDS];
 	pthread_mutex_t ctl_lock;     /**< control thread vs telemetry readers; never taken by workers */
 };
 

@@ -35,7 +35,9 @@ static int port_setup(struct vr_dp *dp, uint32_t idx)
 	char pool_name[RTE_MEMPOOL_NAMESIZE];
 	int rc, socket;
 
-	p->cfg = c;
+	p->cfg_copy = *c;
+	p->cfg = &p->cfg_copy;
+	c = p->cfg;
 	p->mtu = c->mtu;
 	rc = find_port(c->device, &p->port_id);
 	if (rc != 0) {

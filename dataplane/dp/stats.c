@@ -85,8 +85,8 @@ void vr_dp_stats_print(struct vr_dp *dp, FILE *f)
 			const struct vr_lb_backend *b = &st->backends[id];
 			fprintf(f, "  backend %-20s %-8s weight %u maglev %u (%.2f%%) tx %" PRIu64 " bytes %" PRIu64
 				" flows %u\n", b->name, state_name(b->state), b->weight, b->maglev_slots,
-				100.0 * b->maglev_slots / vip->maglev->size, SUM(dp, backend_tx[id]),
-				SUM(dp, backend_bytes[id]), flows[id]);
+				100.0 * b->maglev_slots / vip->maglev->size, (SUM(dp, backend_tx[id]) - dp->backend_base_tx[id]),
+				(SUM(dp, backend_bytes[id]) - dp->backend_base_bytes[id]), flows[id]);
 		}
 	}
 	fprintf(f, "conntrack entries %u inserts %" PRIu64 " evictions %" PRIu64 " expired %" PRIu64 "\n",
@@ -146,12 +146,13 @@ int vr_dp_stats_json(struct vr_dp *dp, const char *path)
 		const struct vr_lb_backend *b = &st->backends[id];
 		if (!b->in_use)
 			continue;
-		fprintf(f, "%s{\"id\":%u,\"vip\":\"%s\",\"address\":\"%s\",\"state\":\"%s\",\"weight\":%u,"
+		fprintf(f, "%s{\"id\":%u,\"vip_id\":%u,\"vip_ports\":\"%u-%u\",\"vip\":\"%s\",\"address\":\"%s\",\"state\":\"%s\",\"weight\":%u,"
 			"\"maglev_slots\":%u,\"maglev_share\":%.5f,\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
-			",\"flows\":%u}", first ? "" : ",", id, vr_addr_str(&st->vips[b->vip_id].addr, a, sizeof(a)),
+			",\"flows\":%u}", first ? "" : ",", id, b->vip_id, st->vips[b->vip_id].port_lo,
+			st->vips[b->vip_id].port_hi, vr_addr_str(&st->vips[b->vip_id].addr, a, sizeof(a)),
 			b->name, state_name(b->state), b->weight, b->maglev_slots,
-			(double)b->maglev_slots / st->vips[b->vip_id].maglev->size, SUM(dp, backend_tx[id]),
-			SUM(dp, backend_bytes[id]), flows[id]);
+			(double)b->maglev_slots / st->vips[b->vip_id].maglev->size, (SUM(dp, backend_tx[id]) - dp->backend_base_tx[id]),
+			(SUM(dp, backend_bytes[id]) - dp->backend_base_bytes[id]), flows[id]);
 		first = false;
 	}
 	fprintf(f, "],\"drops\":{");
@@ -221,8 +222,8 @@ static int tel_backends(const char *cmd __rte_unused, const char *params __rte_u
 		rte_tel_data_add_dict_string(c, "state", state_name(b->state));
 		rte_tel_data_add_dict_u64(c, "weight", b->weight);
 		rte_tel_data_add_dict_u64(c, "maglev_slots", b->maglev_slots);
-		rte_tel_data_add_dict_u64(c, "tx_packets", SUM(dp, backend_tx[id]));
-		rte_tel_data_add_dict_u64(c, "tx_bytes", SUM(dp, backend_bytes[id]));
+		rte_tel_data_add_dict_u64(c, "tx_packets", (SUM(dp, backend_tx[id]) - dp->backend_base_tx[id]));
+		rte_tel_data_add_dict_u64(c, "tx_bytes", (SUM(dp, backend_bytes[id]) - dp->backend_base_bytes[id]));
 		snprintf(key, sizeof(key), "%u", id);
 		rte_tel_data_add_dict_container(d, key, c, 0);
 	}
