@@ -34,15 +34,25 @@ struct vr_conntrack;
  * Create a conntrack table.
  *
  * Set-associative: buckets of 8 entries sized so that @capacity flows fit at
- * most 7/8 full on average. A bucket that is full when a new flow arrives
- * first reuses an expired entry, else evicts its least recently used entry
- * (counted in evictions). Memory is allocated once here, never on lookups.
+ * most 7/8 full on average (ceil(capacity / 7) buckets of 448 bytes, i.e.
+ * 64 bytes per flow of @capacity). Each flow has two distinct candidate
+ * buckets chosen from its hash and a new flow goes to the emptier one ("power
+ * of two choices"): with a single bucket per flow, 9% of flows would not fit
+ * at that load. When both are full a new flow first reuses an expired entry
+ * of either, else frees an entry by moving one live entry to its own other
+ * bucket if that has room (one cuckoo step), else evicts the least recently
+ * used of the 16 entries (counted in evictions). Memory is allocated once
+ * here, never on lookups.
  *
  * @param capacity      flows to hold (>= 64, <= 2^26)
  * @param idle_timeout  an entry not seen for longer than this expires; same
  *                      unit as the @now passed to lookups (the dataplane
  *                      uses TSC cycles, tests any monotonic count); > 0
- * @param seed          hash seed
+ * @param seed          secret mixed into the caller's hash before it picks
+ *                      buckets, so that knowing vr_flow_hash() (stable
+ *                      across balancers by design) is not enough to aim
+ *                      flows at one bucket and evict its flows: that takes
+ *                      full 32-bit hash collisions
  * @return the table, or NULL with errno EINVAL or ENOMEM.
  * Not thread-safe: one table per lcore, used only by its owner.
  */
@@ -62,21 +72,35 @@ void vr_ct_set_timeout(struct vr_conntrack *ct, uint64_t idle_timeout);
  *
  * @param hash   vr_flow_hash() of @key (computed once by the caller)
  * @param out    filled on a hit
- * @return true on a hit (entry live: now - last_seen <= timeout), false
- *         otherwise. O(1), no allocation. Owner only.
+ * @return true on a hit (entry live: now - last_seen <= timeout; a @now
+ *         earlier than last_seen counts as age 0), false otherwise. An entry
+ *         of @key found expired is freed and counted in expired.
+ *         O(1), no allocation. Owner only.
  */
 bool vr_ct_lookup(struct vr_conntrack *ct, const struct vr_flow_key *key, uint32_t hash,
 		  uint64_t now, struct vr_ct_value *out);
 
 /**
+ * Start loading the two candidate buckets of a flow into the cache, so that
+ * a burst of packets can overlap its memory latency: prefetch every packet
+ * of the burst first, then look them up. A big table misses the cache on
+ * almost every lookup, and each miss costs a DRAM round trip.
+ *
+ * @param hash   vr_flow_hash() of the flow, as later given to vr_ct_lookup()
+ * A hint only: no effect on results. Owner only (reads the table's layout).
+ */
+void vr_ct_prefetch(const struct vr_conntrack *ct, uint32_t hash);
+
+/**
  * Insert or overwrite the flow @key with @val, last seen @now. Never fails:
- * when the bucket is full an expired entry is reused, else the least
- * recently used one is evicted. Owner only.
+ * when both candidate buckets are full an expired entry is reused, else an
+ * entry is freed by one cuckoo step, else the least recently used one is
+ * evicted (see vr_ct_create()). O(1), no allocation. Owner only.
  */
 void vr_ct_upsert(struct vr_conntrack *ct, const struct vr_flow_key *key, uint32_t hash,
 		  uint64_t now, const struct vr_ct_value *val);
 
-/** Remove the flow @key; returns true if it was present. Owner only. */
+/** Remove the flow @key; returns true if it was present (live or expired). Owner only. */
 bool vr_ct_remove(struct vr_conntrack *ct, const struct vr_flow_key *key, uint32_t hash);
 
 /**
