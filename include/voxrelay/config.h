@@ -4,6 +4,7 @@
 #define VOXRELAY_CONFIG_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "voxrelay/common.h"
 
@@ -102,16 +103,24 @@ struct vr_config {
  * @param err   on failure, one line "file:line:column: what is wrong"
  * @param errlen size of @err (VR_CFG_ERR_LEN is enough)
  * @return the configuration (free with vr_config_free()), or NULL with errno
- *         EINVAL (bad file; @err says why), ENOENT/EACCES (cannot open),
- *         ENOMEM. Thread-safe (no global state).
+ *         EINVAL (bad file; @err says why), ENOENT/EACCES/EISDIR/EIO (cannot
+ *         read; @err says so too), EFBIG (over 16 MiB), ENOMEM.
+ *         Thread-safe (no global state).
  */
 struct vr_config *vr_config_load(const char *path, char *err, size_t errlen);
 
-/** Same as vr_config_load() on a buffer; @name stands for the file in messages. */
+/** Same as vr_config_load() on @len bytes at @buf (no NUL needed); @name stands for the file in messages. */
 struct vr_config *vr_config_parse(const char *name, const char *buf, size_t len, char *err, size_t errlen);
 
 /** Free a configuration; NULL is a no-op. */
 void vr_config_free(struct vr_config *cfg);
+
+/**
+ * Write @cfg as normalised YAML (every key, defaults filled in) that
+ * vr_config_parse() reads back to the same configuration.
+ * @return 0, -EINVAL (NULL argument) or -EIO (write error on @f).
+ */
+int vr_config_dump(const struct vr_config *cfg, FILE *f);
 
 /** Format @a as text into @buf (INET6_ADDRSTRLEN bytes); returns @buf. */
 const char *vr_addr_str(const struct vr_addr *a, char *buf, size_t len);

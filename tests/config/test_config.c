@@ -1,0 +1,452 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Unit test of the configuration loader: the shipped example, good edge cases, one bad file per error. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "voxrelay/config.h"
+#include "voxrelay/encap.h"
+
+static int failures;
+
+#define CHECK(cond)                                                                   \
+	do {                                                                          \
+		if (!(cond)) {                                                        \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+			failures++;                                                   \
+		}                                                                     \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                                           \
+	do {                                                                                     \
+		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                 \
+		if (a_ != b_) {                                                                  \
+			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%" PRIu64 " != %" PRIu64 ")\n", \
+				__FILE__, __LINE__, #a, #b, a_, b_);                             \
+			failures++;                                                              \
+		}                                                                                \
+	} while (0)
+
+static const char *dir_good;
+
+static char *join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = malloc(n);
+	if (!p) {
+		perror("malloc");
+		exit(2);
+	}
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+static bool addr_is(const struct vr_addr *a, const char *text)
+{
+	struct vr_addr b;
+	return vr_addr_parse(text, &b) == 0 && vr_addr_eq(a, &b);
+}
+
+static bool ip4_is(uint32_t be, const char *text)
+{
+	struct in_addr in;
+	return inet_pton(AF_INET, text, &in) == 1 && in.s_addr == be;
+}
+
+static bool ip6_is(const uint8_t *b, const char *text)
+{
+	uint8_t x[16];
+	return inet_pton(AF_INET6, text, x) == 1 && memcmp(x, b, 16) == 0;
+}
+
+/* Dump, parse the dump, dump again: both dumps must be equal (nothing lost or changed). */
+static void check_roundtrip(const struct vr_config *cfg, const char *what)
+{
+	char *d1 = NULL, *d2 = NULL, err[VR_CFG_ERR_LEN];
+	size_t n1 = 0, n2 = 0;
+	struct vr_config *again = NULL;
+	FILE *f;
+
+	f = open_memstream(&d1, &n1);
+	CHECK(f && vr_config_dump(cfg, f) == 0);
+	if (f)
+		fclose(f);
+	if (!d1)
+		return;
+	again = vr_config_parse("dump", d1, n1, err, sizeof(err));
+	if (!again) {
+		fprintf(stderr, "%s: dump does not parse back: %s\n---\n%s---\n", what, err, d1);
+		failures++;
+		goto out;
+	}
+	f = open_memstream(&d2, &n2);
+	CHECK(f && vr_config_dump(again, f) == 0);
+	if (f)
+		fclose(f);
+	if (!d2 || n1 != n2 || memcmp(d1, d2, n1)) {
+		fprintf(stderr, "%s: dump differs after a round trip\n---\n%s---\n%s---\n", what, d1, d2 ? d2 : "");
+		failures++;
+	}
+out:
+	vr_config_free(again);
+	free(d1);
+	free(d2);
+}
+
+static struct vr_config *load_good(const char *name)
+{
+	char err[VR_CFG_ERR_LEN];
+	char *path = join(dir_good, name);
+	struct vr_config *cfg = vr_config_load(path, err, sizeof(err));
+
+	if (!cfg) {
+		fprintf(stderr, "%s: unexpected error: %s\n", path, err);
+		failures++;
+	} else {
+		check_roundtrip(cfg, path);
+	}
+	free(path);
+	return cfg;
+}
+
+static void test_example(const char *path)
+{
+	char err[VR_CFG_ERR_LEN];
+	struct vr_config *cfg = vr_config_load(path, err, sizeof(err));
+
+	if (!cfg) {
+		fprintf(stderr, "%s: the shipped example does not load: %s\n", path, err);
+		failures++;
+		return;
+	}
+	CHECK(strcmp(cfg->path, path) == 0);
+	CHECK_EQ(cfg->role, VR_ROLE_BALANCER);
+	CHECK(strcmp(cfg->file_prefix, "voxrelay") == 0);
+	CHECK_EQ(cfg->nb_workers, 1);
+	CHECK_EQ(cfg->worker_lcores[0], 1);
+	CHECK_EQ(cfg->nb_ports, 1);
+	const struct vr_cfg_port *p = &cfg->ports[0];
+	CHECK(strcmp(p->name, "uplink") == 0);
+	CHECK(strcmp(p->device, "net_af_xdp0,iface=lb0") == 0);
+	CHECK(p->has_ipv4 && p->has_ipv6 && p->has_gw4 && p->has_gw6 && p->has_gw_mac);
+	CHECK(ip4_is(p->ipv4, "10.77.0.2"));
+	CHECK(ip6_is(p->ipv6, "fd77::2"));
+	CHECK(ip4_is(p->gateway_ipv4, "10.77.0.1"));
+	CHECK(ip6_is(p->gateway_ipv6, "fd77::1"));
+	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
+	CHECK(memcmp(p->gateway_mac, mac, 6) == 0);
+	CHECK_EQ(p->tx_port_idx, 0);
+	CHECK_EQ(cfg->maglev_size, 65537);
+	CHECK_EQ(cfg->nb_vips, 2);
+	if (cfg->nb_vips == 2) {
+		const struct vr_cfg_vip *v = &cfg->vips[0];
+		CHECK(addr_is(&v->addr, "10.77.100.1"));
+		CHECK_EQ(v->port_lo, 50000);
+		CHECK_EQ(v->port_hi, 50999);
+		CHECK_EQ(v->hash_key, VR_HASH_DST_PORT);
+		CHECK_EQ(v->encap, VR_ENCAP_GUE);
+		CHECK_EQ(v->nb_backends, 2);
+		CHECK(strcmp(v->backends[0].name, "10.77.2.11") == 0);
+		v = &cfg->vips[1];
+		CHECK(addr_is(&v->addr, "fd77:100::1"));
+		CHECK_EQ(v->port_lo, 3478);
+		CHECK_EQ(v->port_hi, 3478);
+		CHECK_EQ(v->gue_port, 6080);
+		CHECK_EQ(v->nb_backends, 2);
+		if (v->nb_backends == 2) {
+			CHECK(strcmp(v->backends[1].name, "fd77:2::12") == 0);
+			CHECK_EQ(v->backends[1].state, VR_BACKEND_DRAINING);
+			CHECK_EQ(v->backends[1].weight, 1);
+		}
+	}
+	check_roundtrip(cfg, path);
+	vr_config_free(cfg);
+}
+
+static void test_good(void)
+{
+	struct vr_config *cfg;
+
+	/* only what is required: every default shows */
+	if ((cfg = load_good("minimal.yaml"))) {
+		CHECK_EQ(cfg->role, VR_ROLE_BALANCER);
+		CHECK(strcmp(cfg->file_prefix, "voxrelay") == 0);
+		CHECK_EQ(cfg->main_lcore, 0);
+		CHECK(cfg->huge);
+		CHECK_EQ(cfg->memory_mb, 0);
+		CHECK_EQ(cfg->nb_eal_args, 0);
+		CHECK_EQ(cfg->nb_workers, 1);
+		CHECK_EQ(cfg->worker_lcores[0], 1);
+		CHECK_EQ(cfg->mbufs, 16383);
+		CHECK_EQ(cfg->burst, 32);
+		CHECK_EQ(cfg->stats_interval_s, 0);
+		CHECK_EQ(cfg->ports[0].mtu, 1500);
+		CHECK_EQ(cfg->ports[0].rx_desc, 1024);
+		CHECK_EQ(cfg->ports[0].tx_desc, 1024);
+		CHECK(!cfg->ports[0].has_ipv6 && !cfg->ports[0].has_gw_mac);
+		CHECK(strcmp(cfg->ports[0].tx_port, "p0") == 0);
+		CHECK_EQ(cfg->maglev_size, VR_MAGLEV_DEFAULT_SIZE);
+		CHECK_EQ(cfg->ct_capacity, 1048576);
+		CHECK_EQ(cfg->ct_udp_timeout_ms, 30000);
+		CHECK_EQ(cfg->gue_port, VR_GUE_DEFAULT_PORT);
+		CHECK_EQ(cfg->ttl, 64);
+		CHECK_EQ(cfg->nb_vips, 1);
+		CHECK_EQ(cfg->vips[0].hash_key, VR_HASH_FIVE_TUPLE);
+		CHECK_EQ(cfg->vips[0].encap, VR_ENCAP_GUE);
+		CHECK_EQ(cfg->vips[0].gue_port, VR_GUE_DEFAULT_PORT);
+		CHECK_EQ(cfg->vips[0].backends[0].weight, 1);
+		CHECK_EQ(cfg->vips[0].backends[0].state, VR_BACKEND_UP);
+		CHECK_EQ(cfg->vips[0].pos.line, 11);
+		CHECK_EQ(cfg->vips[0].pos.column, 7);
+		vr_config_free(cfg);
+	}
+	/* IPv6 only: VIP, backends, port; port ranges; global gue_port inherited, one overridden */
+	if ((cfg = load_good("ipv6.yaml"))) {
+		CHECK(cfg->ports[0].has_ipv6 && !cfg->ports[0].has_ipv4);
+		CHECK_EQ(cfg->ports[0].mtu, 1280);
+		CHECK_EQ(cfg->nb_vips, 3);
+		if (cfg->nb_vips == 3) {
+			CHECK(addr_is(&cfg->vips[0].addr, "2001:db8:100::1"));
+			CHECK_EQ(cfg->vips[0].addr.family, AF_INET6);
+			CHECK_EQ(cfg->vips[0].port_lo, 1);
+			CHECK_EQ(cfg->vips[0].port_hi, 65535);
+			CHECK_EQ(cfg->vips[0].gue_port, 7000);
+			CHECK_EQ(cfg->vips[0].nb_backends, 3);
+			CHECK(strcmp(cfg->vips[0].backends[2].name, "2001:db8:2::13") == 0);
+			CHECK_EQ(cfg->vips[0].backends[2].weight, 65535);
+			CHECK_EQ(cfg->vips[0].backends[1].state, VR_BACKEND_DOWN);
+			/* same address, adjacent ranges: no overlap */
+			CHECK_EQ(cfg->vips[1].port_lo, 40000);
+			CHECK_EQ(cfg->vips[1].port_hi, 40000);
+			CHECK_EQ(cfg->vips[1].gue_port, 7001);
+			CHECK_EQ(cfg->vips[1].encap, VR_ENCAP_IPIP);
+			CHECK_EQ(cfg->vips[2].port_lo, 40001);
+			CHECK_EQ(cfg->vips[2].port_hi, 40001);
+		}
+		CHECK_EQ(cfg->maglev_size, 307); /* the smallest prime >= 100 x 3 backends */
+		vr_config_free(cfg);
+	}
+	/* relay role: no VIPs needed, relay: left empty */
+	if ((cfg = load_good("relay.yaml"))) {
+		CHECK_EQ(cfg->role, VR_ROLE_RELAY);
+		CHECK_EQ(cfg->nb_vips, 0);
+		CHECK(cfg->vips == NULL);
+		vr_config_free(cfg);
+	}
+	/* two-armed: a receive-only port needs no gateway; everything else given */
+	if ((cfg = load_good("two_armed.yaml"))) {
+		CHECK_EQ(cfg->nb_ports, 2);
+		CHECK_EQ(cfg->ports[0].tx_port_idx, 1);
+		CHECK_EQ(cfg->ports[1].tx_port_idx, 1);
+		CHECK(!cfg->ports[0].has_gw4);
+		CHECK_EQ(cfg->nb_workers, 3);
+		CHECK_EQ(cfg->worker_lcores[2], 5);
+		CHECK_EQ(cfg->main_lcore, 2);
+		CHECK(!cfg->huge);
+		CHECK_EQ(cfg->memory_mb, 512);
+		CHECK_EQ(cfg->nb_eal_args, 2);
+		if (cfg->nb_eal_args == 2) {
+			CHECK(strcmp(cfg->eal_args[0], "--log-level=lib.eal:debug") == 0);
+			CHECK(strcmp(cfg->eal_args[1], "--vdev=net_null1, with \"quotes\"") == 0);
+		}
+		CHECK_EQ(cfg->stats_interval_s, 300);
+		CHECK_EQ(cfg->ct_udp_timeout_ms, 1500);
+		CHECK_EQ(cfg->ttl, 255);
+		CHECK_EQ(cfg->burst, 256);
+		CHECK_EQ(cfg->mbufs, 4194303);
+		CHECK_EQ(cfg->ports[1].rx_desc, 16384);
+		CHECK_EQ(cfg->ports[1].tx_desc, 64);
+		CHECK_EQ(cfg->ports[1].mtu, 9000);
+		vr_config_free(cfg);
+	}
+
+	/* durations in every form */
+	static const struct {
+		const char *text;
+		uint32_t ms;
+	} durations[] = {
+		{"45", 45000}, {"1s", 1000}, {"1500ms", 1500}, {"2m", 120000}, {"1h", 3600000}, {"\"10s\"", 10000},
+	};
+	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		char buf[512], err[VR_CFG_ERR_LEN];
+		int n = snprintf(buf, sizeof(buf),
+				 "dataplane:\n  ports: [{name: p0, device: net_null0, ipv4: 10.0.0.2, "
+				 "gateway_ipv4: 10.0.0.1}]\n"
+				 "balancer:\n  conntrack: {udp_timeout: %s}\n"
+				 "  vips: [{address: 10.1.0.1, port: 1, backends: [{address: 10.2.0.1}]}]\n",
+				 durations[i].text);
+		cfg = vr_config_parse("durations", buf, (size_t)n, err, sizeof(err));
+		if (!cfg) {
+			fprintf(stderr, "duration %s: %s\n", durations[i].text, err);
+			failures++;
+			continue;
+		}
+		CHECK_EQ(cfg->ct_udp_timeout_ms, durations[i].ms);
+		check_roundtrip(cfg, durations[i].text);
+		vr_config_free(cfg);
+	}
+}
+
+/* A bad file says in its leading comments "# expect: <line>:<column>: <message substring>". */
+static int test_bad_file(const char *dir, const char *name)
+{
+	char *path = join(dir, name);
+	char first[512], want_prefix[4096 + 64], err[VR_CFG_ERR_LEN];
+	unsigned line, col;
+	int used = 0, rc = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		fprintf(stderr, "%s: cannot read\n", path);
+		rc = -1;
+		goto out;
+	}
+	/* the licence line comes first, so look through the leading comments */
+	while (fgets(first, sizeof(first), f) && first[0] == '#' && strncmp(first, "# expect: ", 10) != 0)
+		;
+	first[strcspn(first, "\n")] = '\0';
+	if (sscanf(first, "# expect: %u:%u: %n", &line, &col, &used) != 2 || used == 0 || !first[used]) {
+		fprintf(stderr, "%s: first line is not \"# expect: L:C: message\"\n", path);
+		rc = -1;
+		goto out;
+	}
+	const char *want = first + used;
+	snprintf(want_prefix, sizeof(want_prefix), "%s:%u:%u: ", path, line, col);
+	errno = 0;
+	memset(err, 'x', sizeof(err));
+	struct vr_config *cfg = vr_config_load(path, err, sizeof(err));
+	if (cfg) {
+		fprintf(stderr, "%s: loaded, expected an error\n", path);
+		vr_config_free(cfg);
+		rc = -1;
+	} else if (errno != EINVAL) {
+		fprintf(stderr, "%s: errno %d (%s), expected EINVAL\n", path, errno, strerror(errno));
+		rc = -1;
+	} else if (memchr(err, '\0', sizeof(err)) == NULL || strchr(err, '\n')) {
+		fprintf(stderr, "%s: error message is not one terminated line\n", path);
+		rc = -1;
+	} else if (strncmp(err, want_prefix, strlen(want_prefix)) != 0 || !strstr(err, want)) {
+		fprintf(stderr, "%s:\n  got:  %s\n  want: %s... %s\n", path, err, want_prefix, want);
+		rc = -1;
+	}
+out:
+	if (f)
+		fclose(f);
+	free(path);
+	return rc;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int yaml_only(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0;
+}
+
+static void test_bad(const char *dir)
+{
+	struct dirent **list;
+	int n = scandir(dir, &list, yaml_only, by_name);
+
+	if (n < 0) {
+		fprintf(stderr, "%s: %s\n", dir, strerror(errno));
+		failures++;
+		return;
+	}
+	if (n < 30) {
+		fprintf(stderr, "%s: only %d bad files; the directory is not the right one?\n", dir, n);
+		failures++;
+	}
+	int bad = 0;
+	for (int i = 0; i < n; i++) {
+		if (test_bad_file(dir, list[i]->d_name))
+			bad++;
+		free(list[i]);
+	}
+	free(list);
+	printf("bad files: %d checked, %d wrong\n", n, bad);
+	failures += bad;
+}
+
+static void test_api(void)
+{
+	char err[VR_CFG_ERR_LEN], small[24];
+	struct vr_addr a;
+	char buf[64];
+
+	vr_config_free(NULL);
+	CHECK(vr_config_dump(NULL, stdout) == -EINVAL);
+
+	errno = 0;
+	CHECK(vr_config_load("/nonexistent/voxrelay.yaml", err, sizeof(err)) == NULL);
+	CHECK_EQ(errno, ENOENT);
+	CHECK(strstr(err, "/nonexistent/voxrelay.yaml") != NULL);
+	errno = 0;
+	CHECK(vr_config_load(dir_good, err, sizeof(err)) == NULL);
+	CHECK_EQ(errno, EISDIR);
+
+	/* bad input with no room or no buffer for the message must still fail cleanly */
+	static const char bad[] = "dataplane: {burst: 1000}\n";
+	errno = 0;
+	CHECK(vr_config_parse("x", bad, sizeof(bad) - 1, NULL, 0) == NULL);
+	CHECK_EQ(errno, EINVAL);
+	CHECK(vr_config_parse("x", bad, sizeof(bad) - 1, small, 1) == NULL);
+	CHECK(small[0] == '\0');
+	CHECK(vr_config_parse("x", bad, sizeof(bad) - 1, small, sizeof(small)) == NULL);
+	CHECK(strlen(small) == sizeof(small) - 1 && strncmp(small, "x:1:20: ", 8) == 0);
+	CHECK(vr_config_parse(NULL, bad, sizeof(bad) - 1, err, sizeof(err)) == NULL);
+	CHECK(strncmp(err, "<config>:1:20: ", 15) == 0);
+	CHECK(vr_config_parse("x", NULL, 0, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "empty") != NULL);
+	/* the buffer is not NUL-terminated: only len bytes count */
+	static const char cut[] = "dataplane: {burst: 1}XXXX";
+	CHECK(vr_config_parse("x", cut, 20, err, sizeof(err)) == NULL);
+	CHECK(strstr(err, "YAML syntax error") != NULL);
+	/* a NUL byte inside the input */
+	static const char nul[] = "dataplane:\n  burst: 3\0002\n";
+	CHECK(vr_config_parse("x", nul, sizeof(nul) - 1, err, sizeof(err)) == NULL);
+	CHECK(strncmp(err, "x:2:", 4) == 0);
+
+	CHECK(vr_addr_parse("10.1.2.3", &a) == 0);
+	CHECK_EQ(a.family, AF_INET);
+	CHECK_EQ(a.a.b[10], 0xff);
+	CHECK_EQ(a.a.b[11], 0xff);
+	CHECK_EQ(a.a.b[15], 3);
+	CHECK(strcmp(vr_addr_str(&a, buf, sizeof(buf)), "10.1.2.3") == 0);
+	CHECK(vr_addr_parse("2001:db8::1", &a) == 0);
+	CHECK_EQ(a.family, AF_INET6);
+	CHECK(strcmp(vr_addr_str(&a, buf, sizeof(buf)), "2001:db8::1") == 0);
+	CHECK(vr_addr_str(&a, buf, 4)[0] == '\0'); /* too small: empty, not cut */
+	CHECK(vr_addr_parse("10.1.2.256", &a) == -EINVAL);
+	CHECK(vr_addr_parse("fe80::1%eth0", &a) == -EINVAL);
+	CHECK(vr_addr_parse("", &a) == -EINVAL);
+	CHECK(vr_addr_parse(NULL, &a) == -EINVAL);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s <example.yaml> <bad-dir> <good-dir>\n", argv[0]);
+		return 2;
+	}
+	dir_good = argv[3];
+	test_example(argv[1]);
+	test_good();
+	test_bad(argv[2]);
+	test_api();
+	if (failures) {
+		fprintf(stderr, "%d failure(s)\n", failures);
+		return 1;
+	}
+	printf("all passed\n");
+	return 0;
+}
