@@ -6,7 +6,12 @@
 /**
  * Why a packet was dropped. VR_DROP_NONE (0) means "not dropped"; parsers
  * and decision functions return these. Names (vr_drop_name()) are stable:
- * they appear in counters, telemetry and metrics.
+ * they appear in counters, telemetry and metrics. New reasons are only ever
+ * appended, so the numeric values of existing ones never change.
+ *
+ * UDP_CHECKSUM: an IPv6 UDP datagram with checksum 0, which RFC 8200
+ * section 8.1 forbids (UDP checksums are otherwise not verified on the
+ * fast path; SRTP authentication covers the voice payload).
  */
 #define VR_DROP_REASONS(X) \
 	X(NONE, "none") \
@@ -37,7 +42,8 @@
 	X(NOT_FOR_US, "not_for_us") \
 	X(SLOWPATH_FULL, "slowpath_full") \
 	X(TX_FULL, "tx_full") \
-	X(NO_HEADROOM, "no_headroom")
+	X(NO_HEADROOM, "no_headroom") \
+	X(UDP_CHECKSUM, "udp_bad_checksum")
 
 enum vr_drop {
 #define VR_DROP_ENUM(id, name) VR_DROP_##id,

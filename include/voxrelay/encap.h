@@ -45,7 +45,9 @@ struct vr_encap_params {
  * IPv4 (RFC 791, DF set, ID 0) or IPv6 (RFC 8200), and for GUE a UDP header
  * (source port from @flow_hash so backend RSS spreads flows, checksum
  * computed; RFC 768 / RFC 8200 section 8.1) and the GUE header, immediately
- * before @l3. The inner packet is not modified.
+ * before @l3. The inner packet is not modified; its DSCP and ECN are copied
+ * to the outer header (RFC 2983 uniform model, RFC 6040 section 4.1). Outer
+ * IPv6 carries a flow label from @flow_hash (RFC 6438).
  *
  * @param p          parameters (src/dst of the same family)
  * @param l3         first byte of the inner IPv4/IPv6 header; the caller
@@ -53,10 +55,12 @@ struct vr_encap_params {
  * @param l3_len     inner IP packet length in bytes
  * @param inner_family AF_INET or AF_INET6 of the inner packet
  * @param flow_hash  flow hash (for the GUE source port)
- * @param frame      out: new first byte of the frame (Ethernet header)
+ * @param frame      out: new first byte of the frame (Ethernet header);
+ *                   set only on success
  * @return new frame length in bytes (> 0), or -EMSGSIZE if the outer IP
  *         packet would exceed @p->mtu, -EINVAL for bad parameters (family
- *         mismatch, unknown type). Thread-safe, pure, no allocation.
+ *         mismatch, unknown type, @l3_len shorter than an inner IP header).
+ *         Nothing is written on error. Thread-safe, pure, no allocation.
  */
 int vr_encap(const struct vr_encap_params *p, uint8_t *l3, uint32_t l3_len, uint8_t inner_family,
 	     uint32_t flow_hash, uint8_t **frame);

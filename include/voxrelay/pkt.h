@@ -38,6 +38,16 @@ struct vr_pkt_info {
  * the frame and the IPv4 header checksum. Never reads outside
  * [frame, frame + len).
  *
+ * Dropped: a second VLAN tag or an 802.1ad/0x9x00 tag (VLAN_STACKED); IPv4
+ * IHL > 5 (IPV4_OPTIONS), IHL < 5 (IPV4_IHL); total or payload length past
+ * the frame or below the header (IPV4_LENGTH / IPV6_LENGTH); IPv4 MF or
+ * offset != 0 and IPv6 next header 44 (FRAGMENT); any other IPv6 extension
+ * header of RFC 7045 (IPV6_EXT_HEADER); UDP length < 8 or past the IP
+ * payload (UDP_LENGTH); IPv6 UDP with checksum 0 (UDP_CHECKSUM, RFC 8200
+ * section 8.1); ARP that is not the 28-byte Ethernet/IPv4 form
+ * (ARP_INVALID). Padding after the IP packet is allowed. ND is only
+ * classified here; vr_neigh_input() validates it.
+ *
  * @param frame  first byte of the Ethernet header
  * @param len    frame length in bytes
  * @param pi     filled on success (partially filled on a drop)
