@@ -66,6 +66,8 @@ static struct vr_lb_state *build(struct vr_config *cfg, struct vr_lb_state *prev
 		exit(1);
 	}
 	vr_config_free(cfg);
+	/* As the dataplane does after its RCU grace period. */
+	vr_lb_state_free(prev);
 	return st;
 }
 
