@@ -45,23 +45,24 @@ static inline uint64_t gateway_mac(const struct vr_dp_port *p, uint8_t family)
 }
 
 static void forward_udp(struct vr_worker *w, const struct vr_lb_state *st, const struct vr_lb_clock *clk,
-			struct rte_mbuf *m, uint8_t *data, struct vr_pkt_info *pi)
+			struct rte_mbuf *m, struct vr_pkt_info *pi, struct vr_lb_choice *chp)
 {
 	struct vr_dp *dp = w->dp;
-	struct vr_lb_choice ch;
+	struct vr_lb_choice ch = *chp;
 	struct vr_encap_params ep;
 	const struct vr_dp_port *tp;
+	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
 	enum vr_drop rc;
 	uint8_t *frame;
 	uint64_t mac;
 	int len;
 
-	rc = vr_lb_select(st, w->ct, pi, clk, &ch);
+	w->st.vip_rx[ch.vip->id]++;
+	rc = vr_lb_choose(st, w->ct, pi, clk, &ch);
 	if (VR_UNLIKELY(rc != VR_DROP_NONE)) {
 		drop(w, m, rc);
 		return;
 	}
-	w->st.vip_rx[ch.vip->id]++;
 	tp = &dp->ports[dp->ports[dp->port_idx[m->port]].tx_idx];
 	ep.dst = ch.backend->addr;
 	if (ep.dst.family == AF_INET) {
@@ -95,35 +96,71 @@ static void forward_udp(struct vr_worker *w, const struct vr_lb_state *st, const
 	tx_add(w, (uint16_t)(tp - dp->ports), m);
 }
 
-static void handle(struct vr_worker *w, const struct vr_lb_state *st, const struct vr_lb_clock *clk,
-		   struct rte_mbuf *m)
+/*
+ * First pass over a received packet: parse it and, for UDP to a VIP, find
+ * the VIP and the flow hash and start loading its conntrack buckets.
+ * Returns true if the packet waits for the second pass (forward_udp).
+ */
+static bool classify(struct vr_worker *w, const struct vr_lb_state *st, struct rte_mbuf *m,
+		     struct vr_pkt_info *pi, struct vr_lb_choice *ch)
 {
 	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
-	struct vr_pkt_info pi;
 	enum vr_drop rc;
 
 	w->st.rx_bytes += m->pkt_len;
 	/* Multi-segment frames would need a gather before parsing; the pools
 	 * are sized so the MTU never needs one. */
-	if (VR_UNLIKELY(m->nb_segs != 1))
-		{ drop(w, m, VR_DROP_MTU_EXCEEDED); return; }
-	rc = vr_pkt_parse(data, rte_pktmbuf_data_len(m), &pi);
-	if (VR_UNLIKELY(rc != VR_DROP_NONE))
-		{ drop(w, m, rc); return; }
-	switch (pi.cls) {
+	if (VR_UNLIKELY(m->nb_segs != 1)) {
+		drop(w, m, VR_DROP_MTU_EXCEEDED);
+		return false;
+	}
+	rc = vr_pkt_parse(data, rte_pktmbuf_data_len(m), pi);
+	if (VR_UNLIKELY(rc != VR_DROP_NONE)) {
+		drop(w, m, rc);
+		return false;
+	}
+	switch (pi->cls) {
 	case VR_PKT_UDP:
-		forward_udp(w, st, clk, m, data, &pi);
-		return;
+		rc = vr_lb_classify(st, pi, ch);
+		if (VR_UNLIKELY(rc != VR_DROP_NONE)) {
+			drop(w, m, rc);
+			return false;
+		}
+		if (ch->vip->hash_key == VR_HASH_FIVE_TUPLE)
+			vr_ct_prefetch(w->ct, ch->hash);
+		return true;
 	case VR_PKT_ARP:
 	case VR_PKT_ND:
 		/* Slow path: the main lcore answers and learns (message passing, no locks). */
-		if (rte_ring_mp_enqueue(w->dp->slow_ring, m) != 0)
-			{ drop(w, m, VR_DROP_SLOWPATH_FULL); return; }
+		if (rte_ring_mp_enqueue(w->dp->slow_ring, m) != 0) {
+			drop(w, m, VR_DROP_SLOWPATH_FULL);
+			return false;
+		}
 		w->st.slow_path++;
-		return;
+		return false;
 	default:
-		{ drop(w, m, VR_DROP_NOT_UDP); return; }
+		drop(w, m, VR_DROP_NOT_UDP);
+		return false;
 	}
+}
+
+/* Two passes over a burst so that the conntrack lookups of the second find
+ * their buckets already loaded by the prefetches of the first. */
+static void process_burst(struct vr_worker *w, const struct vr_lb_state *st, const struct vr_lb_clock *clk,
+			  struct rte_mbuf **pkts, uint16_t n)
+{
+	struct vr_pkt_info pi[VR_DP_MAX_BURST];
+	struct vr_lb_choice ch[VR_DP_MAX_BURST];
+	uint16_t idx[VR_DP_MAX_BURST], nb = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (classify(w, st, pkts[i], &pi[nb], &ch[nb]))
+			idx[nb++] = i;
+	}
+	for (uint16_t j = 0; j < nb; j++)
+		forward_udp(w, st, clk, pkts[idx[j]], &pi[j], &ch[j]);
 }
 
 /* Frames the main lcore built (ARP/ND replies and probes) leave through a
@@ -169,11 +206,7 @@ int vr_dp_worker_main(void *arg)
 			if (n == 0)
 				continue;
 			got += n;
-			for (uint16_t i = 0; i < n; i++) {
-				if (i + 1 < n)
-					rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-				handle(w, st, &clk, pkts[i]);
-			}
+			process_burst(w, st, &clk, pkts, n);
 			/* Each port's burst goes out before the next is read, as l3fwd does. */
 			tx_flush(w);
 		}

@@ -313,11 +313,9 @@ static enum vr_drop select_room(const struct vr_lb_state *st, const struct vr_lb
 	return VR_DROP_NONE;
 }
 
-enum vr_drop vr_lb_select(const struct vr_lb_state *st, struct vr_conntrack *ct, struct vr_pkt_info *pi,
-			  const struct vr_lb_clock *clk, struct vr_lb_choice *out)
+enum vr_drop vr_lb_classify(const struct vr_lb_state *st, struct vr_pkt_info *pi, struct vr_lb_choice *out)
 {
 	const struct vr_lb_vip *v = vr_lb_vip_find(st, pi);
-	enum vr_drop rc;
 
 	if (VR_UNLIKELY(v == NULL))
 		return VR_DROP_NO_VIP;
@@ -327,6 +325,14 @@ enum vr_drop vr_lb_select(const struct vr_lb_state *st, struct vr_conntrack *ct,
 	pi->key.vip_id = 0;
 	out->hash = vr_flow_hash(&pi->key, FLOW_SEED);
 	pi->key.vip_id = v->id;
+	return VR_DROP_NONE;
+}
+
+enum vr_drop vr_lb_choose(const struct vr_lb_state *st, struct vr_conntrack *ct, struct vr_pkt_info *pi,
+			  const struct vr_lb_clock *clk, struct vr_lb_choice *out)
+{
+	const struct vr_lb_vip *v = out->vip;
+	enum vr_drop rc;
 
 	if (v->hash_key == VR_HASH_DST_PORT) {
 		rc = select_room(st, v, pi, clk, out);
@@ -351,4 +357,12 @@ enum vr_drop vr_lb_select(const struct vr_lb_state *st, struct vr_conntrack *ct,
 	}
 	out->backend = &st->backends[out->backend_id];
 	return VR_DROP_NONE;
+}
+
+enum vr_drop vr_lb_select(const struct vr_lb_state *st, struct vr_conntrack *ct, struct vr_pkt_info *pi,
+			  const struct vr_lb_clock *clk, struct vr_lb_choice *out)
+{
+	enum vr_drop rc = vr_lb_classify(st, pi, out);
+
+	return rc != VR_DROP_NONE ? rc : vr_lb_choose(st, ct, pi, clk, out);
 }

@@ -116,6 +116,27 @@ struct vr_lb_choice {
 const struct vr_lb_vip *vr_lb_vip_find(const struct vr_lb_state *st, const struct vr_pkt_info *pi);
 
 /**
+ * First half of vr_lb_select(): find the VIP of a parsed UDP packet, compute
+ * the flow hash and set pi->key.vip_id. Split out so a worker can classify a
+ * whole burst, prefetch the conntrack buckets (vr_ct_prefetch() with
+ * @out->hash) and only then choose, overlapping the memory latency.
+ *
+ * @return VR_DROP_NONE with @out->vip and @out->hash set, or VR_DROP_NO_VIP.
+ * Lock-free, pure; any lcore.
+ */
+enum vr_drop vr_lb_classify(const struct vr_lb_state *st, struct vr_pkt_info *pi, struct vr_lb_choice *out);
+
+/**
+ * Second half of vr_lb_select(): choose the backend of a packet that
+ * vr_lb_classify() accepted (@out->vip and @out->hash set by it).
+ *
+ * @return VR_DROP_NONE with the backend filled in, or VR_DROP_NO_BACKEND.
+ * Lock-free; @ct owned by the caller.
+ */
+enum vr_drop vr_lb_choose(const struct vr_lb_state *st, struct vr_conntrack *ct, struct vr_pkt_info *pi,
+			  const struct vr_lb_clock *clk, struct vr_lb_choice *out);
+
+/**
  * Choose the backend for a parsed UDP packet to a VIP.
  *
  * Conntrack first (Maglev section 3.3: the table is the backstop): a
