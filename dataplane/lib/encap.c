@@ -58,6 +58,43 @@ static inline uint8_t vr_inner_tclass(const uint8_t *l3, uint8_t inner_family)
 	return (uint8_t)((l3[0] << 4) | (l3[1] >> 4));
 }
 
+static inline uint32_t fold(uint32_t s)
+{
+	s = (s & 0xffff) + (s >> 16);
+	return (s & 0xffff) + (s >> 16);
+}
+
+/*
+ * Ones'-complement sum of the inner packet. When the inner packet is UDP
+ * with a checksum that covers exactly its IP payload, that checksum already
+ * vouches for the payload: the payload's sum is the complement of the inner
+ * pseudo-header's sum, so only headers are read (local checksum offload,
+ * Linux Documentation/networking/checksum-offloads.rst). A wrong inner
+ * checksum then yields a wrong outer one, and the backend drops a packet
+ * its socket would have dropped anyway. Anything else is summed in full.
+ */
+static uint32_t inner_sum(const uint8_t *l3, uint32_t l3_len, uint8_t family)
+{
+	if (family == AF_INET && l3[0] == 0x45 && l3[9] == IPPROTO_UDP && l3_len >= VR_IPV4_HDR_LEN + 8) {
+		const uint8_t *udp = l3 + VR_IPV4_HDR_LEN;
+		uint16_t udp_len = (uint16_t)(udp[4] << 8 | udp[5]);
+
+		if ((udp[6] | udp[7]) != 0 && udp_len == l3_len - VR_IPV4_HDR_LEN &&
+		    rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)l3)->total_length) == l3_len)
+			return rte_raw_cksum(l3, VR_IPV4_HDR_LEN) +
+			       (uint16_t)~rte_ipv4_phdr_cksum((const struct rte_ipv4_hdr *)l3, 0);
+	} else if (family == AF_INET6 && l3[6] == IPPROTO_UDP && l3_len >= VR_IPV6_HDR_LEN + 8) {
+		const uint8_t *udp = l3 + VR_IPV6_HDR_LEN;
+		uint16_t udp_len = (uint16_t)(udp[4] << 8 | udp[5]);
+
+		if ((udp[6] | udp[7]) != 0 && udp_len == l3_len - VR_IPV6_HDR_LEN &&
+		    rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len) == udp_len)
+			return rte_raw_cksum(l3, VR_IPV6_HDR_LEN) +
+			       (uint16_t)~rte_ipv6_phdr_cksum((const struct rte_ipv6_hdr *)l3, 0);
+	}
+	return rte_raw_cksum(l3, l3_len);
+}
+
 int vr_encap(const struct vr_encap_params *p, uint8_t *l3, uint32_t l3_len, uint8_t inner_family,
 	     uint32_t flow_hash, uint8_t **frame)
 {
@@ -146,10 +183,12 @@ int vr_encap(const struct vr_encap_params *p, uint8_t *l3, uint32_t l3_len, uint
 		gue[1] = inner_proto;
 		gue[2] = 0;
 		gue[3] = 0;
-		if (outer_v6)
-			udp->dgram_cksum = rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)ip, udp);
-		else
-			udp->dgram_cksum = rte_ipv4_udptcp_cksum((const struct rte_ipv4_hdr *)ip, udp);
+		uint32_t sum = inner_sum(l3, l3_len, inner_family) + rte_raw_cksum(udp, 8 + VR_GUE_HDR_LEN);
+		sum += outer_v6 ? rte_ipv6_phdr_cksum((const struct rte_ipv6_hdr *)ip, 0)
+				: rte_ipv4_phdr_cksum((const struct rte_ipv4_hdr *)ip, 0);
+		uint16_t ck = (uint16_t)~fold(sum);
+		/* RFC 768: a computed 0 is sent as all ones. */
+		udp->dgram_cksum = ck == 0 ? 0xffff : ck;
 	}
 
 	*frame = eth;

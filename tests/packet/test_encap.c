@@ -33,6 +33,9 @@ struct inner {
 };
 
 /* Inner packets as a client sends them to the VIP: a 218-byte G.711 frame's IP packet (v4) and a v6 one, DSCP EF. */
+/* Inner IPv4 UDP without a checksum (RFC 768 allows 0): the outer checksum must then sum the payload itself. */
+static int inner_csum_zero;
+
 static void make_inner(struct inner *in, uint8_t family, uint32_t payload)
 {
 	uint8_t *ip = in->b, *udp;
@@ -73,7 +76,9 @@ static void make_inner(struct inner *in, uint8_t family, uint32_t payload)
 	udp[9] = 8;    /* PCMA */
 	for (uint32_t i = 2; i < payload; i++)
 		udp[8 + i] = (uint8_t)(i * 13 + 7);
-	if (family == AF_INET)
+	if (family == AF_INET && inner_csum_zero)
+		vr_t_put16(udp + 6, 0);
+	else if (family == AF_INET)
 		vr_t_put16(udp + 6, vr_t_l4_cksum4(ip, udp, l4));
 	else
 		vr_t_put16(udp + 6, vr_t_l4_cksum6(ip, IPPROTO_UDP, udp, l4));
@@ -353,6 +358,14 @@ int main(int argc, char **argv)
 				run_case((uint8_t)t, fams[o], fams[i], 176, 0);
 				run_case((uint8_t)t, fams[o], fams[i], 33, 1);
 			}
+	/* The outer UDP checksum is derived from the inner one when it vouches
+	 * for the payload; without one the payload is summed. Both must verify. */
+	inner_csum_zero = 1;
+	for (int o = 0; o < 2; o++) {
+		run_case(VR_ENCAP_GUE, fams[o], AF_INET, 176, 0);
+		run_case(VR_ENCAP_GUE, fams[o], AF_INET, 33, 1);
+	}
+	inner_csum_zero = 0;
 	test_errors();
 	test_max_size();
 
@@ -360,7 +373,7 @@ int main(int argc, char **argv)
 	pcap_dump_close(dump_inner);
 	pcap_close(eth);
 	pcap_close(raw);
-	CHECK_EQ(frames_dumped, 2 * 2 * 2 * 2 * VR_ARRAY_SIZE(hashes));
+	CHECK_EQ(frames_dumped, (2 * 2 * 2 * 2 + 2 * 2) * VR_ARRAY_SIZE(hashes));
 
 	if (argc > 1) {
 		int rc = run_scapy(argv[1], outer_path, inner_path, frames_dumped);
