@@ -144,8 +144,8 @@ static bool classify(struct vr_worker *w, const struct vr_lb_state *st, struct r
 	}
 }
 
-/* Two passes over a burst so that the conntrack lookups of the second find
- * their buckets already loaded by the prefetches of the first. */
+/* Three passes over a burst, so that each conntrack lookup finds its
+ * buckets and then its entry already loaded by the passes before it. */
 static void process_burst(struct vr_worker *w, const struct vr_lb_state *st, const struct vr_lb_clock *clk,
 			  struct rte_mbuf **pkts, uint16_t n)
 {
@@ -159,6 +159,9 @@ static void process_burst(struct vr_worker *w, const struct vr_lb_state *st, con
 		if (classify(w, st, pkts[i], &pi[nb], &ch[nb]))
 			idx[nb++] = i;
 	}
+	for (uint16_t j = 0; j < nb; j++)
+		if (ch[j].vip->hash_key == VR_HASH_FIVE_TUPLE)
+			vr_ct_prefetch_entry(w->ct, ch[j].hash);
 	for (uint16_t j = 0; j < nb; j++)
 		forward_udp(w, st, clk, pkts[idx[j]], &pi[j], &ch[j]);
 }

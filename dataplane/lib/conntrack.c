@@ -252,6 +252,26 @@ void vr_ct_prefetch(const struct vr_conntrack *ct, uint32_t hash)
 	__builtin_prefetch(&ct->buckets[p.b[1]]);
 }
 
+void vr_ct_prefetch_entry(const struct vr_conntrack *ct, uint32_t hash)
+{
+	struct ct_place p;
+
+	ct_place(ct, hash, &p);
+	for (int c = 0; c < 2; c++) {
+		const struct ct_bucket *b = &ct->buckets[p.b[c]];
+		uint32_t m = ct_sig_match(b, p.sig);
+
+		while (m != 0) {
+			const struct ct_entry *e = &b->ent[__builtin_ctz(m)];
+
+			/* An entry may straddle two cache lines. */
+			__builtin_prefetch(e);
+			__builtin_prefetch((const uint8_t *)e + sizeof(*e) - 1);
+			m &= m - 1;
+		}
+	}
+}
+
 bool vr_ct_lookup(struct vr_conntrack *ct, const struct vr_flow_key *key, uint32_t hash,
 		  uint64_t now, struct vr_ct_value *out)
 {

@@ -92,6 +92,18 @@ bool vr_ct_lookup(struct vr_conntrack *ct, const struct vr_flow_key *key, uint32
 void vr_ct_prefetch(const struct vr_conntrack *ct, uint32_t hash);
 
 /**
+ * Second prefetch stage, once vr_ct_prefetch()'s buckets have arrived:
+ * compare the flow's signature with its buckets' and start loading the
+ * entries that match, so that vr_ct_lookup() finds the key it compares in
+ * the cache (as rte_hash's bulk lookup does). Call it for every packet of a
+ * burst between the vr_ct_prefetch() pass and the lookups.
+ *
+ * @param hash   vr_flow_hash() of the flow
+ * A hint only: no effect on results. Owner only.
+ */
+void vr_ct_prefetch_entry(const struct vr_conntrack *ct, uint32_t hash);
+
+/**
  * Insert or overwrite the flow @key with @val, last seen @now. Never fails:
  * when both candidate buckets are full an expired entry is reused, else an
  * entry is freed by one cuckoo step, else the least recently used one is
