@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include <rte_byteorder.h>
+
 #include "voxrelay/hash.h"
 #include "voxrelay/lb.h"
 
@@ -13,7 +15,7 @@
 
 static uint32_t addr_slot_hash(const struct vr_addr *a)
 {
-	return rte_jhash_32b(a->a.w, 4, a->family) & (VR_LB_ADDR_SLOTS - 1);
+	return vr_addr_hash(a, 0) & (VR_LB_ADDR_SLOTS - 1);
 }
 
 static void rooms_put(struct vr_lb_rooms *r)

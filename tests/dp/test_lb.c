@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "voxrelay/config.h"
+#include "voxrelay/hash.h"
 #include "voxrelay/lb.h"
 
 #define NB_FLOWS 20000
@@ -292,8 +293,39 @@ static void test_no_vip_no_backend(void)
 	vr_ct_free(ct);
 }
 
+/* Bytewise CRC32C (reflected polynomial 0x82F63B78), the reference for vr_crc32c_u64. */
+static uint32_t ref_crc32c(uint32_t crc, const uint8_t *p, size_t n)
+{
+	while (n--) {
+		crc ^= *p++;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
+	}
+	return crc;
+}
+
+/* The flow hash must be the same function on every host: check the CRC32C
+ * the hardware computes against the standard's check value and a reference. */
+static void test_hash(void)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	CHECK((ref_crc32c(0xffffffffu, (const uint8_t *)"123456789", 9) ^ 0xffffffffu) == 0xe3069283u,
+	      "reference CRC32C check value");
+	for (int i = 0; i < 10000; i++) {
+		uint32_t init = (uint32_t)(x >> 7);
+		uint8_t b[8];
+
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		memcpy(b, &x, 8);
+		CHECK(vr_crc32c_u64(init, x) == ref_crc32c(init, b, 8), "crc32c mismatch for %016llx",
+		      (unsigned long long)x);
+	}
+}
+
 int main(void)
 {
+	test_hash();
 	test_stickiness();
 	test_id_reuse();
 	test_rooms();
