@@ -128,6 +128,9 @@ static bool classify(struct vr_worker *w, const struct vr_lb_state *st, struct r
 		}
 		if (ch->vip->hash_key == VR_HASH_FIVE_TUPLE)
 			vr_ct_prefetch(w->ct, ch->hash);
+		/* The outer headers go in the headroom, a line the NIC never
+		 * wrote: fetch it for writing now rather than stall later. */
+		__builtin_prefetch(data + pi->l3_off - VR_ENCAP_MAX_HDR, 1);
 		return true;
 	case VR_PKT_ARP:
 	case VR_PKT_ND:
