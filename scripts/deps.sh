@@ -13,7 +13,7 @@ PKGS=(
 	# lab, demo and tests
 	iproute2 iputils-ping ethtool tcpreplay tshark python3 python3-scapy
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
-	gstreamer1.0-plugins-bad espeak-ng sox procps psmisc
+	gstreamer1.0-plugins-bad espeak-ng sox procps psmisc python3-numpy
 )
 
 missing=()
