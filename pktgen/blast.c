@@ -17,6 +17,8 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+
+#include "voxrelay/hash.h"
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_lcore.h>
@@ -295,13 +297,7 @@ static void init_mbuf(struct rte_mempool *mp, void *arg, void *obj, unsigned int
 /* A fixed pseudo-random SSRC per flow (a 32-bit integer hash of the flow number). */
 static inline uint32_t flow_ssrc(uint32_t i)
 {
-	uint32_t x = i + 0x9e3779b9u;
-	x ^= x >> 16;
-	x *= 0x7feb352du;
-	x ^= x >> 15;
-	x *= 0x846ca68bu;
-	x ^= x >> 16;
-	return x;
+	return vr_hash_mix(i + 0x9e3779b9u);
 }
 
 /* Patch flow @i's addresses, RTP header and both checksums into @m. */

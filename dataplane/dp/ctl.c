@@ -169,38 +169,40 @@ static void slow_path(struct vr_dp *dp)
 	}
 }
 
+/* Ask for one gateway (ARP request or neighbour solicitation) on port @i;
+ * returns whether its MAC is already known. */
+static bool probe_gateway(struct vr_dp *dp, uint32_t i, bool v6)
+{
+	struct vr_dp_port *p = &dp->ports[i];
+	const struct vr_cfg_port *c = p->cfg;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(p->pool);
+	uint64_t mac = __atomic_load_n(v6 ? &p->gw6_mac : &p->gw4_mac, __ATOMIC_RELAXED);
+
+	if (m != NULL) {
+		uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
+		uint32_t len = v6 ? vr_neigh_nd_solicit(buf, &p->local, c->gateway_ipv6)
+				  : vr_neigh_arp_request(buf, &p->local, c->gateway_ipv4);
+
+		m->data_len = (uint16_t)len;
+		m->pkt_len = len;
+		send_ctl(dp, i, m);
+	}
+	return (mac & VR_DP_MAC_VALID) != 0;
+}
+
 static void probe_gateways(struct vr_dp *dp, uint64_t now)
 {
 	for (uint32_t i = 0; i < dp->nb_ports; i++) {
 		struct vr_dp_port *p = &dp->ports[i];
 		const struct vr_cfg_port *c = p->cfg;
 		bool resolved = true;
-		struct rte_mbuf *m;
 
 		if (c->has_gw_mac || now < p->next_probe_tsc)
 			continue;
-		if (c->has_gw4 && c->has_ipv4) {
-			resolved &= (__atomic_load_n(&p->gw4_mac, __ATOMIC_RELAXED) & VR_DP_MAC_VALID) != 0;
-			m = rte_pktmbuf_alloc(p->pool);
-			if (m != NULL) {
-				uint32_t len = vr_neigh_arp_request(rte_pktmbuf_mtod(m, uint8_t *), &p->local,
-								    c->gateway_ipv4);
-				m->data_len = (uint16_t)len;
-				m->pkt_len = len;
-				send_ctl(dp, i, m);
-			}
-		}
-		if (c->has_gw6 && c->has_ipv6) {
-			resolved &= (__atomic_load_n(&p->gw6_mac, __ATOMIC_RELAXED) & VR_DP_MAC_VALID) != 0;
-			m = rte_pktmbuf_alloc(p->pool);
-			if (m != NULL) {
-				uint32_t len = vr_neigh_nd_solicit(rte_pktmbuf_mtod(m, uint8_t *), &p->local,
-								   c->gateway_ipv6);
-				m->data_len = (uint16_t)len;
-				m->pkt_len = len;
-				send_ctl(dp, i, m);
-			}
-		}
+		if (c->has_gw4 && c->has_ipv4)
+			resolved &= probe_gateway(dp, i, false);
+		if (c->has_gw6 && c->has_ipv6)
+			resolved &= probe_gateway(dp, i, true);
 		p->next_probe_tsc = now + (resolved ? PROBE_RESOLVED_S : PROBE_UNRESOLVED_S) * dp->tsc_hz;
 	}
 }

@@ -10,6 +10,7 @@
 #endif
 
 #include "voxrelay/conntrack.h"
+#include "voxrelay/hash.h"
 
 #define CT_WAYS 8
 #define CT_MIN_CAPACITY 64u
@@ -57,22 +58,6 @@ struct ct_place {
 	uint16_t sig;
 };
 
-/*
- * The flow hash is stable and public by design (every balancer must compute
- * the same one), so anyone could aim flows at one bucket and evict its
- * flows. A keyed bijection of it (murmur3's finaliser after xor with the
- * per-table seed) means aiming takes full 32-bit hash collisions.
- */
-static inline uint32_t ct_fmix(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h;
-}
-
 /* Distance from a flow's first bucket to its second, in [1, nb - 1]: derived
  * from the signature alone so that an entry can be moved to its other bucket
  * without knowing its hash. */
@@ -91,7 +76,12 @@ static inline uint32_t ct_offset(const struct vr_conntrack *ct, uint16_t sig)
  */
 static inline void ct_place(const struct vr_conntrack *ct, uint32_t hash, struct ct_place *p)
 {
-	uint32_t h = ct_fmix(hash ^ ct->seed);
+	/* The flow hash is stable and public by design (every balancer must
+	 * compute the same one), so anyone could aim flows at one bucket and
+	 * evict its flows. A keyed bijection of it (the murmur3 finaliser
+	 * after xor with the per-table seed) means aiming takes full 32-bit
+	 * hash collisions. */
+	uint32_t h = vr_hash_mix(hash ^ ct->seed);
 	uint32_t b1 = (uint32_t)(((uint64_t)h * ct->nb_buckets) >> 32);
 	uint32_t b2 = b1 + ct_offset(ct, (uint16_t)h);
 

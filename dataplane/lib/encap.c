@@ -9,27 +9,9 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+#include "bytes.h"
 #include "voxrelay/encap.h"
 
-#define VR_IPV4_HDR_LEN 20
-#define VR_IPV6_HDR_LEN 40
-#define VR_UDP_HDR_LEN 8
-
-/* Headers land wherever the inner packet happens to start, so stores go
- * through memcpy (one unaligned store on x86 and arm64). */
-static inline void vr_wr16(uint8_t *p, uint16_t host)
-{
-	uint16_t v = rte_cpu_to_be_16(host);
-
-	memcpy(p, &v, sizeof(v));
-}
-
-static inline void vr_wr32(uint8_t *p, uint32_t host)
-{
-	uint32_t v = rte_cpu_to_be_32(host);
-
-	memcpy(p, &v, sizeof(v));
-}
 
 static inline uint32_t vr_ip_hdr_len(uint8_t family)
 {

@@ -7,13 +7,13 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 
+#include "bytes.h"
 #include "voxrelay/neigh.h"
 
 #define VR_ARP_LEN 28
 #define VR_ARP_OP_REQUEST 1
 #define VR_ARP_OP_REPLY 2
 #define VR_ETH_MIN_LEN 60 /* without FCS */
-#define VR_IPV6_HDR_LEN 40
 #define VR_ND_HDR_LEN 24  /* type, code, checksum, flags/reserved, target */
 #define VR_ND_LLA_LEN 8   /* link-layer address option for Ethernet (RFC 4861 section 4.6.1) */
 #define VR_ND_OPT_SLLA 1
@@ -22,23 +22,6 @@
 #define VR_ND_NA 136
 #define VR_ND_FLAG_S 0x40
 #define VR_ND_FLAG_O 0x20
-
-/* ARP and ND are the slow path; fields are read through memcpy because
- * nothing here is aligned. */
-static inline uint16_t vr_rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_16(v);
-}
-
-static inline void vr_wr16(uint8_t *p, uint16_t host)
-{
-	uint16_t v = rte_cpu_to_be_16(host);
-
-	memcpy(p, &v, sizeof(v));
-}
 
 static inline bool vr_mac_usable(const uint8_t *mac)
 {

@@ -7,24 +7,12 @@
 #include <rte_ether.h>
 #include <rte_ip.h>
 
+#include "bytes.h"
 #include "voxrelay/pkt.h"
 
-#define VR_IPV4_HDR_LEN 20
-#define VR_IPV6_HDR_LEN 40
-#define VR_UDP_HDR_LEN 8
 #define VR_ARP_LEN 28 /* Ethernet/IPv4 ARP, RFC 826 */
 #define VR_ICMP6_NS 135
 #define VR_ICMP6_NA 136
-
-/* Frames are not aligned for us (802.1Q shifts everything by 4), so every
- * multi-byte field is loaded through memcpy, which compiles to one load. */
-static inline uint16_t vr_rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return rte_be_to_cpu_16(v);
-}
 
 /* Any TPID that would mean a second tag: 802.1ad and the pre-standard ones. */
 static inline bool vr_is_tpid(uint16_t et)

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The configuration schema: per section, each key's type, field, bounds and default, and the hook that checks it. */
+#include <stddef.h>
+
+#include "voxrelay/config.h"
+#include "voxrelay/encap.h"
+
+#include "config_priv.h"
+
+#ifdef __has_include
+#if __has_include(<rte_build_config.h>)
+#include <rte_build_config.h>
+#endif
+#endif
+#ifndef RTE_MAX_LCORE
+#define RTE_MAX_LCORE 128
+#endif
+
+#define CFG_EAL_ARG_LEN 1024
+
+static const struct vr_cfg_enum role_names[] = {
+	{"balancer", VR_ROLE_BALANCER},
+	{"relay", VR_ROLE_RELAY},
+	{NULL, 0},
+};
+static const struct vr_cfg_enum hash_names[] = {
+	{"five-tuple", VR_HASH_FIVE_TUPLE},
+	{"dst-port", VR_HASH_DST_PORT},
+	{NULL, 0},
+};
+static const struct vr_cfg_enum encap_names[] = {
+	{"gue", VR_ENCAP_GUE},
+	{"ipip", VR_ENCAP_IPIP},
+	{NULL, 0},
+};
+static const struct vr_cfg_enum state_names[] = {
+	{"up", VR_BACKEND_UP},
+	{"draining", VR_BACKEND_DRAINING},
+	{"down", VR_BACKEND_DOWN},
+	{NULL, 0},
+};
+
+/* ------------------------------------------------------------------ */
+/* the tables */
+
+/* `ports`/`port` write lo and hi as one pair */
+_Static_assert(offsetof(struct vr_cfg_vip, port_hi) == offsetof(struct vr_cfg_vip, port_lo) + sizeof(uint16_t),
+	       "port_hi must follow port_lo");
+
+#define FLD(T, m) .off = offsetof(T, m), .size = sizeof(((T *)0)->m)
+#define HAS(T, m) .present = offsetof(T, m) + 1
+#define SECTION(keys_, post_) .keys = keys_, .nb_keys = VR_ARRAY_SIZE(keys_), .post = post_
+
+static const struct vr_cfg_key backend_keys[] = {
+	{"address", VR_CFG_T_ADDR, VR_CFG_F_REQ, FLD(struct vr_cfg_backend, addr)},
+	{"weight", VR_CFG_T_UINT, 0, FLD(struct vr_cfg_backend, weight), .min = 1, .max = 65535, .def = "1"},
+	{"state", VR_CFG_T_ENUM, 0, FLD(struct vr_cfg_backend, state), .names = state_names, .def = "up"},
+};
+static const struct vr_cfg_section backend_section = {
+	SECTION(backend_keys, vr_cfg_post_backend),
+	.pos_off = offsetof(struct vr_cfg_backend, pos) + 1,
+};
+
+static const struct vr_cfg_key vip_keys[] = {
+	{"address", VR_CFG_T_ADDR, VR_CFG_F_REQ, FLD(struct vr_cfg_vip, addr)},
+	{"ports", VR_CFG_T_PORT_RANGE, 0, .off = offsetof(struct vr_cfg_vip, port_lo), .size = 4},
+	{"port", VR_CFG_T_PORT_RANGE, VR_CFG_F_SINGLE | VR_CFG_F_NODUMP, .off = offsetof(struct vr_cfg_vip, port_lo),
+	 .size = 4},
+	{"hash", VR_CFG_T_ENUM, 0, FLD(struct vr_cfg_vip, hash_key), .names = hash_names, .def = "five-tuple"},
+	{"encap", VR_CFG_T_ENUM, 0, FLD(struct vr_cfg_vip, encap), .names = encap_names, .def = "gue"},
+	{"gue_port", VR_CFG_T_UINT, 0, FLD(struct vr_cfg_vip, gue_port), .min = 1, .max = 65535},
+	{"backends", VR_CFG_T_SEQ, 0, FLD(struct vr_cfg_vip, backends),
+	 .count_off = offsetof(struct vr_cfg_vip, nb_backends), .cmin = 0, .cmax = VR_MAX_BACKENDS,
+	 .sub = &backend_section, .item_size = sizeof(struct vr_cfg_backend)},
+};
+const struct vr_cfg_section vr_cfg_vip_section = {
+	SECTION(vip_keys, vr_cfg_post_vip),
+	.pos_off = offsetof(struct vr_cfg_vip, pos) + 1,
+};
+
+static const struct vr_cfg_key port_keys[] = {
+	{"name", VR_CFG_T_STRING, VR_CFG_F_REQ | VR_CFG_F_NAME, FLD(struct vr_cfg_port, name)},
+	{"device", VR_CFG_T_STRING, VR_CFG_F_REQ, FLD(struct vr_cfg_port, device)},
+	{"mtu", VR_CFG_T_UINT, 0, FLD(struct vr_cfg_port, mtu), .min = 576, .max = 9000, .def = "1500"},
+	{"rx_desc", VR_CFG_T_UINT, VR_CFG_F_POW2, FLD(struct vr_cfg_port, rx_desc), .min = 64, .max = 16384,
+	 .def = "1024"},
+	{"tx_desc", VR_CFG_T_UINT, VR_CFG_F_POW2, FLD(struct vr_cfg_port, tx_desc), .min = 64, .max = 16384,
+	 .def = "1024"},
+	{"ipv4", VR_CFG_T_IPV4, 0, FLD(struct vr_cfg_port, ipv4), HAS(struct vr_cfg_port, has_ipv4)},
+	{"ipv6", VR_CFG_T_IPV6, 0, FLD(struct vr_cfg_port, ipv6), HAS(struct vr_cfg_port, has_ipv6)},
+	{"gateway_ipv4", VR_CFG_T_IPV4, 0, FLD(struct vr_cfg_port, gateway_ipv4), HAS(struct vr_cfg_port, has_gw4)},
+	{"gateway_ipv6", VR_CFG_T_IPV6, 0, FLD(struct vr_cfg_port, gateway_ipv6), HAS(struct vr_cfg_port, has_gw6)},
+	{"gateway_mac", VR_CFG_T_MAC, 0, FLD(struct vr_cfg_port, gateway_mac), HAS(struct vr_cfg_port, has_gw_mac)},
+	{"tx_port", VR_CFG_T_STRING, VR_CFG_F_NAME, FLD(struct vr_cfg_port, tx_port)},
+};
+const struct vr_cfg_section vr_cfg_port_section = {
+	SECTION(port_keys, vr_cfg_post_port),
+	.pos_off = offsetof(struct vr_cfg_port, pos) + 1,
+};
+
+static const struct vr_cfg_key eal_keys[] = {
+	{"file_prefix", VR_CFG_T_STRING, VR_CFG_F_NAME, FLD(struct vr_config, file_prefix), .def = "voxrelay"},
+	{"main_lcore", VR_CFG_T_UINT, 0, FLD(struct vr_config, main_lcore), .min = 0, .max = RTE_MAX_LCORE - 1,
+	 .def = "0"},
+	{"huge", VR_CFG_T_BOOL, 0, FLD(struct vr_config, huge), .def = "true"},
+	{"memory_mb", VR_CFG_T_UINT, 0, FLD(struct vr_config, memory_mb), .min = 0, .max = 1048576, .def = "0"},
+	{"args", VR_CFG_T_STRING_LIST, 0, .off = offsetof(struct vr_config, eal_args),
+	 .count_off = offsetof(struct vr_config, nb_eal_args), .cmin = 0, .cmax = VR_CFG_MAX_EAL_ARGS,
+	 .size = CFG_EAL_ARG_LEN},
+};
+static const struct vr_cfg_section eal_section = {SECTION(eal_keys, NULL)};
+
+static const struct vr_cfg_key dataplane_keys[] = {
+	{"role", VR_CFG_T_ENUM, 0, FLD(struct vr_config, role), .names = role_names, .def = "balancer"},
+	{"eal", VR_CFG_T_MAP, 0, .sub = &eal_section},
+	{"worker_lcores", VR_CFG_T_UINT_LIST, VR_CFG_F_DISTINCT, .off = offsetof(struct vr_config, worker_lcores),
+	 .count_off = offsetof(struct vr_config, nb_workers), .cmin = 1, .cmax = VR_CFG_MAX_LCORES, .min = 0,
+	 .max = RTE_MAX_LCORE - 1, .def = "1"},
+	{"mbufs", VR_CFG_T_UINT, 0, FLD(struct vr_config, mbufs), .min = 1023, .max = 4194303, .def = "16383"},
+	{"burst", VR_CFG_T_UINT, 0, FLD(struct vr_config, burst), .min = 1, .max = 256, .def = "32"},
+	{"stats_interval", VR_CFG_T_DURATION, 0, FLD(struct vr_config, stats_interval_s), .min = 0, .max = 86400000,
+	 .unit = 1000, .def = "0s"},
+	{"ports", VR_CFG_T_SEQ, VR_CFG_F_REQ | VR_CFG_F_INLINE, .off = offsetof(struct vr_config, ports),
+	 .count_off = offsetof(struct vr_config, nb_ports), .cmin = 1, .cmax = VR_CFG_MAX_PORTS,
+	 .sub = &vr_cfg_port_section, .item_size = sizeof(struct vr_cfg_port)},
+};
+static const struct vr_cfg_section dataplane_section = {SECTION(dataplane_keys, vr_cfg_post_dataplane)};
+
+static const struct vr_cfg_key conntrack_keys[] = {
+	{"capacity", VR_CFG_T_UINT, 0, FLD(struct vr_config, ct_capacity), .min = 64, .max = 67108864,
+	 .def = "1048576"},
+	{"udp_timeout", VR_CFG_T_DURATION, 0, FLD(struct vr_config, ct_udp_timeout_ms), .min = 1000, .max = 3600000,
+	 .unit = 1, .def = "30s"},
+};
+static const struct vr_cfg_section conntrack_section = {SECTION(conntrack_keys, NULL)};
+
+static const struct vr_cfg_key balancer_keys[] = {
+	{"maglev_table_size", VR_CFG_T_UINT, VR_CFG_F_PRIME, FLD(struct vr_config, maglev_size), .min = 3,
+	 .max = VR_MAGLEV_MAX_SIZE, .def = "65537"},
+	{"conntrack", VR_CFG_T_MAP, 0, .sub = &conntrack_section},
+	{"gue_port", VR_CFG_T_UINT, 0, FLD(struct vr_config, gue_port), .min = 1, .max = 65535, .def = "6080"},
+	{"ttl", VR_CFG_T_UINT, 0, FLD(struct vr_config, ttl), .min = 1, .max = 255, .def = "64"},
+	{"vips", VR_CFG_T_SEQ, 0, FLD(struct vr_config, vips), .count_off = offsetof(struct vr_config, nb_vips),
+	 .cmin = 0, .cmax = VR_MAX_VIPS, .sub = &vr_cfg_vip_section, .item_size = sizeof(struct vr_cfg_vip)},
+};
+const struct vr_cfg_section vr_cfg_balancer_section = {SECTION(balancer_keys, vr_cfg_post_balancer)};
+
+/* The relay's own settings come later; an empty mapping is accepted now. */
+static const struct vr_cfg_section relay_section = {.keys = NULL, .nb_keys = 0, .post = NULL};
+
+static const struct vr_cfg_key root_keys[] = {
+	{"dataplane", VR_CFG_T_MAP, VR_CFG_F_REQ, .sub = &dataplane_section},
+	{"balancer", VR_CFG_T_MAP, 0, .sub = &vr_cfg_balancer_section},
+	{"relay", VR_CFG_T_MAP, 0, .sub = &relay_section},
+};
+const struct vr_cfg_section vr_cfg_root_section = {SECTION(root_keys, vr_cfg_post_root)};
