@@ -39,13 +39,10 @@ static int parse_seq(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, void *obj
 	uint8_t *items;
 	uint32_t n = 0;
 
-	if (!vr_cfg_node_is_null(node)) {
-		if (node->type != YAML_SEQUENCE_NODE)
-			return vr_cfg_type_err(c, k, node);
-		n = (uint32_t)(node->data.sequence.items.top - node->data.sequence.items.start);
-	}
-	if (n < k->cmin || n > k->cmax)
-		return vr_cfg_count_err(c, k, node, n);
+	int rc = vr_cfg_seq_len(c, k, node, &n);
+
+	if (rc != 0)
+		return rc;
 	if (vr_cfg_mark_add(c, count, &node->start_mark))
 		return -ENOMEM;
 	if (k->flags & VR_CFG_F_INLINE) {

@@ -120,6 +120,8 @@ const char *vr_cfg_node_desc(const yaml_node_t *n, char *buf, size_t buflen);
 __attribute__((format(printf, 3, 4))) int vr_cfg_value_err(struct vr_cfg_ctx *c, const yaml_node_t *node,
 							   const char *fmt, ...);
 int vr_cfg_type_err(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, const yaml_node_t *node);
+/* Length of a sequence node (0 for null), checked against the key's count bounds; 0 or a negative errno after the error is recorded. */
+int vr_cfg_seq_len(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, yaml_node_t *node, uint32_t *n);
 int vr_cfg_count_err(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, const yaml_node_t *node, uint32_t n);
 __attribute__((format(printf, 2, 3))) size_t vr_cfg_path_push(struct vr_cfg_ctx *c, const char *fmt, ...);
 void vr_cfg_path_pop(struct vr_cfg_ctx *c, size_t saved);

@@ -276,22 +276,16 @@ int vr_cfg_conv_scalar(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, void *o
 		*field = e->value;
 		break;
 	}
-	case VR_CFG_T_IPV4: {
-		uint8_t b[16];
-		if (!parse_inet(AF_INET, s, len, field)) {
-			if (parse_inet(AF_INET6, s, len, b))
-				return vr_cfg_value_err(c, node, "%s is an IPv6 address; expected IPv4",
-							vr_cfg_quote(s, len, q, sizeof(q)));
-			return vr_cfg_type_err(c, k, node);
-		}
-		break;
-	}
+	case VR_CFG_T_IPV4:
 	case VR_CFG_T_IPV6: {
+		int fam = k->type == VR_CFG_T_IPV4 ? AF_INET : AF_INET6, other = fam == AF_INET ? AF_INET6 : AF_INET;
 		uint8_t b[16];
-		if (!parse_inet(AF_INET6, s, len, field)) {
-			if (parse_inet(AF_INET, s, len, b))
-				return vr_cfg_value_err(c, node, "%s is an IPv4 address; expected IPv6",
-							vr_cfg_quote(s, len, q, sizeof(q)));
+
+		if (!parse_inet(fam, s, len, field)) {
+			if (parse_inet(other, s, len, b))
+				return vr_cfg_value_err(c, node, "%s is an IPv%d address; expected IPv%d",
+							vr_cfg_quote(s, len, q, sizeof(q)), fam == AF_INET ? 6 : 4,
+							fam == AF_INET ? 4 : 6);
 			return vr_cfg_type_err(c, k, node);
 		}
 		break;
@@ -372,13 +366,10 @@ int vr_cfg_parse_uint_list(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, voi
 	elem.present = 0;
 	elem.flags = 0;
 	*count = 0;
-	if (!vr_cfg_node_is_null(node)) {
-		if (node->type != YAML_SEQUENCE_NODE)
-			return vr_cfg_type_err(c, k, node);
-		n = (uint32_t)(node->data.sequence.items.top - node->data.sequence.items.start);
-	}
-	if (n < k->cmin || n > k->cmax)
-		return vr_cfg_count_err(c, k, node, n);
+	int rc = vr_cfg_seq_len(c, k, node, &n);
+
+	if (rc != 0)
+		return rc;
 	for (uint32_t i = 0; i < n; i++) {
 		yaml_node_t *it = vr_cfg_node(c, node->data.sequence.items.start[i]);
 		size_t saved = vr_cfg_path_push(c, "[%u]", i);
@@ -409,13 +400,10 @@ int vr_cfg_parse_string_list(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, v
 	uint32_t *count = (uint32_t *)((uint8_t *)obj + k->count_off);
 	uint32_t n = 0;
 
-	if (!vr_cfg_node_is_null(node)) {
-		if (node->type != YAML_SEQUENCE_NODE)
-			return vr_cfg_type_err(c, k, node);
-		n = (uint32_t)(node->data.sequence.items.top - node->data.sequence.items.start);
-	}
-	if (n < k->cmin || n > k->cmax)
-		return vr_cfg_count_err(c, k, node, n);
+	int rc = vr_cfg_seq_len(c, k, node, &n);
+
+	if (rc != 0)
+		return rc;
 	for (uint32_t i = 0; i < n; i++) {
 		yaml_node_t *it = vr_cfg_node(c, node->data.sequence.items.start[i]);
 		size_t saved = vr_cfg_path_push(c, "[%u]", i);
@@ -441,5 +429,18 @@ int vr_cfg_parse_string_list(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, v
 			return rc;
 		*count = i + 1; /* counted as soon as owned, so vr_config_free() frees it */
 	}
+	return 0;
+}
+
+int vr_cfg_seq_len(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, yaml_node_t *node, uint32_t *n)
+{
+	*n = 0;
+	if (!vr_cfg_node_is_null(node)) {
+		if (node->type != YAML_SEQUENCE_NODE)
+			return vr_cfg_type_err(c, k, node);
+		*n = (uint32_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+	}
+	if (*n < k->cmin || *n > k->cmax)
+		return vr_cfg_count_err(c, k, node, *n);
 	return 0;
 }
