@@ -48,6 +48,9 @@ static void dump_key(FILE *f, const struct vr_cfg_key *k, const void *obj, int i
 	case VR_CFG_T_UINT:
 		fprintf(f, "%" PRIu64 "\n", vr_cfg_load_uint(field, k->size));
 		break;
+	case VR_CFG_T_OCTAL:
+		fprintf(f, "\"0%" PRIo64 "\"\n", vr_cfg_load_uint(field, k->size));
+		break;
 	case VR_CFG_T_BOOL:
 		fprintf(f, "%s\n", *(const bool *)field ? "true" : "false");
 		break;
@@ -132,6 +135,9 @@ static void dump_section(FILE *f, const struct vr_cfg_section *s, const void *ob
 		if (k->flags & VR_CFG_F_NODUMP)
 			continue;
 		if (k->present && !*(const bool *)((const uint8_t *)obj + k->present - 1))
+			continue;
+		/* An optional string left unset has no value to write back. */
+		if (k->type == VR_CFG_T_STRING && *((const char *)obj + k->off) == '\0')
 			continue;
 		/* a block (mapping, non-empty list) starts on the next line: no trailing space */
 		bool block = k->type == VR_CFG_T_MAP ||

@@ -17,6 +17,7 @@
 
 enum vr_cfg_type {
 	VR_CFG_T_UINT,        /* unsigned integer of width size, bounds min..max */
+	VR_CFG_T_OCTAL,       /* as UINT, written in octal ("0660"): file modes */
 	VR_CFG_T_BOOL,        /* true/false/yes/no/on/off */
 	VR_CFG_T_STRING,      /* char[size], length 1..size-1 */
 	VR_CFG_T_ENUM,        /* uint8_t, one of names[] */

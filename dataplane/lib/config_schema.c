@@ -110,9 +110,17 @@ static const struct vr_cfg_key eal_keys[] = {
 };
 static const struct vr_cfg_section eal_section = {SECTION(eal_keys, NULL)};
 
+static const struct vr_cfg_key control_keys[] = {
+	{"socket", VR_CFG_T_STRING, 0, FLD(struct vr_config, control_socket), .def = "/run/voxrelay/dp.sock"},
+	{"mode", VR_CFG_T_OCTAL, 0, FLD(struct vr_config, control_mode), .min = 0, .max = 0777, .def = "0660"},
+	{"group", VR_CFG_T_STRING, 0, FLD(struct vr_config, control_group)},
+};
+static const struct vr_cfg_section control_section = {SECTION(control_keys, NULL)};
+
 static const struct vr_cfg_key dataplane_keys[] = {
 	{"role", VR_CFG_T_ENUM, 0, FLD(struct vr_config, role), .names = role_names, .def = "balancer"},
 	{"eal", VR_CFG_T_MAP, 0, .sub = &eal_section},
+	{"control", VR_CFG_T_MAP, 0, .sub = &control_section},
 	{"worker_lcores", VR_CFG_T_UINT_LIST, VR_CFG_F_DISTINCT, .off = offsetof(struct vr_config, worker_lcores),
 	 .count_off = offsetof(struct vr_config, nb_workers), .cmin = 1, .cmax = VR_CFG_MAX_LCORES, .min = 0,
 	 .max = RTE_MAX_LCORE - 1, .def = "1"},

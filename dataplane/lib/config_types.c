@@ -234,6 +234,23 @@ int vr_cfg_conv_scalar(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, void *o
 			return -EINVAL;
 		store_uint(field, k->size, v);
 		break;
+	case VR_CFG_T_OCTAL: {
+		bool ok = len > 0 && len <= 12;
+
+		v = 0;
+		for (size_t i = 0; i < len && ok; i++) {
+			ok = s[i] >= '0' && s[i] <= '7';
+			v = v * 8 + (uint64_t)(s[i] - '0');
+		}
+		if (!ok)
+			return vr_cfg_value_err(c, node, "expected an octal number such as 0660, got %s",
+						vr_cfg_quote(s, len, q, sizeof(q)));
+		if (v < k->min || v > k->max)
+			return vr_cfg_value_err(c, node, "%s is out of range 0%" PRIo64 "..0%" PRIo64,
+						vr_cfg_quote(s, len, q, sizeof(q)), (uint64_t)k->min, (uint64_t)k->max);
+		store_uint(field, k->size, v);
+		break;
+	}
 	case VR_CFG_T_BOOL: {
 		static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
 		bool val = false, found = false;

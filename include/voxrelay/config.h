@@ -87,6 +87,10 @@ struct vr_config {
 	uint16_t gue_port;                  /**< default 6080 */
 	uint8_t ttl;                        /**< outer TTL, default 64 */
 	uint32_t stats_interval_s;          /**< print counters every N s; 0 = only on SIGUSR1/exit */
+	/* control socket (docs/control.md) */
+	char control_socket[108];           /**< UNIX socket path, default /run/voxrelay/dp.sock; "" disables */
+	uint32_t control_mode;              /**< permissions, octal text in the file ("0660"), default 0660 */
+	char control_group[VR_CFG_NAME_LEN]; /**< group owning the socket; "" keeps the process's */
 	uint32_t nb_vips;
 	struct vr_cfg_vip *vips;
 };
