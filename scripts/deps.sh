@@ -7,7 +7,7 @@ PKGS=(
 	# build
 	meson ninja-build pkg-config gcc clang llvm lld libclang-rt-14-dev
 	# dataplane
-	dpdk dpdk-dev libdpdk-dev libyaml-dev libpcap-dev libnuma-dev libelf-dev zlib1g-dev
+	dpdk dpdk-dev libdpdk-dev libyaml-dev libjansson-dev libpcap-dev libnuma-dev libelf-dev zlib1g-dev
 	# bpf
 	libbpf-dev bpftool linux-libc-dev
 	# lab, demo and tests

@@ -13,6 +13,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_rcu_qsbr.h>
+#include <jansson.h>
 
 #include "voxrelay/config.h"
 #include "voxrelay/conntrack.h"
@@ -50,6 +51,36 @@ struct vr_worker_stats {
 
 struct vr_dp;
 
+/** One conntrack entry as the control interface lists it. */
+struct vr_ct_view {
+	struct vr_flow_key key;
+	uint16_t backend_id;
+	uint16_t lcore;
+	uint64_t idle_cycles;
+};
+
+enum vr_wreq_op { VR_WREQ_CT_LIST = 1, VR_WREQ_CT_FLUSH = 2 };
+
+/**
+ * A request the control thread hands one worker (message passing: the
+ * conntrack table belongs to that worker). The worker serves it a slice of
+ * buckets per loop iteration, between bursts, and sets @done when finished.
+ */
+struct vr_worker_req {
+	uint8_t op;                  /**< enum vr_wreq_op */
+	bool has_client, has_backend, has_vip;
+	uint8_t client[16];          /**< IPv4-mapped for IPv4 */
+	uint8_t client_family;
+	uint16_t backend_id, vip_id;
+	uint32_t limit;              /**< list: most entries to return */
+	struct vr_ct_view *entries;  /**< list: room for @limit entries, owned by the requester */
+	uint32_t nb_entries;
+	bool truncated;
+	uint32_t flushed;
+	uint32_t cursor;             /**< the walk's position (vr_ct_walk) */
+	uint32_t done;               /**< set by the worker, release order */
+};
+
 /** One per worker lcore; only its lcore writes it (observers read racily). */
 struct vr_worker {
 	unsigned int lcore_id;
@@ -58,6 +89,7 @@ struct vr_worker {
 	struct vr_conntrack *ct;
 	struct rte_ring *tx_ring;     /**< mbufs the main lcore asks this worker to send (m->port = port index) */
 	uint64_t state_gen;           /**< generation of the state last seen */
+	struct vr_worker_req *req;    /**< pending control request, or NULL (atomic) */
 	struct {
 		uint16_t n;
 		struct rte_mbuf *pkts[VR_DP_MAX_BURST];
@@ -84,6 +116,23 @@ struct vr_dp {
 	pthread_mutex_t ctl_lock;     /**< control thread vs telemetry readers; never taken by workers */
 };
 
+/* Sum of one worker counter over all workers: workers write, readers read
+ * racily; 64-bit loads do not tear on the targets DPDK supports. */
+#define VR_DP_SUM(dp, field)                                                              \
+	({                                                                                \
+		uint64_t _s = 0;                                                          \
+		for (uint32_t _i = 0; _i < (dp)->nb_workers; _i++)                       \
+			_s += __atomic_load_n(&(dp)->workers[_i]->st.field, __ATOMIC_RELAXED); \
+		_s;                                                                       \
+	})
+#define VR_DP_CT_SUM(dp, field)                                           \
+	({                                                                \
+		uint64_t _s = 0;                                          \
+		for (uint32_t _i = 0; _i < (dp)->nb_workers; _i++)       \
+			_s += vr_ct_stats((dp)->workers[_i]->ct)->field;  \
+		_s;                                                       \
+	})
+
 extern volatile sig_atomic_t vr_force_quit;
 extern volatile sig_atomic_t vr_want_reload;
 extern volatile sig_atomic_t vr_want_stats;
@@ -99,8 +148,17 @@ int vr_dp_worker_main(void *arg);
 void vr_dp_ctl_loop(struct vr_dp *dp);
 int vr_dp_publish(struct vr_dp *dp, struct vr_lb_state *st);
 /* stats.c */
+const char *vr_dp_backend_state_name(uint8_t state);
+uint64_t vr_dp_backend_tx(struct vr_dp *dp, uint16_t id);
+uint64_t vr_dp_backend_bytes(struct vr_dp *dp, uint16_t id);
+/* Live conntrack entries per backend id over all workers (racy read, for reports). */
+void vr_dp_backend_flows(struct vr_dp *dp, uint32_t *flows);
+json_t *vr_dp_backend_json(struct vr_dp *dp, const struct vr_lb_state *st, uint16_t id, const uint32_t *flows);
+json_t *vr_dp_vip_json(struct vr_dp *dp, const struct vr_lb_state *st, uint16_t vip_id, const uint32_t *flows);
+json_t *vr_dp_stats_build(struct vr_dp *dp);
 void vr_dp_stats_print(struct vr_dp *dp, FILE *f);
 int vr_dp_stats_json(struct vr_dp *dp, const char *path);
+/* telemetry.c */
 int vr_dp_telemetry_init(struct vr_dp *dp);
 
 #endif

@@ -1,29 +1,31 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Counters: summed over workers, printed as text, written as JSON, served through DPDK telemetry. */
+/* Counters summed over workers: the text report, and the JSON of --stats-json and the control interface. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_telemetry.h>
 
 #include "dp.h"
 
-/* Sum of one counter over all workers; workers write, we read racily, 64-bit loads do not tear on x86-64. */
-#define SUM(dp, field)                                                                  \
-	({                                                                              \
-		uint64_t _s = 0;                                                        \
-		for (uint32_t _i = 0; _i < (dp)->nb_workers; _i++)                     \
-			_s += __atomic_load_n(&(dp)->workers[_i]->st.field, __ATOMIC_RELAXED); \
-		_s;                                                                     \
-	})
-
-static const char *state_name(uint8_t s)
+const char *vr_dp_backend_state_name(uint8_t s)
 {
 	return s == VR_BACKEND_UP ? "up" : s == VR_BACKEND_DRAINING ? "draining" : "down";
 }
 
-static void backend_flows(struct vr_dp *dp, uint32_t *flows)
+/* A reused id restarts from the counts it had when given to its backend. */
+uint64_t vr_dp_backend_tx(struct vr_dp *dp, uint16_t id)
+{
+	return VR_DP_SUM(dp, backend_tx[id]) - dp->backend_base_tx[id];
+}
+
+uint64_t vr_dp_backend_bytes(struct vr_dp *dp, uint16_t id)
+{
+	return VR_DP_SUM(dp, backend_bytes[id]) - dp->backend_base_bytes[id];
+}
+
+void vr_dp_backend_flows(struct vr_dp *dp, uint32_t *flows)
 {
 	uint64_t now = rte_rdtsc();
 
@@ -42,13 +44,100 @@ static uint32_t ct_entries(struct vr_dp *dp)
 	return n;
 }
 
-#define CT_SUM(dp, field)                                                     \
-	({                                                                    \
-		uint64_t _s = 0;                                              \
-		for (uint32_t _i = 0; _i < (dp)->nb_workers; _i++)           \
-			_s += vr_ct_stats((dp)->workers[_i]->ct)->field;      \
-		_s;                                                           \
-	})
+json_t *vr_dp_backend_json(struct vr_dp *dp, const struct vr_lb_state *st, uint16_t id, const uint32_t *flows)
+{
+	const struct vr_lb_backend *b = &st->backends[id];
+	const struct vr_lb_vip *v = &st->vips[b->vip_id];
+	char a[64], ports[16];
+
+	snprintf(ports, sizeof(ports), "%u-%u", v->port_lo, v->port_hi);
+	return json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:i, s:i, s:f, s:i, s:I, s:I}", "id", id, "vip_id", b->vip_id,
+			 "vip", vr_addr_str(&v->addr, a, sizeof(a)), "vip_ports", ports, "address", b->name, "state",
+			 vr_dp_backend_state_name(b->state), "weight", b->weight, "maglev_slots", b->maglev_slots,
+			 "maglev_share", (double)b->maglev_slots / v->maglev->size, "flows", flows[id], "tx_packets",
+			 (json_int_t)vr_dp_backend_tx(dp, id), "tx_bytes", (json_int_t)vr_dp_backend_bytes(dp, id));
+}
+
+static const char *hash_name(uint8_t h)
+{
+	return h == VR_HASH_DST_PORT ? "dst-port" : "five-tuple";
+}
+
+json_t *vr_dp_vip_json(struct vr_dp *dp, const struct vr_lb_state *st, uint16_t vip_id, const uint32_t *flows)
+{
+	const struct vr_lb_vip *v = &st->vips[vip_id];
+	json_t *backends = json_array();
+	char a[64], ports[16];
+
+	for (uint32_t j = 0; j < v->nb_backends; j++)
+		json_array_append_new(backends, vr_dp_backend_json(dp, st, v->backend_ids[j], flows));
+	snprintf(ports, sizeof(ports), "%u-%u", v->port_lo, v->port_hi);
+	return json_pack("{s:i, s:s, s:s, s:s, s:s, s:i, s:I, s:o}", "id", vip_id, "address",
+			 vr_addr_str(&v->addr, a, sizeof(a)), "ports", ports, "hash", hash_name(v->hash_key), "encap",
+			 v->encap == 0 ? "gue" : "ipip", "gue_port", v->gue_port, "rx_packets",
+			 (json_int_t)VR_DP_SUM(dp, vip_rx[vip_id]), "backends", backends);
+}
+
+json_t *vr_dp_stats_build(struct vr_dp *dp)
+{
+	static uint32_t flows[VR_MAX_BACKENDS];
+	const struct vr_lb_state *st = dp->state;
+	json_t *ports = json_array(), *lcores = json_array(), *vips = json_array(), *backends = json_array();
+	json_t *drops = json_object();
+	size_t mem = 0;
+
+	for (uint32_t i = 0; i < dp->nb_ports; i++) {
+		struct rte_eth_stats es;
+
+		memset(&es, 0, sizeof(es));
+		rte_eth_stats_get(dp->ports[i].port_id, &es);
+		json_array_append_new(ports, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "name",
+						       dp->ports[i].cfg->name, "rx_packets", (json_int_t)es.ipackets,
+						       "tx_packets", (json_int_t)es.opackets, "rx_bytes",
+						       (json_int_t)es.ibytes, "tx_bytes", (json_int_t)es.obytes, "rx_missed",
+						       (json_int_t)es.imissed, "tx_errors", (json_int_t)es.oerrors));
+	}
+	for (uint32_t i = 0; i < dp->nb_workers; i++) {
+		const struct vr_worker_stats *s = &dp->workers[i]->st;
+		json_array_append_new(lcores, json_pack("{s:i, s:I, s:I, s:I, s:I, s:f}", "lcore",
+							dp->workers[i]->lcore_id, "rx_packets", (json_int_t)s->rx_packets,
+							"tx_packets", (json_int_t)s->tx_packets, "busy_cycles",
+							(json_int_t)s->busy_cycles, "total_cycles", (json_int_t)s->total_cycles,
+							"cycles_per_packet",
+							s->rx_packets ? (double)s->busy_cycles / (double)s->rx_packets : 0.0));
+	}
+	vr_dp_backend_flows(dp, flows);
+	for (uint32_t v = 0; v < VR_MAX_VIPS; v++) {
+		if (!st->vip_in_use[v])
+			continue;
+		json_t *vj = vr_dp_vip_json(dp, st, (uint16_t)v, flows);
+		json_array_extend(backends, json_object_get(vj, "backends"));
+		json_object_del(vj, "backends");
+		json_array_append_new(vips, vj);
+	}
+	for (int r = 1; r < VR_DROP_MAX; r++)
+		json_object_set_new(drops, vr_drop_name(r), json_integer((json_int_t)VR_DP_SUM(dp, drops[r])));
+	for (uint32_t i = 0; i < dp->nb_workers; i++)
+		mem += vr_ct_memory(dp->workers[i]->ct);
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I}",
+			 "tsc_hz", (json_int_t)dp->tsc_hz, "ports", ports, "lcores", lcores, "vips", vips, "backends",
+			 backends, "drops", drops, "conntrack", "memory_bytes", (json_int_t)mem, "entries", ct_entries(dp),
+			 "lookups", (json_int_t)VR_DP_CT_SUM(dp, lookups), "hits", (json_int_t)VR_DP_CT_SUM(dp, hits),
+			 "inserts", (json_int_t)VR_DP_CT_SUM(dp, inserts), "updates",
+			 (json_int_t)VR_DP_CT_SUM(dp, updates), "expired", (json_int_t)VR_DP_CT_SUM(dp, expired),
+			 "evictions", (json_int_t)VR_DP_CT_SUM(dp, evictions), "slow_path",
+			 (json_int_t)VR_DP_SUM(dp, slow_path), "reloads", (json_int_t)dp->reloads, "reload_failures",
+			 (json_int_t)dp->reload_failures, "state_generation", (json_int_t)st->generation);
+}
+
+int vr_dp_stats_json(struct vr_dp *dp, const char *path)
+{
+	json_t *j = vr_dp_stats_build(dp);
+	int rc = j != NULL && json_dump_file(j, path, JSON_COMPACT) == 0 ? 0 : -EIO;
+
+	json_decref(j);
+	return rc;
+}
 
 void vr_dp_stats_print(struct vr_dp *dp, FILE *f)
 {
@@ -73,220 +162,31 @@ void vr_dp_stats_print(struct vr_dp *dp, FILE *f)
 			s->rx_packets ? (double)s->busy_cycles / (double)s->rx_packets : 0.0,
 			s->total_cycles ? 100.0 * (double)s->busy_cycles / (double)s->total_cycles : 0.0);
 	}
-	backend_flows(dp, flows);
+	vr_dp_backend_flows(dp, flows);
 	for (uint32_t v = 0; v < VR_MAX_VIPS; v++) {
 		const struct vr_lb_vip *vip = &st->vips[v];
 		if (!st->vip_in_use[v])
 			continue;
 		fprintf(f, "vip %s:%u-%u rx %" PRIu64 "\n", vr_addr_str(&vip->addr, a, sizeof(a)), vip->port_lo,
-			vip->port_hi, SUM(dp, vip_rx[v]));
+			vip->port_hi, VR_DP_SUM(dp, vip_rx[v]));
 		for (uint32_t j = 0; j < vip->nb_backends; j++) {
 			uint16_t id = vip->backend_ids[j];
 			const struct vr_lb_backend *b = &st->backends[id];
 			fprintf(f, "  backend %-20s %-8s weight %u maglev %u (%.2f%%) tx %" PRIu64 " bytes %" PRIu64
-				" flows %u\n", b->name, state_name(b->state), b->weight, b->maglev_slots,
-				100.0 * b->maglev_slots / vip->maglev->size, (SUM(dp, backend_tx[id]) - dp->backend_base_tx[id]),
-				(SUM(dp, backend_bytes[id]) - dp->backend_base_bytes[id]), flows[id]);
+				" flows %u\n", b->name, vr_dp_backend_state_name(b->state), b->weight, b->maglev_slots,
+				100.0 * b->maglev_slots / vip->maglev->size, vr_dp_backend_tx(dp, id),
+				vr_dp_backend_bytes(dp, id), flows[id]);
 		}
 	}
 	fprintf(f, "conntrack entries %u inserts %" PRIu64 " evictions %" PRIu64 " expired %" PRIu64 "\n",
-		ct_entries(dp), CT_SUM(dp, inserts), CT_SUM(dp, evictions), CT_SUM(dp, expired));
+		ct_entries(dp), VR_DP_CT_SUM(dp, inserts), VR_DP_CT_SUM(dp, evictions), VR_DP_CT_SUM(dp, expired));
 	fprintf(f, "drops:");
 	for (int r = 1; r < VR_DROP_MAX; r++) {
-		uint64_t n = SUM(dp, drops[r]);
+		uint64_t n = VR_DP_SUM(dp, drops[r]);
 		if (n != 0)
 			fprintf(f, " %s=%" PRIu64, vr_drop_name(r), n);
 	}
 	fprintf(f, "\nreloads %" PRIu64 " failed %" PRIu64 "\n", dp->reloads, dp->reload_failures);
 	pthread_mutex_unlock(&dp->ctl_lock);
 	fflush(f);
-}
-
-int vr_dp_stats_json(struct vr_dp *dp, const char *path)
-{
-	static uint32_t flows[VR_MAX_BACKENDS];
-	const struct vr_lb_state *st = dp->state;
-	char a[64];
-	FILE *f = fopen(path, "w");
-	size_t mem = 0;
-
-	if (f == NULL)
-		return -errno;
-	fprintf(f, "{\"tsc_hz\":%" PRIu64 ",\"ports\":[", dp->tsc_hz);
-	for (uint32_t i = 0; i < dp->nb_ports; i++) {
-		struct rte_eth_stats es;
-		memset(&es, 0, sizeof(es));
-		rte_eth_stats_get(dp->ports[i].port_id, &es);
-		fprintf(f, "%s{\"name\":\"%s\",\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
-			",\"rx_missed\":%" PRIu64 ",\"tx_errors\":%" PRIu64 "}", i ? "," : "", dp->ports[i].cfg->name,
-			es.ipackets, es.opackets, es.imissed, es.oerrors);
-	}
-	fprintf(f, "],\"lcores\":[");
-	for (uint32_t i = 0; i < dp->nb_workers; i++) {
-		const struct vr_worker_stats *s = &dp->workers[i]->st;
-		fprintf(f, "%s{\"lcore\":%u,\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64 ",\"busy_cycles\":%" PRIu64
-			",\"total_cycles\":%" PRIu64 ",\"cycles_per_packet\":%.2f}", i ? "," : "", dp->workers[i]->lcore_id,
-			s->rx_packets, s->tx_packets, s->busy_cycles, s->total_cycles,
-			s->rx_packets ? (double)s->busy_cycles / (double)s->rx_packets : 0.0);
-	}
-	fprintf(f, "],\"vips\":[");
-	backend_flows(dp, flows);
-	bool first = true;
-	for (uint32_t v = 0; v < VR_MAX_VIPS; v++) {
-		if (!st->vip_in_use[v])
-			continue;
-		fprintf(f, "%s{\"id\":%u,\"address\":\"%s\",\"ports\":\"%u-%u\",\"rx_packets\":%" PRIu64 "}",
-			first ? "" : ",", v, vr_addr_str(&st->vips[v].addr, a, sizeof(a)), st->vips[v].port_lo,
-			st->vips[v].port_hi, SUM(dp, vip_rx[v]));
-		first = false;
-	}
-	fprintf(f, "],\"backends\":[");
-	first = true;
-	for (uint32_t id = 0; id < VR_MAX_BACKENDS; id++) {
-		const struct vr_lb_backend *b = &st->backends[id];
-		if (!b->in_use)
-			continue;
-		fprintf(f, "%s{\"id\":%u,\"vip_id\":%u,\"vip_ports\":\"%u-%u\",\"vip\":\"%s\",\"address\":\"%s\",\"state\":\"%s\",\"weight\":%u,"
-			"\"maglev_slots\":%u,\"maglev_share\":%.5f,\"tx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
-			",\"flows\":%u}", first ? "" : ",", id, b->vip_id, st->vips[b->vip_id].port_lo,
-			st->vips[b->vip_id].port_hi, vr_addr_str(&st->vips[b->vip_id].addr, a, sizeof(a)),
-			b->name, state_name(b->state), b->weight, b->maglev_slots,
-			(double)b->maglev_slots / st->vips[b->vip_id].maglev->size, (SUM(dp, backend_tx[id]) - dp->backend_base_tx[id]),
-			(SUM(dp, backend_bytes[id]) - dp->backend_base_bytes[id]), flows[id]);
-		first = false;
-	}
-	fprintf(f, "],\"drops\":{");
-	first = true;
-	for (int r = 1; r < VR_DROP_MAX; r++) {
-		fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",", vr_drop_name(r), SUM(dp, drops[r]));
-		first = false;
-	}
-	for (uint32_t i = 0; i < dp->nb_workers; i++)
-		mem += vr_ct_memory(dp->workers[i]->ct);
-	fprintf(f, "},\"conntrack\":{\"memory_bytes\":%zu,\"entries\":%u,\"lookups\":%" PRIu64 ",\"hits\":%" PRIu64
-		",\"inserts\":%" PRIu64 ",\"updates\":%" PRIu64 ",\"expired\":%" PRIu64 ",\"evictions\":%" PRIu64 "},",
-		mem, ct_entries(dp), CT_SUM(dp, lookups), CT_SUM(dp, hits), CT_SUM(dp, inserts), CT_SUM(dp, updates),
-		CT_SUM(dp, expired), CT_SUM(dp, evictions));
-	fprintf(f, "\"slow_path\":%" PRIu64 ",\"reloads\":%" PRIu64 ",\"reload_failures\":%" PRIu64
-		",\"state_generation\":%" PRIu64 "}\n", SUM(dp, slow_path), dp->reloads, dp->reload_failures,
-		st->generation);
-	return fclose(f) == 0 ? 0 : -errno;
-}
-
-/* Telemetry runs on its own thread: it holds ctl_lock so a reload cannot free what it reads. */
-static struct vr_dp *tel_dp;
-
-static int tel_stats(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
-{
-	struct vr_dp *dp = tel_dp;
-
-	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "rx_packets", SUM(dp, rx_packets));
-	rte_tel_data_add_dict_u64(d, "tx_packets", SUM(dp, tx_packets));
-	rte_tel_data_add_dict_u64(d, "rx_bytes", SUM(dp, rx_bytes));
-	rte_tel_data_add_dict_u64(d, "tx_bytes", SUM(dp, tx_bytes));
-	rte_tel_data_add_dict_u64(d, "busy_cycles", SUM(dp, busy_cycles));
-	rte_tel_data_add_dict_u64(d, "slow_path", SUM(dp, slow_path));
-	rte_tel_data_add_dict_u64(d, "conntrack_inserts", CT_SUM(dp, inserts));
-	rte_tel_data_add_dict_u64(d, "conntrack_evictions", CT_SUM(dp, evictions));
-	rte_tel_data_add_dict_u64(d, "conntrack_expired", CT_SUM(dp, expired));
-	rte_tel_data_add_dict_u64(d, "reloads", dp->reloads);
-	rte_tel_data_add_dict_u64(d, "reload_failures", dp->reload_failures);
-	return 0;
-}
-
-static int tel_drops(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
-{
-	rte_tel_data_start_dict(d);
-	for (int r = 1; r < VR_DROP_MAX; r++)
-		rte_tel_data_add_dict_u64(d, vr_drop_name(r), SUM(tel_dp, drops[r]));
-	return 0;
-}
-
-static int tel_backends(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
-{
-	struct vr_dp *dp = tel_dp;
-	char a[64], key[RTE_TEL_MAX_STRING_LEN];
-
-	rte_tel_data_start_dict(d);
-	pthread_mutex_lock(&dp->ctl_lock);
-	for (uint32_t id = 0; id < VR_MAX_BACKENDS; id++) {
-		const struct vr_lb_backend *b = &dp->state->backends[id];
-		struct rte_tel_data *c;
-
-		if (!b->in_use || (c = rte_tel_data_alloc()) == NULL)
-			continue;
-		rte_tel_data_start_dict(c);
-		rte_tel_data_add_dict_string(c, "vip", vr_addr_str(&dp->state->vips[b->vip_id].addr, a, sizeof(a)));
-		rte_tel_data_add_dict_string(c, "address", b->name);
-		rte_tel_data_add_dict_string(c, "state", state_name(b->state));
-		rte_tel_data_add_dict_u64(c, "weight", b->weight);
-		rte_tel_data_add_dict_u64(c, "maglev_slots", b->maglev_slots);
-		rte_tel_data_add_dict_u64(c, "tx_packets", (SUM(dp, backend_tx[id]) - dp->backend_base_tx[id]));
-		rte_tel_data_add_dict_u64(c, "tx_bytes", (SUM(dp, backend_bytes[id]) - dp->backend_base_bytes[id]));
-		snprintf(key, sizeof(key), "%u", id);
-		rte_tel_data_add_dict_container(d, key, c, 0);
-	}
-	pthread_mutex_unlock(&dp->ctl_lock);
-	return 0;
-}
-
-static int tel_vips(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
-{
-	struct vr_dp *dp = tel_dp;
-	char a[64], key[RTE_TEL_MAX_STRING_LEN];
-
-	rte_tel_data_start_dict(d);
-	pthread_mutex_lock(&dp->ctl_lock);
-	for (uint32_t v = 0; v < VR_MAX_VIPS; v++) {
-		const struct vr_lb_vip *vip = &dp->state->vips[v];
-		struct rte_tel_data *c;
-
-		if (!dp->state->vip_in_use[v] || (c = rte_tel_data_alloc()) == NULL)
-			continue;
-		rte_tel_data_start_dict(c);
-		rte_tel_data_add_dict_string(c, "address", vr_addr_str(&vip->addr, a, sizeof(a)));
-		rte_tel_data_add_dict_u64(c, "port_lo", vip->port_lo);
-		rte_tel_data_add_dict_u64(c, "port_hi", vip->port_hi);
-		rte_tel_data_add_dict_u64(c, "backends", vip->nb_backends);
-		rte_tel_data_add_dict_u64(c, "rx_packets", SUM(dp, vip_rx[v]));
-		snprintf(key, sizeof(key), "%u", v);
-		rte_tel_data_add_dict_container(d, key, c, 0);
-	}
-	pthread_mutex_unlock(&dp->ctl_lock);
-	return 0;
-}
-
-static int tel_lcores(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
-{
-	struct vr_dp *dp = tel_dp;
-	char key[RTE_TEL_MAX_STRING_LEN];
-
-	rte_tel_data_start_dict(d);
-	for (uint32_t i = 0; i < dp->nb_workers; i++) {
-		const struct vr_worker_stats *s = &dp->workers[i]->st;
-		struct rte_tel_data *c = rte_tel_data_alloc();
-		if (c == NULL)
-			continue;
-		rte_tel_data_start_dict(c);
-		rte_tel_data_add_dict_u64(c, "rx_packets", s->rx_packets);
-		rte_tel_data_add_dict_u64(c, "tx_packets", s->tx_packets);
-		rte_tel_data_add_dict_u64(c, "busy_cycles", s->busy_cycles);
-		rte_tel_data_add_dict_u64(c, "total_cycles", s->total_cycles);
-		snprintf(key, sizeof(key), "%u", dp->workers[i]->lcore_id);
-		rte_tel_data_add_dict_container(d, key, c, 0);
-	}
-	return 0;
-}
-
-int vr_dp_telemetry_init(struct vr_dp *dp)
-{
-	tel_dp = dp;
-	if (rte_telemetry_register_cmd("/voxrelay/stats", tel_stats, "Totals over all workers. No parameters") ||
-	    rte_telemetry_register_cmd("/voxrelay/drops", tel_drops, "Drops by reason. No parameters") ||
-	    rte_telemetry_register_cmd("/voxrelay/vips", tel_vips, "Per-VIP counters. No parameters") ||
-	    rte_telemetry_register_cmd("/voxrelay/backends", tel_backends, "Per-backend state and counters. No parameters") ||
-	    rte_telemetry_register_cmd("/voxrelay/lcores", tel_lcores, "Per-worker-lcore counters. No parameters"))
-		return -EINVAL;
-	return 0;
 }

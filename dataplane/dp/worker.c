@@ -184,6 +184,44 @@ static void drain_ctl_tx(struct vr_worker *w)
 	}
 }
 
+/* Conntrack buckets a request may visit per loop iteration: about 2 k
+ * entries, a few microseconds, well inside what the RX rings absorb. */
+#define WREQ_BUDGET 256
+
+static int wreq_visit(const struct vr_flow_key *key, const struct vr_ct_value *val, uint64_t idle, void *arg)
+{
+	struct vr_worker_req *rq = arg;
+
+	if (rq->has_backend && val->backend_id != rq->backend_id)
+		return VR_CT_WALK_KEEP;
+	if (rq->has_vip && key->vip_id != rq->vip_id)
+		return VR_CT_WALK_KEEP;
+	if (rq->has_client && (key->family != rq->client_family || memcmp(key->src, rq->client, 16) != 0))
+		return VR_CT_WALK_KEEP;
+	if (rq->op == VR_WREQ_CT_FLUSH)
+		return VR_CT_WALK_REMOVE;
+	if (rq->nb_entries == rq->limit) {
+		rq->truncated = true;
+		return VR_CT_WALK_STOP;
+	}
+	rq->entries[rq->nb_entries].key = *key;
+	rq->entries[rq->nb_entries].backend_id = val->backend_id;
+	rq->entries[rq->nb_entries].idle_cycles = idle;
+	rq->nb_entries++;
+	return VR_CT_WALK_KEEP;
+}
+
+static void serve_request(struct vr_worker *w, struct vr_worker_req *rq, uint64_t now)
+{
+	rq->flushed += vr_ct_walk(w->ct, now, &rq->cursor, WREQ_BUDGET, wreq_visit, rq);
+	if (rq->cursor != VR_CT_WALK_DONE)
+		return;
+	for (uint32_t i = 0; i < rq->nb_entries; i++)
+		rq->entries[i].lcore = (uint16_t)w->lcore_id;
+	__atomic_store_n(&w->req, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&rq->done, 1, __ATOMIC_RELEASE);
+}
+
 int vr_dp_worker_main(void *arg)
 {
 	struct vr_worker *w = arg;
@@ -216,6 +254,9 @@ int vr_dp_worker_main(void *arg)
 			/* Each port's burst goes out before the next is read, as l3fwd does. */
 			tx_flush(w);
 		}
+		struct vr_worker_req *rq = __atomic_load_n(&w->req, __ATOMIC_ACQUIRE);
+		if (VR_UNLIKELY(rq != NULL))
+			serve_request(w, rq, start);
 		if (VR_UNLIKELY(!rte_ring_empty(w->tx_ring))) {
 			drain_ctl_tx(w);
 			tx_flush(w);

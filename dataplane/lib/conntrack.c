@@ -435,6 +435,42 @@ uint32_t vr_ct_count(const struct vr_conntrack *ct, uint64_t now, uint32_t *per_
 	return live;
 }
 
+uint32_t vr_ct_walk(struct vr_conntrack *ct, uint64_t now, uint32_t *cursor, uint32_t budget, vr_ct_walk_fn fn,
+		    void *arg)
+{
+	uint32_t removed = 0, n = *cursor, end;
+
+	if (n >= ct->nb_buckets) {
+		*cursor = VR_CT_WALK_DONE;
+		return 0;
+	}
+	end = budget < ct->nb_buckets - n ? n + budget : ct->nb_buckets;
+	for (; n < end; n++) {
+		struct ct_bucket *b = &ct->buckets[n];
+
+		for (int i = 0; i < CT_WAYS; i++) {
+			int verdict;
+
+			if (!(b->used & (1u << i)) || !ct_live(ct, b->ent[i].last_seen, now))
+				continue;
+			verdict = fn(&b->ent[i].key, &b->val[i], now > b->ent[i].last_seen ? now - b->ent[i].last_seen : 0,
+				     arg);
+			if (verdict & VR_CT_WALK_REMOVE) {
+				b->used &= (uint8_t)~(1u << i);
+				ct->used--;
+				ct->stats.removals++;
+				removed++;
+			}
+			if (verdict & VR_CT_WALK_STOP) {
+				*cursor = VR_CT_WALK_DONE;
+				return removed;
+			}
+		}
+	}
+	*cursor = n < ct->nb_buckets ? n : VR_CT_WALK_DONE;
+	return removed;
+}
+
 const struct vr_ct_stats *vr_ct_stats(const struct vr_conntrack *ct)
 {
 	return &ct->stats;

@@ -122,6 +122,41 @@ bool vr_ct_remove(struct vr_conntrack *ct, const struct vr_flow_key *key, uint32
  */
 uint32_t vr_ct_count(const struct vr_conntrack *ct, uint64_t now, uint32_t *per_backend);
 
+/** What a vr_ct_walk() callback wants done; bits, may be combined. */
+enum vr_ct_walk_verdict {
+	VR_CT_WALK_KEEP = 0,
+	VR_CT_WALK_REMOVE = 1, /**< remove this entry (counted in removals) */
+	VR_CT_WALK_STOP = 2,   /**< visit no further entries */
+};
+
+/**
+ * Called by vr_ct_walk() for each live entry.
+ * @param key   the flow; @val its backend; @idle time since last seen (unit of @now)
+ * @return a combination of enum vr_ct_walk_verdict bits.
+ */
+typedef int (*vr_ct_walk_fn)(const struct vr_flow_key *key, const struct vr_ct_value *val, uint64_t idle,
+			     void *arg);
+
+/** Cursor value of a walk that is complete. */
+#define VR_CT_WALK_DONE UINT32_MAX
+
+/**
+ * Visit live entries (now - last_seen <= timeout), letting @fn remove
+ * entries or stop the walk: listing and flushing by the control interface.
+ * The walk goes @budget buckets (8 entries each) at a time, so the owner
+ * lcore can interleave it with forwarding instead of stalling for a whole
+ * table (a 1 M-flow table is 150 k buckets).
+ *
+ * @param cursor  in: bucket to start from (0 to begin); out: where the next
+ *                call continues, or VR_CT_WALK_DONE when the walk is over
+ *                (end of table, or @fn said stop)
+ * @param budget  most buckets to visit in this call (>= 1)
+ * @return number of entries removed by this call.
+ * Owner only (it is the owner's lookups the walk must not race with).
+ */
+uint32_t vr_ct_walk(struct vr_conntrack *ct, uint64_t now, uint32_t *cursor, uint32_t budget, vr_ct_walk_fn fn,
+		    void *arg);
+
 /** Counters of the table. */
 const struct vr_ct_stats *vr_ct_stats(const struct vr_conntrack *ct);
 
