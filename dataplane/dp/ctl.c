@@ -8,6 +8,7 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
+#include "ctlsock.h"
 #include "dp.h"
 #include "voxrelay/pkt.h"
 
@@ -64,49 +65,60 @@ static const char *fixed_part_changed(const struct vr_config *a, const struct vr
 	return NULL;
 }
 
-static void reload(struct vr_dp *dp)
+int vr_dp_apply(struct vr_dp *dp, struct vr_config *cfg, char *err, size_t errlen)
 {
-	char err[VR_CFG_ERR_LEN];
-	struct vr_config *cfg;
+	struct vr_config *old_cfg = dp->cfg;
 	struct vr_lb_state *st;
-	const char *what;
+	const char *what = fixed_part_changed(dp->cfg, cfg);
 	uint64_t t0 = rte_rdtsc();
 
-	cfg = vr_config_load(dp->config_path, err, sizeof(err));
-	if (cfg == NULL) {
-		RTE_LOG(ERR, VOXRELAY, "reload failed, keeping the running configuration: %s\n", err);
-		dp->reload_failures++;
-		return;
-	}
-	what = fixed_part_changed(dp->cfg, cfg);
 	if (what != NULL) {
-		RTE_LOG(ERR, VOXRELAY, "reload failed, keeping the running configuration: %s: %s changed; "
-			"that needs a restart\n", dp->config_path, what);
-		dp->reload_failures++;
+		snprintf(err, errlen, "%s changed; that needs a restart", what);
 		vr_config_free(cfg);
-		return;
+		return -EINVAL;
 	}
-	st = vr_lb_state_build(cfg, dp->state, err, sizeof(err));
+	st = vr_lb_state_build(cfg, dp->state, err, errlen);
 	if (st == NULL) {
-		RTE_LOG(ERR, VOXRELAY, "reload failed, keeping the running configuration: %s: %s\n",
-			dp->config_path, err);
-		dp->reload_failures++;
+		int rc = -errno;
 		vr_config_free(cfg);
-		return;
+		return rc;
 	}
-	/* Only the fields the workers read through the old config must stay
-	 * valid: ttl is read per packet, so the swap of cfg happens under
-	 * the same RCU grace period as the state. */
-	struct vr_config *old_cfg = dp->cfg;
+	/* Workers read the ttl through dp->cfg per packet: the old config is
+	 * freed only after the grace period that also retires the old state. */
 	pthread_mutex_lock(&dp->ctl_lock);
 	dp->cfg = cfg;
 	pthread_mutex_unlock(&dp->ctl_lock);
 	vr_dp_publish(dp, st);
 	vr_config_free(old_cfg);
+	dp->swaps++;
+	dp->swap_cycles_last = rte_rdtsc() - t0;
+	dp->swap_cycles_total += dp->swap_cycles_last;
+	return 0;
+}
+
+int vr_dp_reload(struct vr_dp *dp, char *err, size_t errlen)
+{
+	char msg[VR_CFG_ERR_LEN];
+	struct vr_config *cfg = vr_config_load(dp->config_path, msg, sizeof(msg));
+	int rc;
+
+	if (cfg == NULL) {
+		snprintf(err, errlen, "%s", msg);
+		rc = -EINVAL;
+	} else {
+		rc = vr_dp_apply(dp, cfg, msg, sizeof(msg));
+		if (rc != 0)
+			snprintf(err, errlen, "%s: %s", dp->config_path, msg);
+	}
+	if (rc != 0) {
+		dp->reload_failures++;
+		RTE_LOG(ERR, VOXRELAY, "reload failed, keeping the running configuration: %s\n", err);
+		return rc;
+	}
 	dp->reloads++;
-	RTE_LOG(INFO, VOXRELAY, "reloaded %s: state generation %" PRIu64 ", %u VIPs, %.3f ms\n",
-		dp->config_path, st->generation, st->nb_vips,
-		(double)(rte_rdtsc() - t0) * 1e3 / (double)dp->tsc_hz);
+	RTE_LOG(INFO, VOXRELAY, "reloaded %s: state generation %" PRIu64 ", %u VIPs, %.3f ms\n", dp->config_path,
+		dp->state->generation, dp->state->nb_vips, (double)dp->swap_cycles_last * 1e3 / (double)dp->tsc_hz);
+	return 0;
 }
 
 static void learn(struct vr_dp_port *p, const struct vr_neigh_result *res)
@@ -215,8 +227,10 @@ void vr_dp_ctl_loop(struct vr_dp *dp)
 		uint64_t now = rte_rdtsc();
 
 		if (vr_want_reload) {
+			char err[VR_CFG_ERR_LEN];
+
 			vr_want_reload = 0;
-			reload(dp);
+			vr_dp_reload(dp, err, sizeof(err));
 		}
 		if (vr_want_stats) {
 			vr_want_stats = 0;
@@ -232,6 +246,9 @@ void vr_dp_ctl_loop(struct vr_dp *dp)
 		}
 		slow_path(dp);
 		probe_gateways(dp, now);
-		usleep(1000);
+		if (dp->ctl != NULL)
+			vr_ctl_server_poll(dp->ctl, 1);
+		else
+			usleep(1000);
 	}
 }

@@ -71,7 +71,10 @@ struct vr_worker_req {
 	bool has_client, has_backend, has_vip;
 	uint8_t client[16];          /**< IPv4-mapped for IPv4 */
 	uint8_t client_family;
-	uint16_t backend_id, vip_id;
+	uint8_t backend_addr[16];    /**< flows on backends with this address (of any VIP) */
+	uint8_t backend_family;
+	uint16_t vip_id;
+	const struct vr_lb_state *st; /**< the state the worker held while walking */
 	uint32_t limit;              /**< list: most entries to return */
 	struct vr_ct_view *entries;  /**< list: room for @limit entries, owned by the requester */
 	uint32_t nb_entries;
@@ -110,6 +113,10 @@ struct vr_dp {
 	struct rte_ring *slow_ring;   /**< ARP/ND frames from workers to the main lcore */
 	uint64_t tsc_hz, start_tsc;
 	uint64_t reloads, reload_failures;
+	uint64_t swaps;               /**< states published (reloads and control changes) */
+	uint64_t swap_cycles_last, swap_cycles_total; /**< build + publish time, TSC cycles */
+	struct vr_ctl_server *ctl;    /**< the control socket, or NULL */
+	uint64_t ctl_requests, ctl_errors;
 	/* Worker counters of a backend id at the moment the id was given to its
 	 * current backend: reports subtract them, so a reused id starts at zero. */
 	uint64_t backend_base_tx[VR_MAX_BACKENDS], backend_base_bytes[VR_MAX_BACKENDS];
@@ -147,6 +154,12 @@ int vr_dp_worker_main(void *arg);
 /* ctl.c */
 void vr_dp_ctl_loop(struct vr_dp *dp);
 int vr_dp_publish(struct vr_dp *dp, struct vr_lb_state *st);
+/* Validate-build-swap @cfg (ownership taken, freed on failure); 0 or -errno with @err. */
+int vr_dp_apply(struct vr_dp *dp, struct vr_config *cfg, char *err, size_t errlen);
+/* Reload the file; 0 or -errno with @err; counted and logged. */
+int vr_dp_reload(struct vr_dp *dp, char *err, size_t errlen);
+/* ctlops.c: answer one control request line (ctlsock.h's handler). */
+char *vr_dp_ctl_handle(void *dp, const char *line, size_t len);
 /* stats.c */
 const char *vr_dp_backend_state_name(uint8_t state);
 uint64_t vr_dp_backend_tx(struct vr_dp *dp, uint16_t id);

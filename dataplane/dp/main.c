@@ -13,6 +13,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "ctlsock.h"
 #include "dp.h"
 
 volatile sig_atomic_t vr_force_quit;
@@ -168,6 +169,16 @@ int main(int argc, char **argv)
 	}
 	dp.state = st;
 	pthread_mutex_init(&dp.ctl_lock, NULL);
+	/* Claimed before EAL touches a port, so a second instance stops here. */
+	if (dp.cfg->control_socket[0] != '\0') {
+		dp.ctl = vr_ctl_server_open(dp.cfg->control_socket, dp.cfg->control_mode, dp.cfg->control_group,
+					    vr_dp_ctl_handle, &dp);
+		if (dp.ctl == NULL) {
+			fprintf(stderr, "%s: control socket %s: %s\n", dp.config_path, dp.cfg->control_socket,
+				strerror(errno));
+			goto out_state;
+		}
+	}
 
 	rc = vr_dp_eal_init(dp.cfg, argv[0]);
 	if (rc < 0) {
@@ -204,11 +215,14 @@ int main(int argc, char **argv)
 	vr_dp_stats_print(&dp, stdout);
 	if (stats_json != NULL && vr_dp_stats_json(&dp, stats_json) < 0)
 		fprintf(stderr, "voxrelay-dp: cannot write %s\n", stats_json);
+	vr_ctl_server_close(dp.ctl);
+	dp.ctl = NULL;
 	vr_dp_ports_close(&dp);
 	workers_free(&dp);
 	rte_eal_cleanup();
 	ret = 0;
 out_state:
+	vr_ctl_server_close(dp.ctl);
 	vr_lb_state_free(dp.state);
 out_cfg:
 	vr_config_free(dp.cfg);

@@ -192,8 +192,12 @@ static int wreq_visit(const struct vr_flow_key *key, const struct vr_ct_value *v
 {
 	struct vr_worker_req *rq = arg;
 
-	if (rq->has_backend && val->backend_id != rq->backend_id)
-		return VR_CT_WALK_KEEP;
+	if (rq->has_backend) {
+		const struct vr_lb_backend *b = &rq->st->backends[val->backend_id];
+
+		if (!b->in_use || b->addr.family != rq->backend_family || memcmp(b->addr.a.b, rq->backend_addr, 16) != 0)
+			return VR_CT_WALK_KEEP;
+	}
 	if (rq->has_vip && key->vip_id != rq->vip_id)
 		return VR_CT_WALK_KEEP;
 	if (rq->has_client && (key->family != rq->client_family || memcmp(key->src, rq->client, 16) != 0))
@@ -211,8 +215,9 @@ static int wreq_visit(const struct vr_flow_key *key, const struct vr_ct_value *v
 	return VR_CT_WALK_KEEP;
 }
 
-static void serve_request(struct vr_worker *w, struct vr_worker_req *rq, uint64_t now)
+static void serve_request(struct vr_worker *w, const struct vr_lb_state *st, struct vr_worker_req *rq, uint64_t now)
 {
+	rq->st = st;
 	rq->flushed += vr_ct_walk(w->ct, now, &rq->cursor, WREQ_BUDGET, wreq_visit, rq);
 	if (rq->cursor != VR_CT_WALK_DONE)
 		return;
@@ -256,7 +261,7 @@ int vr_dp_worker_main(void *arg)
 		}
 		struct vr_worker_req *rq = __atomic_load_n(&w->req, __ATOMIC_ACQUIRE);
 		if (VR_UNLIKELY(rq != NULL))
-			serve_request(w, rq, start);
+			serve_request(w, st, rq, start);
 		if (VR_UNLIKELY(!rte_ring_empty(w->tx_ring))) {
 			drain_ctl_tx(w);
 			tx_flush(w);

@@ -37,6 +37,7 @@ def config(tmp, inp, out):
     be = lambda addrs: "".join(f"        - address: {a}\n" for a in addrs)
     return f"""dataplane:
   eal: {{file_prefix: vrt-dp-pcap, huge: false, memory_mb: 512}}
+  control: {{socket: {tmp}/ctl.sock}}
   worker_lcores: [1]
   mbufs: 4095
   ports:
