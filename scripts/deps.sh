@@ -14,6 +14,8 @@ PKGS=(
 	iproute2 iputils-ping ethtool tcpreplay tshark python3 python3-scapy
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 	gstreamer1.0-plugins-bad espeak-ng sox procps psmisc python3-numpy
+	# metrics: promtool and a real Prometheus server for tests/metrics (libjansson-dev, above, builds the exporter)
+	prometheus
 )
 
 missing=()
