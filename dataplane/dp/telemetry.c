@@ -24,8 +24,21 @@ static int tel_stats(const char *cmd __rte_unused, const char *params __rte_unus
 	rte_tel_data_add_dict_u64(d, "conntrack_inserts", VR_DP_CT_SUM(dp, inserts));
 	rte_tel_data_add_dict_u64(d, "conntrack_evictions", VR_DP_CT_SUM(dp, evictions));
 	rte_tel_data_add_dict_u64(d, "conntrack_expired", VR_DP_CT_SUM(dp, expired));
+	rte_tel_data_add_dict_u64(d, "conntrack_lookups", VR_DP_CT_SUM(dp, lookups));
+	rte_tel_data_add_dict_u64(d, "conntrack_hits", VR_DP_CT_SUM(dp, hits));
+	rte_tel_data_add_dict_u64(d, "conntrack_updates", VR_DP_CT_SUM(dp, updates));
+	rte_tel_data_add_dict_u64(d, "conntrack_capacity", dp->cfg->ct_capacity);
 	rte_tel_data_add_dict_u64(d, "reloads", dp->reloads);
 	rte_tel_data_add_dict_u64(d, "reload_failures", dp->reload_failures);
+	rte_tel_data_add_dict_u64(d, "control_requests", dp->ctl_requests);
+	rte_tel_data_add_dict_u64(d, "control_errors", dp->ctl_errors);
+	pthread_mutex_lock(&dp->ctl_lock);
+	rte_tel_data_add_dict_u64(d, "state_generation", dp->state->generation);
+	pthread_mutex_unlock(&dp->ctl_lock);
+	rte_tel_data_add_dict_u64(d, "table_swaps", dp->swaps);
+	rte_tel_data_add_dict_u64(d, "table_swap_duration_us_sum", dp->swap_cycles_total * 1000000 / dp->tsc_hz);
+	rte_tel_data_add_dict_u64(d, "table_swap_duration_us_count", dp->swaps);
+	rte_tel_data_add_dict_u64(d, "last_table_swap_duration_us", dp->swap_cycles_last * 1000000 / dp->tsc_hz);
 	return 0;
 }
 
@@ -51,7 +64,15 @@ static int tel_backends(const char *cmd __rte_unused, const char *params __rte_u
 		if (!b->in_use || (c = rte_tel_data_alloc()) == NULL)
 			continue;
 		rte_tel_data_start_dict(c);
+		char ports[16];
+		const struct vr_lb_vip *v = &dp->state->vips[b->vip_id];
+		if (v->port_lo == v->port_hi)
+			snprintf(ports, sizeof(ports), "%u", v->port_lo);
+		else
+			snprintf(ports, sizeof(ports), "%u-%u", v->port_lo, v->port_hi);
 		rte_tel_data_add_dict_string(c, "vip", vr_addr_str(&dp->state->vips[b->vip_id].addr, a, sizeof(a)));
+		rte_tel_data_add_dict_u64(c, "vip_id", b->vip_id);
+		rte_tel_data_add_dict_string(c, "vip_ports", ports);
 		rte_tel_data_add_dict_string(c, "address", b->name);
 		rte_tel_data_add_dict_string(c, "state", vr_dp_backend_state_name(b->state));
 		rte_tel_data_add_dict_u64(c, "weight", b->weight);
