@@ -16,6 +16,7 @@ logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import IP, UDP, Ether, Raw, RawPcapWriter  # noqa: E402
 
 DP = sys.argv[1]
+CTL = sys.argv[2] if len(sys.argv) > 2 else None
 VIP = "203.0.113.1"
 BACKENDS = ["198.51.100.11", "198.51.100.12", "198.51.100.13"]
 NB_FLOWS = 60
@@ -192,6 +193,22 @@ def main():
             closed = True
         check(closed, "a 2 MiB line did not close its connection")
         check(c("ping")["ok"], "other clients survive an oversized line")
+
+        # voxrelayctl against the real dataplane: exit codes and output.
+        if CTL:
+            def ctl(*a):
+                return subprocess.run([CTL, "-s", sock, *a], capture_output=True, text=True, timeout=30)
+            p = ctl("vip", "list")
+            check(p.returncode == 0 and VIP in p.stdout and BACKENDS[1] in p.stdout, f"voxrelayctl vip list: {p}")
+            p = ctl("backend", "add", VIP, "3478", BACKENDS[0])
+            check(p.returncode == 1 and "EEXIST" in p.stderr, f"voxrelayctl refused add: {p}")
+            p = ctl("--json", "maglev", VIP, "3478")
+            check(p.returncode == 0 and json.loads(p.stdout)["size"] == 65537, f"voxrelayctl --json maglev: {p}")
+            p = ctl("backend", "set", VIP, "3478", BACKENDS[2], "--state", "draining")
+            check(p.returncode == 0, f"voxrelayctl backend set: {p}")
+            check(c("maglev.shares", vip=VIP, port=3478)["result"]["backends"][2]["slots"] == 0, "drain via voxrelayctl")
+            p = ctl("backend", "set", VIP, "3478")
+            check(p.returncode == 2, f"voxrelayctl bad arguments: {p}")
 
         # A second instance on the same socket refuses to start.
         cfg2 = os.path.join(tmp, "dp2.yaml")

@@ -5,4 +5,4 @@ set -euo pipefail
 fuzzer=$1 seeds=$2 seconds=${3:-30}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-exec "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 "$work" "$seeds"
+exec "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -error_exitcode=1 -print_final_stats=1 "$work" "$seeds"
