@@ -51,6 +51,12 @@ int vr_cfg_post_vip(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, ya
 	}
 	if (!given[key_idx(&vr_cfg_vip_section, "gue_port")])
 		v->gue_port = 0; /* balancer.gue_port, filled in once the whole section is read */
+	if (v->health_type != VR_HEALTH_NONE && v->health_timeout_ms >= v->health_interval_ms) {
+		yaml_node_t *h = given[key_idx(&vr_cfg_vip_section, "health")];
+		return vr_cfg_fail_mark(c, h ? &h->start_mark : mark,
+					"%s.health: timeout (%u ms) must be shorter than interval (%u ms)", c->path,
+					v->health_timeout_ms, v->health_interval_ms);
+	}
 	if (v->nb_backends == 0)
 		return vr_cfg_fail_mark(c, backends ? &backends->start_mark : mark,
 					"%s: VIP %s needs at least one backend", c->path, a);

@@ -61,6 +61,24 @@ static const struct vr_cfg_section backend_section = {
 	.pos_off = offsetof(struct vr_cfg_backend, pos) + 1,
 };
 
+static const struct vr_cfg_enum health_names[] = {
+	{"none", VR_HEALTH_NONE},
+	{"udp-echo", VR_HEALTH_UDP_ECHO},
+	{NULL, 0},
+};
+
+static const struct vr_cfg_key health_keys[] = {
+	{"type", VR_CFG_T_ENUM, 0, FLD(struct vr_cfg_vip, health_type), .names = health_names, .def = "none"},
+	{"port", VR_CFG_T_UINT, 0, FLD(struct vr_cfg_vip, health_port), .min = 1, .max = 65535, .def = "7"},
+	{"interval", VR_CFG_T_DURATION, 0, FLD(struct vr_cfg_vip, health_interval_ms), .min = 100, .max = 3600000,
+	 .unit = 1, .def = "1s"},
+	{"timeout", VR_CFG_T_DURATION, 0, FLD(struct vr_cfg_vip, health_timeout_ms), .min = 10, .max = 3600000,
+	 .unit = 1, .def = "500ms"},
+	{"rise", VR_CFG_T_UINT, 0, FLD(struct vr_cfg_vip, health_rise), .min = 1, .max = 100, .def = "2"},
+	{"fall", VR_CFG_T_UINT, 0, FLD(struct vr_cfg_vip, health_fall), .min = 1, .max = 100, .def = "3"},
+};
+static const struct vr_cfg_section health_section = {SECTION(health_keys, NULL)};
+
 static const struct vr_cfg_key vip_keys[] = {
 	{"address", VR_CFG_T_ADDR, VR_CFG_F_REQ, FLD(struct vr_cfg_vip, addr)},
 	{"ports", VR_CFG_T_PORT_RANGE, 0, .off = offsetof(struct vr_cfg_vip, port_lo), .size = 4},
@@ -69,6 +87,7 @@ static const struct vr_cfg_key vip_keys[] = {
 	{"hash", VR_CFG_T_ENUM, 0, FLD(struct vr_cfg_vip, hash_key), .names = hash_names, .def = "five-tuple"},
 	{"encap", VR_CFG_T_ENUM, 0, FLD(struct vr_cfg_vip, encap), .names = encap_names, .def = "gue"},
 	{"gue_port", VR_CFG_T_UINT, 0, FLD(struct vr_cfg_vip, gue_port), .min = 1, .max = 65535},
+	{"health", VR_CFG_T_MAP, 0, .sub = &health_section},
 	{"backends", VR_CFG_T_SEQ, 0, FLD(struct vr_cfg_vip, backends),
 	 .count_off = offsetof(struct vr_cfg_vip, nb_backends), .cmin = 0, .cmax = VR_MAX_BACKENDS,
 	 .sub = &backend_section, .item_size = sizeof(struct vr_cfg_backend)},

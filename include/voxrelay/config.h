@@ -43,7 +43,20 @@ struct vr_cfg_vip {
 	uint16_t gue_port;          /**< default: the global gue_port */
 	uint32_t nb_backends;
 	struct vr_cfg_backend *backends;
+	/* active health checks of this VIP's backends (`health:`) */
+	uint8_t health_type;        /**< enum vr_health_type, default none */
+	uint8_t health_rise;        /**< consecutive successes that bring a backend up, default 2 */
+	uint8_t health_fall;        /**< consecutive failures that take it down, default 3 */
+	uint16_t health_port;       /**< UDP port of the echo responder on the VIP */
+	uint32_t health_interval_ms; /**< between probes of one backend, default 1000 */
+	uint32_t health_timeout_ms; /**< a probe unanswered this long failed, default 500, < interval */
 	struct vr_cfg_pos pos;
+};
+
+/** How a VIP's backends are probed. */
+enum vr_health_type {
+	VR_HEALTH_NONE = 0,     /**< not probed: the configured state is the state */
+	VR_HEALTH_UDP_ECHO = 1, /**< a UDP datagram to VIP:port, encapsulated as traffic is, must come back */
 };
 
 struct vr_cfg_port {
