@@ -10,6 +10,7 @@
 
 #include "ctlsock.h"
 #include "dp.h"
+#include "health.h"
 #include "voxrelay/pkt.h"
 
 #define RTE_LOGTYPE_VOXRELAY RTE_LOGTYPE_USER1
@@ -65,35 +66,56 @@ static const char *fixed_part_changed(const struct vr_config *a, const struct vr
 	return NULL;
 }
 
+/* Build a state from @cfg with the backends health checks hold down taken
+ * out, and publish it. */
+static int build_and_publish(struct vr_dp *dp, struct vr_config *cfg, char *err, size_t errlen)
+{
+	static uint8_t saved[VR_MAX_BACKENDS];
+	struct vr_lb_state *st;
+	uint64_t t0 = rte_rdtsc();
+
+	vr_dp_health_overlay(dp, cfg, saved);
+	st = vr_lb_state_build(cfg, dp->state, err, errlen);
+	vr_dp_health_restore(cfg, saved);
+	if (st == NULL)
+		return -errno;
+	/* Workers read the ttl through dp->cfg per packet: an old config is
+	 * freed only after the grace period that also retires the old state. */
+	struct vr_config *old_cfg = dp->cfg;
+	pthread_mutex_lock(&dp->ctl_lock);
+	dp->cfg = cfg;
+	pthread_mutex_unlock(&dp->ctl_lock);
+	vr_dp_publish(dp, st);
+	if (old_cfg != cfg)
+		vr_config_free(old_cfg);
+	dp->swaps++;
+	dp->swap_cycles_last = rte_rdtsc() - t0;
+	dp->swap_cycles_total += dp->swap_cycles_last;
+	return 0;
+}
+
 int vr_dp_apply(struct vr_dp *dp, struct vr_config *cfg, char *err, size_t errlen)
 {
-	struct vr_config *old_cfg = dp->cfg;
-	struct vr_lb_state *st;
 	const char *what = fixed_part_changed(dp->cfg, cfg);
-	uint64_t t0 = rte_rdtsc();
+	int rc;
 
 	if (what != NULL) {
 		snprintf(err, errlen, "%s changed; that needs a restart", what);
 		vr_config_free(cfg);
 		return -EINVAL;
 	}
-	st = vr_lb_state_build(cfg, dp->state, err, errlen);
-	if (st == NULL) {
-		int rc = -errno;
+	rc = build_and_publish(dp, cfg, err, errlen);
+	if (rc != 0) {
 		vr_config_free(cfg);
 		return rc;
 	}
-	/* Workers read the ttl through dp->cfg per packet: the old config is
-	 * freed only after the grace period that also retires the old state. */
-	pthread_mutex_lock(&dp->ctl_lock);
-	dp->cfg = cfg;
-	pthread_mutex_unlock(&dp->ctl_lock);
-	vr_dp_publish(dp, st);
-	vr_config_free(old_cfg);
-	dp->swaps++;
-	dp->swap_cycles_last = rte_rdtsc() - t0;
-	dp->swap_cycles_total += dp->swap_cycles_last;
+	vr_dp_health_sync(dp);
 	return 0;
+}
+
+int vr_dp_rebuild(struct vr_dp *dp, char *err, size_t errlen)
+{
+	return build_and_publish(dp, dp->cfg, err, errlen);
 }
 
 int vr_dp_reload(struct vr_dp *dp, char *err, size_t errlen)
@@ -144,7 +166,7 @@ static void learn(struct vr_dp_port *p, const struct vr_neigh_result *res)
 	}
 }
 
-static void send_ctl(struct vr_dp *dp, uint32_t port_idx, struct rte_mbuf *m)
+void vr_dp_send_ctl(struct vr_dp *dp, uint32_t port_idx, struct rte_mbuf *m)
 {
 	m->port = (uint16_t)port_idx;
 	if (rte_ring_mp_enqueue(dp->workers[0]->tx_ring, m) != 0)
@@ -164,8 +186,16 @@ static void slow_path(struct vr_dp *dp)
 		struct vr_pkt_info pi;
 		struct vr_neigh_result res;
 
-		if (vr_pkt_parse(data, rte_pktmbuf_data_len(m), &pi) != VR_DROP_NONE ||
-		    vr_neigh_input(data, rte_pktmbuf_data_len(m), pi.l3_off, &p->local, &res) != VR_DROP_NONE) {
+		if (vr_pkt_parse(data, rte_pktmbuf_data_len(m), &pi) != VR_DROP_NONE) {
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (pi.cls == VR_PKT_UDP) {
+			vr_dp_health_input(dp, data, &pi, rte_rdtsc());
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (vr_neigh_input(data, rte_pktmbuf_data_len(m), pi.l3_off, &p->local, &res) != VR_DROP_NONE) {
 			rte_pktmbuf_free(m);
 			continue;
 		}
@@ -174,7 +204,7 @@ static void slow_path(struct vr_dp *dp)
 		if (res.reply) {
 			m->data_len = (uint16_t)res.reply_len;
 			m->pkt_len = res.reply_len;
-			send_ctl(dp, idx, m);
+			vr_dp_send_ctl(dp, idx, m);
 		} else {
 			rte_pktmbuf_free(m);
 		}
@@ -197,7 +227,7 @@ static bool probe_gateway(struct vr_dp *dp, uint32_t i, bool v6)
 
 		m->data_len = (uint16_t)len;
 		m->pkt_len = len;
-		send_ctl(dp, i, m);
+		vr_dp_send_ctl(dp, i, m);
 	}
 	return (mac & VR_DP_MAC_VALID) != 0;
 }
@@ -246,6 +276,7 @@ void vr_dp_ctl_loop(struct vr_dp *dp)
 		}
 		slow_path(dp);
 		probe_gateways(dp, now);
+		vr_dp_health_tick(dp, now);
 		if (dp->ctl != NULL)
 			vr_ctl_server_poll(dp->ctl, 1);
 		else

@@ -12,6 +12,7 @@
 #include <rte_lcore.h>
 
 #include "dp.h"
+#include "health.h"
 
 #define CTL_LIST_DEFAULT 100
 #define CTL_LIST_MAX 10000
@@ -266,6 +267,36 @@ static int parse_ports(json_t *args, struct vr_cfg_vip *v, struct ctl_reply *r)
 	return 0;
 }
 
+/* "health": {"type": "udp-echo"|"none", "port", "interval_ms", "timeout_ms", "rise", "fall"} */
+static int parse_health(json_t *h, struct vr_cfg_vip *v, struct ctl_reply *r)
+{
+	const char *type;
+	uint32_t x;
+	bool given;
+	int rc = 0;
+
+	if (h == NULL)
+		return 0;
+	if (!json_is_object(h))
+		return fail(r, -EINVAL, "\"health\": an object is required");
+	type = json_string_value(json_object_get(h, "type"));
+	if (type != NULL && strcmp(type, "udp-echo") == 0)
+		v->health_type = VR_HEALTH_UDP_ECHO;
+	else if (type != NULL && strcmp(type, "none") != 0)
+		return fail(r, -EINVAL, "\"health.type\": none or udp-echo is required");
+	if ((rc = arg_uint(h, "port", 1, 65535, &x, &given, r)) == 0 && given)
+		v->health_port = (uint16_t)x;
+	if (rc == 0 && (rc = arg_uint(h, "interval_ms", 100, 3600000, &x, &given, r)) == 0 && given)
+		v->health_interval_ms = x;
+	if (rc == 0 && (rc = arg_uint(h, "timeout_ms", 10, 3600000, &x, &given, r)) == 0 && given)
+		v->health_timeout_ms = x;
+	if (rc == 0 && (rc = arg_uint(h, "rise", 1, 100, &x, &given, r)) == 0 && given)
+		v->health_rise = (uint8_t)x;
+	if (rc == 0 && (rc = arg_uint(h, "fall", 1, 100, &x, &given, r)) == 0 && given)
+		v->health_fall = (uint8_t)x;
+	return rc;
+}
+
 static int op_vip_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r)
 {
 	struct vr_config *cfg = reparse(dp->cfg, r->msg, sizeof(r->msg));
@@ -287,7 +318,15 @@ static int op_vip_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r)
 	cfg->vips = nv;
 	v = &nv[cfg->nb_vips++];
 	memset(v, 0, sizeof(*v));
+	/* The file's defaults (config_schema.c) for what the request leaves out. */
+	v->health_port = 7;
+	v->health_interval_ms = 1000;
+	v->health_timeout_ms = 500;
+	v->health_rise = 2;
+	v->health_fall = 3;
 	rc = arg_addr(args, "address", &v->addr, r);
+	if (rc == 0)
+		rc = parse_health(json_object_get(args, "health"), v, r);
 	if (rc == 0)
 		rc = parse_ports(args, v, r);
 	if (rc == 0 && (s = json_string_value(json_object_get(args, "hash"))) != NULL) {
@@ -600,10 +639,18 @@ static int op_conntrack_flush(struct vr_dp *dp, json_t *args, struct ctl_reply *
 	return rc;
 }
 
+static int op_health_list(struct vr_dp *dp, json_t *args, struct ctl_reply *r)
+{
+	(void)args;
+	r->result = json_pack("{s:o}", "backends", vr_dp_health_json(dp));
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	ctl_op_fn fn;
 } ops[] = {
+	{"health.list", op_health_list},
 	{"ping", op_ping},
 	{"vip.list", op_vip_list},
 	{"vip.add", op_vip_add},

@@ -50,6 +50,7 @@ struct vr_worker_stats {
 };
 
 struct vr_dp;
+struct vr_health_target;
 
 /** One conntrack entry as the control interface lists it. */
 struct vr_ct_view {
@@ -116,6 +117,8 @@ struct vr_dp {
 	uint64_t swaps;               /**< states published (reloads and control changes) */
 	uint64_t swap_cycles_last, swap_cycles_total; /**< build + publish time, TSC cycles */
 	struct vr_ctl_server *ctl;    /**< the control socket, or NULL */
+	struct vr_health_target *health; /**< probe targets (health.c), control thread only */
+	uint32_t nb_health;
 	uint64_t ctl_requests, ctl_errors;
 	/* Worker counters of a backend id at the moment the id was given to its
 	 * current backend: reports subtract them, so a reused id starts at zero. */
@@ -156,6 +159,10 @@ void vr_dp_ctl_loop(struct vr_dp *dp);
 int vr_dp_publish(struct vr_dp *dp, struct vr_lb_state *st);
 /* Validate-build-swap @cfg (ownership taken, freed on failure); 0 or -errno with @err. */
 int vr_dp_apply(struct vr_dp *dp, struct vr_config *cfg, char *err, size_t errlen);
+/* Rebuild the state from the running configuration (health changes); 0 or -errno. */
+int vr_dp_rebuild(struct vr_dp *dp, char *err, size_t errlen);
+/* Queue a frame the main lcore built for transmission on port index @port_idx (worker 0 sends it). */
+void vr_dp_send_ctl(struct vr_dp *dp, uint32_t port_idx, struct rte_mbuf *m);
 /* Reload the file; 0 or -errno with @err; counted and logged. */
 int vr_dp_reload(struct vr_dp *dp, char *err, size_t errlen);
 /* ctlops.c: answer one control request line (ctlsock.h's handler). */

@@ -15,6 +15,7 @@
 
 #include "ctlsock.h"
 #include "dp.h"
+#include "health.h"
 
 volatile sig_atomic_t vr_force_quit;
 volatile sig_atomic_t vr_want_reload;
@@ -199,6 +200,7 @@ int main(int argc, char **argv)
 	rc = vr_dp_ports_init(&dp);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "ports: %s\n", rte_strerror(-rc));
+	vr_dp_health_sync(&dp);
 	if (vr_dp_telemetry_init(&dp) < 0)
 		fprintf(stderr, "voxrelay-dp: telemetry commands not registered\n");
 	for (uint32_t i = 0; i < dp.nb_workers; i++) {
@@ -219,6 +221,7 @@ int main(int argc, char **argv)
 	dp.ctl = NULL;
 	vr_dp_ports_close(&dp);
 	workers_free(&dp);
+	free(dp.health);
 	rte_eal_cleanup();
 	ret = 0;
 out_state:

@@ -96,6 +96,13 @@ static void forward_udp(struct vr_worker *w, const struct vr_lb_state *st, const
 	tx_add(w, (uint16_t)(tp - dp->ports), m);
 }
 
+static bool is_local(const struct vr_dp_port *p, const struct vr_pkt_info *pi)
+{
+	if (pi->key.family == AF_INET)
+		return p->local.has_v4 && memcmp(&pi->key.dst[12], &p->local.ipv4, 4) == 0;
+	return p->local.has_v6 && memcmp(pi->key.dst, p->local.ipv6, 16) == 0;
+}
+
 /*
  * First pass over a received packet: parse it and, for UDP to a VIP, find
  * the VIP and the flow hash and start loading its conntrack buckets.
@@ -123,6 +130,14 @@ static bool classify(struct vr_worker *w, const struct vr_lb_state *st, struct r
 	case VR_PKT_UDP:
 		rc = vr_lb_classify(st, pi, ch);
 		if (VR_UNLIKELY(rc != VR_DROP_NONE)) {
+			/* Answers to our health probes come to our own address. */
+			if (is_local(&w->dp->ports[w->dp->port_idx[m->port]], pi)) {
+				if (rte_ring_mp_enqueue(w->dp->slow_ring, m) != 0)
+					drop(w, m, VR_DROP_SLOWPATH_FULL);
+				else
+					w->st.slow_path++;
+				return false;
+			}
 			drop(w, m, rc);
 			return false;
 		}

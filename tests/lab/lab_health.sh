@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Lab test: a backend whose echo responder dies is marked down within interval x fall, only its flows move; it comes back.
+set -euo pipefail
+# shellcheck source=../../scripts/lab/common.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/../../scripts/lab/common.sh"
+[ "$(id -u)" -eq 0 ] || { echo "lab_health: needs root; skipped"; exit 77; }
+need_binaries
+"$REPO/scripts/hugepages.sh"
+lab_lock
+lab_workdir
+trap 'kill ${ECHO_PIDS[*]:-} 2>/dev/null || true; lab_cleanup' EXIT
+
+PORT=5004
+HPORT=7
+INTERVAL_MS=200
+FALL=3
+RISE=2
+CTL_SOCK=/run/voxrelay/lab-dp.sock
+BE=(vr-be1 vr-be2 vr-be3)
+declare -A ECHO_PID
+ECHO_PIDS=()
+
+start_echo() { # ns
+	ip netns exec "$1" "$PY" "$LAB_DIR/udp_echo.py" serve "$LAB_VIP4" $HPORT "$1" >"$WORK/echo-$1.log" 2>&1 &
+	ECHO_PID[$1]=$!
+	ECHO_PIDS+=("$!")
+}
+
+# The lab's configuration with UDP echo health checks on the IPv4 five-tuple VIP.
+CFG="$WORK/lab.yaml"
+"$PY" - "$REPO/conf/lab.yaml" "$CFG" <<PYEOF
+import sys
+src, dst = sys.argv[1], sys.argv[2]
+text = open(src).read()
+anchor = "    - address: 10.77.100.1\n      port: 5004\n"
+assert anchor in text
+health = f"      health: {{type: udp-echo, port: $HPORT, interval: ${INTERVAL_MS}ms, timeout: 100ms, rise: $RISE, fall: $FALL}}\n"
+open(dst, "w").write(text.replace(anchor, anchor + health))
+PYEOF
+"$DP_BIN" --check-config "$CFG" >&2 || die "health configuration does not validate"
+
+health_json() { printf '{"op":"health.list"}\n' | "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read())
+print(s.makefile().readline(), end="")' "$CTL_SOCK"; }
+health_state() { health_json | "$PY" -c '
+import json, sys
+for b in json.load(sys.stdin)["result"]["backends"]:
+    if b["address"] == sys.argv[1] and b["vip_port"] == 5004:
+        print(b["health"])' "$1"; }
+
+send() { # tag sport-base
+	ip netns exec vr-c1 "$PY" "$LAB_DIR/flow_sender.py" --src "${LAB_CLIENT_4[0]}" --dst "$LAB_VIP4" --port $PORT \
+		--flows 300 --sport-base "$2" --packets 2 --pps 1500 --tag "$1" >&2
+	sleep 1
+}
+
+lab_up
+start_decap "${BE[@]}"
+SINK_ADDRS="$LAB_VIP4" start_sinks "${BE[@]}"
+for ns in "${BE[@]}"; do start_echo "$ns"; done
+start_dp "$CFG"
+probe_balancer >&2 || die "the balancer does not answer ARP/ND"
+sleep 1
+for a in 10.77.2.11 10.77.2.12 10.77.2.13; do
+	[ "$(health_state $a)" = up ] || { health_json >&2; die "backend $a not up at start"; }
+done
+
+log "h1: 300 flows on three healthy backends"
+send h1 30000
+
+log "h2: vr-be2's responder stops; it must be down within interval x fall"
+kill "${ECHO_PID[vr-be2]}"
+t0=$(date +%s%N)
+for _ in $(seq 100); do
+	[ "$(health_state 10.77.2.12)" = down ] && break
+	sleep 0.05
+done
+t1=$(date +%s%N)
+[ "$(health_state 10.77.2.12)" = down ] || { health_json >&2; die "vr-be2 never marked down"; }
+took_ms=$(((t1 - t0) / 1000000))
+limit_ms=$((INTERVAL_MS * (FALL + 1) + 500))
+log "vr-be2 marked down after ${took_ms} ms (limit ${limit_ms} ms)"
+[ "$took_ms" -le "$limit_ms" ] || die "marked down after $took_ms ms, more than $limit_ms"
+for a in 10.77.2.11 10.77.2.13; do [ "$(health_state $a)" = up ] || die "healthy backend $a went down"; done
+send h2 30000
+
+log "h3: the responder is back; vr-be2 must return"
+start_echo vr-be2
+for _ in $(seq 100); do
+	[ "$(health_state 10.77.2.12)" = up ] && break
+	sleep 0.05
+done
+[ "$(health_state 10.77.2.12)" = up ] || { health_json >&2; die "vr-be2 never came back up"; }
+send h3 31000
+
+health_json >"$WORK/health.json"
+stop_sinks "${BE[@]}"
+stop_dp
+"$PY" - "$WORK" <<'PYEOF' || die "placement checks failed"
+import json, sys, collections
+work = sys.argv[1]
+where = collections.defaultdict(dict)  # tag -> (src, sport) -> backend
+for ns in ("vr-be1", "vr-be2", "vr-be3"):
+    for f in json.load(open(f"{work}/sink-{ns}.json"))["flows"]:
+        where[f["tag"]].setdefault((f["src"], f["sport"]), set()).add(ns)
+bad = []
+h1, h2, h3 = where["h1"], where["h2"], where["h3"]
+if len(h1) != 300 or len(h2) != 300 or len(h3) != 300:
+    bad.append(f"flows seen: h1 {len(h1)} h2 {len(h2)} h3 {len(h3)} (300 each)")
+split = [k for t in (h1, h2, h3) for k, v in t.items() if len(v) != 1]
+if split:
+    bad.append(f"{len(split)} flows reached two backends in one phase")
+on2 = [k for k, v in h1.items() if v == {"vr-be2"}]
+moved_others = [k for k, v in h1.items() if v != {"vr-be2"} and h2.get(k) != v]
+if not on2:
+    bad.append("no flow was on vr-be2")
+if any(h2.get(k) == {"vr-be2"} for k in on2):
+    bad.append("flows stayed on vr-be2 while it was down")
+if any("vr-be2" in v for v in h2.values()):
+    bad.append("vr-be2 received traffic while down")
+if moved_others:
+    bad.append(f"{len(moved_others)} flows of healthy backends moved when vr-be2 went down")
+new_on2 = sum(1 for v in h3.values() if v == {"vr-be2"})
+if new_on2 == 0:
+    bad.append("vr-be2 took no new flow after it came back")
+st = json.load(open(f"{work}/health.json"))["result"]["backends"]
+be2 = [b for b in st if b["address"] == "10.77.2.12"][0]
+if be2["changes"] != 2 or be2["failures"] < 3:
+    bad.append(f"vr-be2 counters {be2}")
+print(f"lab_health: {len(on2)} flows on vr-be2 moved; 0 of {len(h1) - len(on2)} others moved; "
+      f"{new_on2} new flows on vr-be2 after it returned; probes {be2['probes']} failures {be2['failures']}")
+for b in bad:
+    print("FAIL:", b)
+sys.exit(1 if bad else 0)
+PYEOF
+log "lab_health: PASS"
