@@ -79,6 +79,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"conntrack", "flush", "conntrack.flush", "[--backend ADDR] [--vip ADDR PORT]",
 	 {{NULL}},
 	 {{"backend", "backend", KIND_ADDR}, {"vip", "vip", KIND_VIP_PORT}}},
+	{"health", "list", "health.list", ""},
 	{"reload", NULL, "reload", ""},
 };
 

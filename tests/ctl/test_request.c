@@ -413,6 +413,7 @@ static char *usage_of(const char *line)
 	"  stats\n"                                                                                                \
 	"  conntrack list [--client ADDR] [--backend ADDR] [--vip ADDR PORT] [--limit N]\n"                         \
 	"  conntrack flush [--backend ADDR] [--vip ADDR PORT]\n"                                                   \
+	"  health list\n"                                                                                         \
 	"  reload\n"
 
 static void test_usage(void)
