@@ -31,7 +31,10 @@ void vr_lb_state_free(struct vr_lb_state *st)
 	for (uint32_t i = 0; i < VR_MAX_VIPS; i++) {
 		if (!st->vip_in_use[i])
 			continue;
-		vr_maglev_free(st->vips[i].maglev);
+		if (st->vips[i].maglev_refcnt != NULL && --*st->vips[i].maglev_refcnt == 0) {
+			vr_maglev_free(st->vips[i].maglev);
+			free(st->vips[i].maglev_refcnt);
+		}
 		rooms_put(st->vips[i].rooms);
 	}
 	free(st);
@@ -93,6 +96,34 @@ static int index_vip_address(struct vr_lb_state *st, const struct vr_lb_vip *v)
 	return -ENOSPC;
 }
 
+/* The previous state's table of the same VIP, if it was built from the same
+ * up backends (name, weight, id, in the same order) and size. */
+static bool reuse_table(const struct vr_lb_state *prev, const struct vr_cfg_vip *cv, struct vr_lb_vip *v,
+			const struct vr_maglev_backend *mb, uint32_t nb_up, uint32_t size)
+{
+	const struct vr_lb_vip *pv = prev_vip_match(prev, cv);
+	uint32_t k = 0;
+
+	if (pv == NULL || pv->maglev == NULL || pv->maglev_refcnt == NULL || pv->maglev->size != size)
+		return false;
+	for (uint32_t j = 0; j < pv->nb_backends; j++) {
+		const struct vr_lb_backend *b = &prev->backends[pv->backend_ids[j]];
+
+		if (b->state != VR_BACKEND_UP)
+			continue;
+		if (k == nb_up || mb[k].id != pv->backend_ids[j] || mb[k].weight != b->weight ||
+		    strcmp(mb[k].name, b->name) != 0)
+			return false;
+		k++;
+	}
+	if (k != nb_up)
+		return false;
+	v->maglev = pv->maglev;
+	v->maglev_refcnt = pv->maglev_refcnt;
+	++*v->maglev_refcnt;
+	return true;
+}
+
 static int build_vip(struct vr_lb_state *st, struct vr_lb_vip *v, const struct vr_cfg_vip *cv,
 		     const struct vr_lb_state *prev, uint8_t *be_used_now, const uint8_t *be_used_prev,
 		     uint32_t *be_cursor, char *err, size_t errlen)
@@ -141,12 +172,19 @@ static int build_vip(struct vr_lb_state *st, struct vr_lb_vip *v, const struct v
 			nb_up++;
 		}
 	}
-	v->maglev = vr_maglev_build(mb, nb_up, st->maglev_size);
+	if (reuse_table(prev, cv, v, mb, nb_up, st->maglev_size))
+		goto table_done;
+	v->maglev_refcnt = malloc(sizeof(*v->maglev_refcnt));
+	v->maglev = v->maglev_refcnt != NULL ? vr_maglev_build(mb, nb_up, st->maglev_size) : NULL;
 	if (v->maglev == NULL) {
+		free(v->maglev_refcnt);
+		v->maglev_refcnt = NULL;
 		snprintf(err, errlen, "VIP at line %u: cannot build the Maglev table: %s", cv->pos.line,
 			 strerror(errno));
 		return -errno;
 	}
+	*v->maglev_refcnt = 1;
+table_done:
 	for (uint32_t s = 0; s < v->maglev->size; s++) {
 		uint16_t id = v->maglev->slots[s];
 		if (id != VR_BACKEND_NONE)

@@ -47,6 +47,7 @@ struct vr_lb_vip {
 	uint16_t nb_backends;
 	uint16_t backend_ids[VR_MAX_BACKENDS > 1024 ? 1024 : VR_MAX_BACKENDS]; /**< of this VIP */
 	struct vr_maglev_table *maglev; /**< up backends only */
+	uint32_t *maglev_refcnt;        /**< states sharing @maglev (control thread only) */
 	struct vr_lb_rooms *rooms;      /**< dst-port VIPs only */
 };
 
@@ -75,7 +76,9 @@ struct vr_lb_state {
  *
  * VIP ids and backend ids are kept from @prev for the same VIP (address and
  * port range) and the same backend (VIP and address), so conntrack entries
- * and counters stay attached across reloads; a freed id given to another
+ * and counters stay attached across reloads; a VIP whose up backends, weights
+ * and ids did not change shares the previous state's Maglev table instead of
+ * building it again (a control change touches one VIP, not all); a freed id given to another
  * backend gets a new generation, which invalidates old conntrack entries
  * pointing at it. Maglev tables are built here (off the fast path) over the
  * `up` backends of each VIP.

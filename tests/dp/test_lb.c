@@ -275,6 +275,30 @@ static void test_agreement(void)
 	vr_ct_free(ct2);
 }
 
+/* A change to one VIP rebuilds that VIP's table only; the others are shared with the previous state. */
+static void test_table_reuse(void)
+{
+	char err[VR_CFG_ERR_LEN];
+	struct vr_config *c1 = config(B("10.1.0.1") B("10.1.0.2"), B("10.2.0.1"));
+	struct vr_config *c2 = config(B("10.1.0.1") B("10.1.0.2") B("10.1.0.3"), B("10.2.0.1"));
+	struct vr_lb_state *a = vr_lb_state_build(c1, NULL, err, sizeof(err));
+	struct vr_lb_state *b = vr_lb_state_build(c1, a, err, sizeof(err));
+	struct vr_lb_state *c = vr_lb_state_build(c2, b, err, sizeof(err));
+
+	CHECK(a && b && c, "build: %s", err);
+	CHECK(b->vips[0].maglev == a->vips[0].maglev && b->vips[1].maglev == a->vips[1].maglev,
+	      "an unchanged configuration rebuilt its tables");
+	CHECK(c->vips[0].maglev != b->vips[0].maglev, "a VIP with a new backend kept its old table");
+	CHECK(c->vips[1].maglev == b->vips[1].maglev, "an untouched VIP's table was rebuilt");
+	/* Freed in any order, each table goes with its last state (ASan checks). */
+	vr_lb_state_free(b);
+	vr_lb_state_free(a);
+	CHECK(c->vips[1].maglev->size == 65537, "shared table freed too early");
+	vr_lb_state_free(c);
+	vr_config_free(c1);
+	vr_config_free(c2);
+}
+
 static void test_no_vip_no_backend(void)
 {
 	struct vr_conntrack *ct = vr_ct_create(4096, 30, 1);
@@ -330,6 +354,7 @@ int main(void)
 	test_id_reuse();
 	test_rooms();
 	test_agreement();
+	test_table_reuse();
 	test_no_vip_no_backend();
 	if (failures != 0) {
 		fprintf(stderr, "%d checks failed\n", failures);
