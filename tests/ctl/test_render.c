@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "ctl_check.h"
+#include "../common/check.h"
 
 /* ------------------------------------------------------------------ */
 /* answers */
@@ -17,18 +17,18 @@ static void parse_ok(const char *line, bool ok, const char *code, const char *me
 	char err[VR_CTL_ERR_LEN];
 	int rc = vr_ctl_parse_response(line, strlen(line), 1, &r, err, sizeof(err));
 
-	CHECK(rc == 0, "%s: refused: %s", line, err);
+	CHECK_MSG(rc == 0, "%s: refused: %s", line, err);
 	if (rc != 0)
 		return;
-	CHECK(r.ok == ok, "%s: ok %d", line, r.ok);
+	CHECK_MSG(r.ok == ok, "%s: ok %d", line, r.ok);
 	if (ok) {
-		CHECK(json_is_object(r.result), "%s: no result", line);
+		CHECK_MSG(json_is_object(r.result), "%s: no result", line);
 	} else {
 		CHECK_STR(r.code, code, line);
 		CHECK_STR(r.message, message, line);
 	}
 	vr_ctl_response_clear(&r);
-	CHECK(r.root == NULL && r.result == NULL && r.code == NULL, "%s: not cleared", line);
+	CHECK_MSG(r.root == NULL && r.result == NULL && r.code == NULL, "%s: not cleared", line);
 }
 
 /* want: the exact message, or its start when it ends in '*' (jansson words its own errors) */
@@ -39,14 +39,14 @@ static void parse_bad(const char *line, size_t len, const char *want)
 	size_t n = strlen(want);
 	int rc = vr_ctl_parse_response(line, len, 1, &r, err, sizeof(err));
 
-	CHECK(rc == -EPROTO, "%s: rc %d", line, rc);
-	CHECK(r.root == NULL, "%s: root kept", line);
+	CHECK_MSG(rc == -EPROTO, "%s: rc %d", line, rc);
+	CHECK_MSG(r.root == NULL, "%s: root kept", line);
 	if (n > 0 && want[n - 1] == '*')
-		CHECK(strncmp(err, want, n - 1) == 0, "%s:\n  want %s\n  got  %s", line, want, err);
+		CHECK_MSG(strncmp(err, want, n - 1) == 0, "%s:\n  want %s\n  got  %s", line, want, err);
 	else
 		CHECK_STR(err, want, line);
 	for (const char *c = err; *c; c++)
-		CHECK((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f, "%s: byte 0x%02x in the message", line,
+		CHECK_MSG((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f, "%s: byte 0x%02x in the message", line,
 		      (unsigned char)*c);
 }
 
@@ -112,10 +112,10 @@ static char *render(const char *request, const char *result, int want_rc, const 
 	FILE *f = open_memstream(&out, &len);
 	int rc;
 
-	CHECK(req != NULL && res != NULL, "bad test JSON: %s / %s", request, result);
+	CHECK_MSG(req != NULL && res != NULL, "bad test JSON: %s / %s", request, result);
 	rc = vr_ctl_render(f, req, res, err, sizeof(err));
 	fclose(f);
-	CHECK(rc == want_rc, "%s: rc %d (%s)", request, rc, err);
+	CHECK_MSG(rc == want_rc, "%s: rc %d (%s)", request, rc, err);
 	if (want_err != NULL)
 		CHECK_STR(err, want_err, request);
 	json_decref(req);
@@ -332,7 +332,7 @@ static void test_json(void)
 	FILE *f = open_memstream(&out, &len);
 
 	/* 17 digits: the program reading it gets the dataplane's very doubles back */
-	CHECK(vr_ctl_render_json(f, v) == 0, "render_json");
+	CHECK_MSG(vr_ctl_render_json(f, v) == 0, "render_json");
 	fclose(f);
 	CHECK_STR(out,
 		  "{\n"
@@ -373,7 +373,7 @@ static void test_refusal(void)
 		FILE *f;
 
 		if (vr_ctl_parse_response(cases[i].line, strlen(cases[i].line), 1, &r, err, sizeof(err)) != 0) {
-			CHECK(0, "%s: %s", cases[i].line, err);
+			CHECK_MSG(0, "%s: %s", cases[i].line, err);
 			continue;
 		}
 		f = open_memstream(&out, &len);
@@ -392,5 +392,5 @@ int main(void)
 	test_hostile_text();
 	test_json();
 	test_refusal();
-	return ctl_report("test_render");
+	return check_report("test_render");
 }

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "ctl.h"
-#include "ctl_check.h"
+#include "../common/check.h"
 
 #define MAX_WORDS 32
 
@@ -227,20 +227,20 @@ static void test_goods(void)
 		json_t *got;
 
 		memcpy(copy, argv, sizeof(argv));
-		CHECK(want != NULL, "case %zu: bad expected JSON: %s", i, jerr.text);
+		CHECK_MSG(want != NULL, "case %zu: bad expected JSON: %s", i, jerr.text);
 		got = vr_ctl_build_request(argc, argv, err, sizeof(err));
-		CHECK(got != NULL, "%s: refused: %s", goods[i].line, err);
+		CHECK_MSG(got != NULL, "%s: refused: %s", goods[i].line, err);
 		if (got != NULL && want != NULL) {
 			char *g = json_dumps(got, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
 			/* json_equal compares types too: 5000 is not "5000" */
-			CHECK(json_equal(got, want), "%s:\n  want %s\n  got  %s", goods[i].line, goods[i].want, g);
+			CHECK_MSG(json_equal(got, want), "%s:\n  want %s\n  got  %s", goods[i].line, goods[i].want, g);
 			/* and the order the keys were given in, to keep the wire readable */
-			CHECK(g != NULL && strcmp(g, goods[i].want) == 0, "%s: key order:\n  want %s\n  got  %s",
+			CHECK_MSG(g != NULL && strcmp(g, goods[i].want) == 0, "%s: key order:\n  want %s\n  got  %s",
 			      goods[i].line, goods[i].want, g);
 			free(g);
 		}
-		CHECK(memcmp(copy, argv, sizeof(argv)) == 0, "%s: argv was reordered", goods[i].line);
+		CHECK_MSG(memcmp(copy, argv, sizeof(argv)) == 0, "%s: argv was reordered", goods[i].line);
 		json_decref(got);
 		json_decref(want);
 	}
@@ -256,8 +256,8 @@ static void test_bads(void)
 
 		errno = 0;
 		got = vr_ctl_build_request(argc, argv, err, sizeof(err));
-		CHECK(got == NULL, "%s: accepted", bads[i].line);
-		CHECK(errno == EINVAL, "%s: errno %d", bads[i].line, errno);
+		CHECK_MSG(got == NULL, "%s: accepted", bads[i].line);
+		CHECK_MSG(errno == EINVAL, "%s: errno %d", bads[i].line, errno);
 		CHECK_STR(err, bads[i].want, bads[i].line);
 		json_decref(got);
 	}
@@ -273,23 +273,23 @@ static void test_messages(void)
 	char *argv3[] = {"vip", "add", "10.0.0.1", "5000", "--hash", "\x7f", NULL};
 	char small[16];
 
-	CHECK(vr_ctl_build_request(4, argv, err, sizeof(err)) == NULL, "control characters accepted");
+	CHECK_MSG(vr_ctl_build_request(4, argv, err, sizeof(err)) == NULL, "control characters accepted");
 	CHECK_STR(err, "vip add: bad ADDRESS \"10.0.0.1?[2J?\": not an IPv4 or IPv6 address", "control characters");
 
 	memset(longw, 'a', sizeof(longw) - 1);
 	longw[sizeof(longw) - 1] = '\0';
-	CHECK(vr_ctl_build_request(4, argv2, err, sizeof(err)) == NULL, "long word accepted");
+	CHECK_MSG(vr_ctl_build_request(4, argv2, err, sizeof(err)) == NULL, "long word accepted");
 	CHECK_STR(err,
 		  "vip add: bad ADDRESS \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": "
 		  "not an IPv4 or IPv6 address",
 		  "long word");
-	CHECK(vr_ctl_build_request(6, argv3, err, sizeof(err)) == NULL, "DEL accepted");
+	CHECK_MSG(vr_ctl_build_request(6, argv3, err, sizeof(err)) == NULL, "DEL accepted");
 	CHECK_STR(err, "vip add: bad --hash \"?\": five-tuple or dst-port", "DEL");
 
 	/* a short buffer is cut, not overrun; no buffer at all is allowed */
-	CHECK(vr_ctl_build_request(4, argv, small, sizeof(small)) == NULL, "short buffer");
+	CHECK_MSG(vr_ctl_build_request(4, argv, small, sizeof(small)) == NULL, "short buffer");
 	CHECK_STR(small, "vip add: bad AD", "short buffer");
-	CHECK(vr_ctl_build_request(4, argv, NULL, 0) == NULL && errno == EINVAL, "no buffer");
+	CHECK_MSG(vr_ctl_build_request(4, argv, NULL, 0) == NULL && errno == EINVAL, "no buffer");
 }
 
 /* ------------------------------------------------------------------ */
@@ -369,18 +369,18 @@ static void test_options(void)
 			setenv(VR_CTL_SOCKET_ENV, strcmp(c->env, "''") == 0 ? "" : c->env, 1);
 		rc = vr_ctl_parse_options(argc, argv, &o, err, sizeof(err));
 		if (c->err != NULL) {
-			CHECK(rc == -EINVAL, "%s: rc %d", c->line, rc);
+			CHECK_MSG(rc == -EINVAL, "%s: rc %d", c->line, rc);
 			CHECK_STR(err, c->err, c->line);
 			continue;
 		}
-		CHECK(rc == 0, "%s: refused: %s", c->line, err);
+		CHECK_MSG(rc == 0, "%s: refused: %s", c->line, err);
 		if (rc != 0)
 			continue;
 		CHECK_STR(o.socket, c->socket, c->line);
-		CHECK(o.timeout_ms == c->timeout_ms, "%s: timeout %u", c->line, o.timeout_ms);
-		CHECK(o.json == c->json, "%s: json %d", c->line, o.json);
-		CHECK(o.help == c->help, "%s: help %d", c->line, o.help);
-		CHECK(o.cmd_index == c->cmd_index, "%s: command at %d", c->line, o.cmd_index);
+		CHECK_MSG(o.timeout_ms == c->timeout_ms, "%s: timeout %u", c->line, o.timeout_ms);
+		CHECK_MSG(o.json == c->json, "%s: json %d", c->line, o.json);
+		CHECK_MSG(o.help == c->help, "%s: help %d", c->line, o.help);
+		CHECK_MSG(o.cmd_index == c->cmd_index, "%s: command at %d", c->line, o.cmd_index);
 	}
 	unsetenv(VR_CTL_SOCKET_ENV);
 }
@@ -450,11 +450,11 @@ static void test_usage(void)
 	f = open_memstream(&out, &len);
 	vr_ctl_help(f);
 	fclose(f);
-	CHECK(strncmp(out, "usage: voxrelayctl [-s SOCKET] [--json] [--timeout S] COMMAND [ARGS]\n" ALL_COMMANDS,
+	CHECK_MSG(strncmp(out, "usage: voxrelayctl [-s SOCKET] [--json] [--timeout S] COMMAND [ARGS]\n" ALL_COMMANDS,
 		      strlen("usage: voxrelayctl [-s SOCKET] [--json] [--timeout S] COMMAND [ARGS]\n" ALL_COMMANDS)) ==
 		      0,
 	      "help does not start with the usage:\n%s", out);
-	CHECK(strstr(out, "Exit status: 0 done; 1 the dataplane refused") != NULL, "help has no exit codes:\n%s", out);
+	CHECK_MSG(strstr(out, "Exit status: 0 done; 1 the dataplane refused") != NULL, "help has no exit codes:\n%s", out);
 	free(out);
 }
 
@@ -465,11 +465,11 @@ static void test_wants_help(void)
 	char *c[] = {"vip", "add", "--", "--help", NULL};
 	char *d[] = {"vip", "add", "10.0.0.1", "5000", NULL};
 
-	CHECK(vr_ctl_wants_help(3, a), "--help");
-	CHECK(vr_ctl_wants_help(2, b), "-h");
-	CHECK(!vr_ctl_wants_help(4, c), "--help after --");
-	CHECK(!vr_ctl_wants_help(4, d), "no help");
-	CHECK(!vr_ctl_wants_help(0, d), "nothing");
+	CHECK_MSG(vr_ctl_wants_help(3, a), "--help");
+	CHECK_MSG(vr_ctl_wants_help(2, b), "-h");
+	CHECK_MSG(!vr_ctl_wants_help(4, c), "--help after --");
+	CHECK_MSG(!vr_ctl_wants_help(4, d), "no help");
+	CHECK_MSG(!vr_ctl_wants_help(0, d), "nothing");
 }
 
 int main(void)
@@ -480,5 +480,5 @@ int main(void)
 	test_options();
 	test_usage();
 	test_wants_help();
-	return ctl_report("test_request");
+	return check_report("test_request");
 }

@@ -7,22 +7,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "../common/check.h"
 #include "voxrelay/config.h"
 #include "voxrelay/hash.h"
 #include "voxrelay/lb.h"
 
 #define NB_FLOWS 20000
 
-static int failures;
-#define CHECK(cond, ...)                                              \
-	do {                                                          \
-		if (!(cond)) {                                        \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                 \
-			fprintf(stderr, "\n");                        \
-			failures++;                                   \
-		}                                                     \
-	} while (0)
 
 /* A config with VIP 10.0.0.1:3478 (five-tuple) and 10.0.0.2:50000-50099 (dst-port) over the given backends. */
 static struct vr_config *config(const char *backends_yaml, const char *states_yaml)
@@ -117,19 +108,19 @@ static void test_stickiness(void)
 		count[before[i][7] - '0']++;
 	}
 	for (int b = 1; b <= 4; b++)
-		CHECK(count[b] > NB_FLOWS / 4 * 0.9 && count[b] < NB_FLOWS / 4 * 1.1, "backend %d has %u flows", b, count[b]);
+		CHECK_MSG(count[b] > NB_FLOWS / 4 * 0.9 && count[b] < NB_FLOWS / 4 * 1.1, "backend %d has %u flows", b, count[b]);
 
 	/* A fifth backend joins: Maglev would move ~1/5 of the flows, conntrack keeps them all. */
 	st = build(config(B("10.1.0.1") B("10.1.0.2") B("10.1.0.3") B("10.1.0.4") B("10.1.0.5"), NULL), st);
 	moved = 0;
 	for (uint32_t i = 0; i < NB_FLOWS; i++)
 		moved += strcmp(before[i], choose(st, ct, i, 2, "10.0.0.1", 3478)) != 0;
-	CHECK(moved == 0, "adding a backend moved %u tracked flows", moved);
+	CHECK_MSG(moved == 0, "adding a backend moved %u tracked flows", moved);
 	/* New flows do reach the new backend. */
 	uint32_t on_new = 0;
 	for (uint32_t i = NB_FLOWS; i < 2 * NB_FLOWS; i++)
 		on_new += strcmp(choose(st, ct, i, 2, "10.0.0.1", 3478), "10.1.0.5") == 0;
-	CHECK(on_new > NB_FLOWS / 5 * 0.9, "new backend took %u of %u new flows", on_new, NB_FLOWS);
+	CHECK_MSG(on_new > NB_FLOWS / 5 * 0.9, "new backend took %u of %u new flows", on_new, NB_FLOWS);
 
 	/* 10.1.0.2 is removed: its flows move, nobody else's does. */
 	st = build(config(B("10.1.0.1") B("10.1.0.3") B("10.1.0.4") B("10.1.0.5"), NULL), st);
@@ -138,13 +129,13 @@ static void test_stickiness(void)
 		const char *now = choose(st, ct, i, 3, "10.0.0.1", 3478);
 		if (strcmp(before[i], "10.1.0.2") == 0) {
 			on_removed++;
-			CHECK(strcmp(now, "10.1.0.2") != 0 && now[0] != '\0', "flow %u stayed on a removed backend", i);
+			CHECK_MSG(strcmp(now, "10.1.0.2") != 0 && now[0] != '\0', "flow %u stayed on a removed backend", i);
 		} else {
 			moved += strcmp(before[i], now) != 0;
 		}
 	}
-	CHECK(on_removed > 0, "no flow was on the removed backend");
-	CHECK(moved == 0, "removing a backend moved %u flows of other backends", moved);
+	CHECK_MSG(on_removed > 0, "no flow was on the removed backend");
+	CHECK_MSG(moved == 0, "removing a backend moved %u flows of other backends", moved);
 
 	/* 10.1.0.3 goes down: only its flows move. 10.1.0.4 drains: keeps its flows, takes no new ones. */
 	for (uint32_t i = 0; i < NB_FLOWS; i++)
@@ -154,15 +145,15 @@ static void test_stickiness(void)
 	for (uint32_t i = 0; i < NB_FLOWS; i++) {
 		const char *now = choose(st, ct, i, 5, "10.0.0.1", 3478);
 		if (strcmp(before[i], "10.1.0.3") == 0)
-			CHECK(strcmp(now, "10.1.0.3") != 0, "flow %u stayed on a down backend", i);
+			CHECK_MSG(strcmp(now, "10.1.0.3") != 0, "flow %u stayed on a down backend", i);
 		else
 			moved += strcmp(before[i], now) != 0;
 	}
-	CHECK(moved == 0, "down/drain moved %u flows of up or draining backends", moved);
+	CHECK_MSG(moved == 0, "down/drain moved %u flows of up or draining backends", moved);
 	uint32_t new_on_draining = 0;
 	for (uint32_t i = 2 * NB_FLOWS; i < 3 * NB_FLOWS; i++)
 		new_on_draining += strcmp(choose(st, ct, i, 5, "10.0.0.1", 3478), "10.1.0.4") == 0;
-	CHECK(new_on_draining == 0, "%u new flows went to a draining backend", new_on_draining);
+	CHECK_MSG(new_on_draining == 0, "%u new flows went to a draining backend", new_on_draining);
 
 	/* Flows idle past the timeout (30) are forgotten: those that were on the
 	 * draining backend are placed afresh by the table, so they leave it. */
@@ -173,7 +164,7 @@ static void test_stickiness(void)
 		were_draining++;
 		left_draining += strcmp(choose(st, ct, i, 100, "10.0.0.1", 3478), "10.1.0.4") != 0;
 	}
-	CHECK(were_draining > 0 && left_draining == were_draining,
+	CHECK_MSG(were_draining > 0 && left_draining == were_draining,
 	      "%u of %u expired flows left the draining backend", left_draining, were_draining);
 	vr_lb_state_free(st);
 	vr_ct_free(ct);
@@ -191,7 +182,7 @@ static void test_id_reuse(void)
 	for (uint32_t id = 0; id < VR_MAX_BACKENDS; id++)
 		if (st->backends[id].in_use && strcmp(st->backends[id].name, "10.1.0.2") == 0 && st->backends[id].vip_id == st->vips[0].id)
 			old_id = (uint16_t)id;
-	CHECK(old_id != UINT16_MAX, "backend not found");
+	CHECK_MSG(old_id != UINT16_MAX, "backend not found");
 	/* Remove 10.1.0.2, then (two reloads later, when its id may be reused) add 10.1.0.9. */
 	st = build(config(B("10.1.0.1"), NULL), st);
 	st = build(config(B("10.1.0.1"), NULL), st);
@@ -203,7 +194,7 @@ static void test_id_reuse(void)
 		on_new += strcmp(b, "10.1.0.9") == 0;
 	}
 	/* Flows that were on 10.1.0.1 stay; the others are re-placed by Maglev over {1, 9}: about half of them. */
-	CHECK(on_new < total / 2, "reused id carried %u of %u flows to the new backend", on_new, total);
+	CHECK_MSG(on_new < total / 2, "reused id carried %u of %u flows to the new backend", on_new, total);
 	vr_lb_state_free(st);
 	vr_ct_free(ct);
 }
@@ -223,31 +214,31 @@ static void test_rooms(void)
 		for (uint32_t m = 1; m < 10; m++) {
 			/* Members on two "lcores" (two conntracks). */
 			const char *b = choose(st, m % 2 ? ct2 : ct1, r * 7 + m * 1000, 1, "10.0.0.2", 50000 + r);
-			CHECK(strcmp(b, room[r]) == 0, "room %u member %u went to %s, room is on %s", r, m, b, room[r]);
+			CHECK_MSG(strcmp(b, room[r]) == 0, "room %u member %u went to %s, room is on %s", r, m, b, room[r]);
 		}
 	}
 	for (int b = 1; b <= 3; b++)
-		CHECK(per_backend[b] > 15, "backend %d holds only %u of 100 rooms", b, per_backend[b]);
+		CHECK_MSG(per_backend[b] > 15, "backend %d holds only %u of 100 rooms", b, per_backend[b]);
 	/* A backend joins: existing rooms stay where they are (new members too). */
 	st = build(config(B("10.1.0.1"), B("10.2.0.1") B("10.2.0.2") B("10.2.0.3") B("10.2.0.4")), st);
 	for (uint16_t r = 0; r < 100; r++) {
 		const char *b = choose(st, ct2, r * 7 + 77777, 2, "10.0.0.2", 50000 + r);
-		CHECK(strcmp(b, room[r]) == 0, "room %u moved from %s to %s when a backend joined", r, room[r], b);
+		CHECK_MSG(strcmp(b, room[r]) == 0, "room %u moved from %s to %s when a backend joined", r, room[r], b);
 	}
 	/* 10.2.0.2 goes down: its rooms move (all members together), the others stay. */
 	st = build(config(B("10.1.0.1"), B("10.2.0.1") BS("10.2.0.2", "down") B("10.2.0.3") B("10.2.0.4")), st);
 	for (uint16_t r = 0; r < 100; r++) {
 		const char *b1 = choose(st, ct1, r * 7 + 1, 3, "10.0.0.2", 50000 + r);
 		const char *b2 = choose(st, ct2, r * 7 + 2, 3, "10.0.0.2", 50000 + r);
-		CHECK(strcmp(b1, b2) == 0, "room %u split over %s and %s", r, b1, b2);
+		CHECK_MSG(strcmp(b1, b2) == 0, "room %u split over %s and %s", r, b1, b2);
 		if (strcmp(room[r], "10.2.0.2") == 0)
-			CHECK(strcmp(b1, "10.2.0.2") != 0, "room %u stayed on a down backend", r);
+			CHECK_MSG(strcmp(b1, "10.2.0.2") != 0, "room %u stayed on a down backend", r);
 		else
-			CHECK(strcmp(b1, room[r]) == 0, "room %u moved from %s to %s", r, room[r], b1);
+			CHECK_MSG(strcmp(b1, room[r]) == 0, "room %u moved from %s to %s", r, room[r], b1);
 	}
 	/* A room idle past the timeout (30 s) is placed afresh by the table. */
 	const char *b = choose(st, ct1, 5, 1000, "10.0.0.2", 50000);
-	CHECK(b[0] != '\0', "idle room not placed");
+	CHECK_MSG(b[0] != '\0', "idle room not placed");
 	vr_lb_state_free(st);
 	vr_ct_free(ct1);
 	vr_ct_free(ct2);
@@ -268,7 +259,7 @@ static void test_agreement(void)
 		snprintf(x, sizeof(x), "%s", choose(a, ct1, i, 1, "10.0.0.1", 3478));
 		differ += strcmp(x, choose(b, ct2, i, 1, "10.0.0.1", 3478)) != 0;
 	}
-	CHECK(differ == 0, "%u of 5000 flows differ between two balancers with the same backends", differ);
+	CHECK_MSG(differ == 0, "%u of 5000 flows differ between two balancers with the same backends", differ);
 	vr_lb_state_free(a);
 	vr_lb_state_free(b);
 	vr_ct_free(ct1);
@@ -285,15 +276,15 @@ static void test_table_reuse(void)
 	struct vr_lb_state *b = vr_lb_state_build(c1, a, err, sizeof(err));
 	struct vr_lb_state *c = vr_lb_state_build(c2, b, err, sizeof(err));
 
-	CHECK(a && b && c, "build: %s", err);
-	CHECK(b->vips[0].maglev == a->vips[0].maglev && b->vips[1].maglev == a->vips[1].maglev,
+	CHECK_MSG(a && b && c, "build: %s", err);
+	CHECK_MSG(b->vips[0].maglev == a->vips[0].maglev && b->vips[1].maglev == a->vips[1].maglev,
 	      "an unchanged configuration rebuilt its tables");
-	CHECK(c->vips[0].maglev != b->vips[0].maglev, "a VIP with a new backend kept its old table");
-	CHECK(c->vips[1].maglev == b->vips[1].maglev, "an untouched VIP's table was rebuilt");
+	CHECK_MSG(c->vips[0].maglev != b->vips[0].maglev, "a VIP with a new backend kept its old table");
+	CHECK_MSG(c->vips[1].maglev == b->vips[1].maglev, "an untouched VIP's table was rebuilt");
 	/* Freed in any order, each table goes with its last state (ASan checks). */
 	vr_lb_state_free(b);
 	vr_lb_state_free(a);
-	CHECK(c->vips[1].maglev->size == 65537, "shared table freed too early");
+	CHECK_MSG(c->vips[1].maglev->size == 65537, "shared table freed too early");
 	vr_lb_state_free(c);
 	vr_config_free(c1);
 	vr_config_free(c2);
@@ -308,11 +299,11 @@ static void test_no_vip_no_backend(void)
 	struct vr_lb_clock clk = {1, 1};
 
 	flow(&pi, 1, "10.0.0.1", 3478);
-	CHECK(vr_lb_select(st, ct, &pi, &clk, &ch) == VR_DROP_NO_BACKEND, "all down must give no_backend");
+	CHECK_MSG(vr_lb_select(st, ct, &pi, &clk, &ch) == VR_DROP_NO_BACKEND, "all down must give no_backend");
 	flow(&pi, 1, "10.0.0.1", 3479);
-	CHECK(vr_lb_select(st, ct, &pi, &clk, &ch) == VR_DROP_NO_VIP, "other port must give no_vip");
+	CHECK_MSG(vr_lb_select(st, ct, &pi, &clk, &ch) == VR_DROP_NO_VIP, "other port must give no_vip");
 	flow(&pi, 1, "10.0.0.9", 3478);
-	CHECK(vr_lb_select(st, ct, &pi, &clk, &ch) == VR_DROP_NO_VIP, "other address must give no_vip");
+	CHECK_MSG(vr_lb_select(st, ct, &pi, &clk, &ch) == VR_DROP_NO_VIP, "other address must give no_vip");
 	vr_lb_state_free(st);
 	vr_ct_free(ct);
 }
@@ -334,7 +325,7 @@ static void test_hash(void)
 {
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 
-	CHECK((ref_crc32c(0xffffffffu, (const uint8_t *)"123456789", 9) ^ 0xffffffffu) == 0xe3069283u,
+	CHECK_MSG((ref_crc32c(0xffffffffu, (const uint8_t *)"123456789", 9) ^ 0xffffffffu) == 0xe3069283u,
 	      "reference CRC32C check value");
 	for (int i = 0; i < 10000; i++) {
 		uint32_t init = (uint32_t)(x >> 7);
@@ -342,7 +333,7 @@ static void test_hash(void)
 
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		memcpy(b, &x, 8);
-		CHECK(vr_crc32c_u64(init, x) == ref_crc32c(init, b, 8), "crc32c mismatch for %016llx",
+		CHECK_MSG(vr_crc32c_u64(init, x) == ref_crc32c(init, b, 8), "crc32c mismatch for %016llx",
 		      (unsigned long long)x);
 	}
 }
@@ -356,10 +347,5 @@ int main(void)
 	test_agreement();
 	test_table_reuse();
 	test_no_vip_no_backend();
-	if (failures != 0) {
-		fprintf(stderr, "%d checks failed\n", failures);
-		return 1;
-	}
-	printf("test_lb: all checks passed\n");
-	return 0;
+	return check_report("test_lb");
 }
