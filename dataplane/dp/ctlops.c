@@ -544,38 +544,41 @@ static int run_on_workers(struct vr_dp *dp, struct vr_worker_req *proto, struct 
 	return 0;
 }
 
-static int ct_filters(struct vr_dp *dp, json_t *args, struct vr_worker_req *rq, struct ctl_reply *r)
+/* An optional address filter: sets *@has and the IPv4-mapped bytes if @key is given. */
+static int arg_addr_filter(json_t *args, const char *key, bool *has, uint8_t *addr16, uint8_t *family,
+			   struct ctl_reply *r)
 {
-	const struct vr_lb_state *st = dp->state;
 	struct vr_addr a;
 	int rc;
 
-	memset(rq, 0, sizeof(*rq));
-	if (json_object_get(args, "client") != NULL) {
-		rc = arg_addr(args, "client", &a, r);
-		if (rc != 0)
-			return rc;
-		rq->has_client = true;
-		memcpy(rq->client, a.a.b, 16);
-		rq->client_family = a.family;
-	}
-	if (json_object_get(args, "vip") != NULL) {
-		rc = state_vip(dp, args, r);
-		if (rc < 0)
-			return rc;
-		rq->has_vip = true;
-		rq->vip_id = (uint16_t)rc;
-	}
-	if (json_object_get(args, "backend") != NULL) {
-		rc = arg_addr(args, "backend", &a, r);
-		if (rc != 0)
-			return rc;
-		rq->has_backend = true;
-		memcpy(rq->backend_addr, a.a.b, 16);
-		rq->backend_family = a.family;
-	}
-	(void)st;
+	if (json_object_get(args, key) == NULL)
+		return 0;
+	rc = arg_addr(args, key, &a, r);
+	if (rc != 0)
+		return rc;
+	*has = true;
+	memcpy(addr16, a.a.b, 16);
+	*family = a.family;
 	return 0;
+}
+
+static int ct_filters(struct vr_dp *dp, json_t *args, struct vr_worker_req *rq, struct ctl_reply *r)
+{
+	int rc;
+
+	memset(rq, 0, sizeof(*rq));
+	rc = arg_addr_filter(args, "client", &rq->has_client, rq->client, &rq->client_family, r);
+	if (rc == 0)
+		rc = arg_addr_filter(args, "backend", &rq->has_backend, rq->backend_addr, &rq->backend_family, r);
+	if (rc == 0 && json_object_get(args, "vip") != NULL) {
+		rc = state_vip(dp, args, r);
+		if (rc >= 0) {
+			rq->has_vip = true;
+			rq->vip_id = (uint16_t)rc;
+			rc = 0;
+		}
+	}
+	return rc;
 }
 
 static int op_conntrack_list(struct vr_dp *dp, json_t *args, struct ctl_reply *r)

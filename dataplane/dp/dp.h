@@ -168,6 +168,8 @@ int vr_dp_reload(struct vr_dp *dp, char *err, size_t errlen);
 /* ctlops.c: answer one control request line (ctlsock.h's handler). */
 char *vr_dp_ctl_handle(void *dp, const char *line, size_t len);
 /* stats.c */
+/* "A-B", or "A" for a one-port VIP, into @buf (16 bytes); returns @buf. */
+const char *vr_dp_vip_ports(const struct vr_lb_vip *v, char *buf, size_t len);
 const char *vr_dp_backend_state_name(uint8_t state);
 uint64_t vr_dp_backend_tx(struct vr_dp *dp, uint16_t id);
 uint64_t vr_dp_backend_bytes(struct vr_dp *dp, uint16_t id);

@@ -14,6 +14,15 @@ const char *vr_dp_backend_state_name(uint8_t s)
 	return s == VR_BACKEND_UP ? "up" : s == VR_BACKEND_DRAINING ? "draining" : "down";
 }
 
+const char *vr_dp_vip_ports(const struct vr_lb_vip *v, char *buf, size_t len)
+{
+	if (v->port_lo == v->port_hi)
+		snprintf(buf, len, "%u", v->port_lo);
+	else
+		snprintf(buf, len, "%u-%u", v->port_lo, v->port_hi);
+	return buf;
+}
+
 /* A reused id restarts from the counts it had when given to its backend. */
 uint64_t vr_dp_backend_tx(struct vr_dp *dp, uint16_t id)
 {
@@ -50,9 +59,8 @@ json_t *vr_dp_backend_json(struct vr_dp *dp, const struct vr_lb_state *st, uint1
 	const struct vr_lb_vip *v = &st->vips[b->vip_id];
 	char a[64], ports[16];
 
-	snprintf(ports, sizeof(ports), "%u-%u", v->port_lo, v->port_hi);
 	return json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:i, s:i, s:f, s:i, s:I, s:I}", "id", id, "vip_id", b->vip_id,
-			 "vip", vr_addr_str(&v->addr, a, sizeof(a)), "vip_ports", ports, "address", b->name, "state",
+			 "vip", vr_addr_str(&v->addr, a, sizeof(a)), "vip_ports", vr_dp_vip_ports(v, ports, sizeof(ports)), "address", b->name, "state",
 			 vr_dp_backend_state_name(b->state), "weight", b->weight, "maglev_slots", b->maglev_slots,
 			 "maglev_share", (double)b->maglev_slots / v->maglev->size, "flows", flows[id], "tx_packets",
 			 (json_int_t)vr_dp_backend_tx(dp, id), "tx_bytes", (json_int_t)vr_dp_backend_bytes(dp, id));

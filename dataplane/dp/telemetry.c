@@ -64,15 +64,12 @@ static int tel_backends(const char *cmd __rte_unused, const char *params __rte_u
 		if (!b->in_use || (c = rte_tel_data_alloc()) == NULL)
 			continue;
 		rte_tel_data_start_dict(c);
-		char ports[16];
 		const struct vr_lb_vip *v = &dp->state->vips[b->vip_id];
-		if (v->port_lo == v->port_hi)
-			snprintf(ports, sizeof(ports), "%u", v->port_lo);
-		else
-			snprintf(ports, sizeof(ports), "%u-%u", v->port_lo, v->port_hi);
-		rte_tel_data_add_dict_string(c, "vip", vr_addr_str(&dp->state->vips[b->vip_id].addr, a, sizeof(a)));
+		char ports[16];
+
+		rte_tel_data_add_dict_string(c, "vip", vr_addr_str(&v->addr, a, sizeof(a)));
 		rte_tel_data_add_dict_u64(c, "vip_id", b->vip_id);
-		rte_tel_data_add_dict_string(c, "vip_ports", ports);
+		rte_tel_data_add_dict_string(c, "vip_ports", vr_dp_vip_ports(v, ports, sizeof(ports)));
 		rte_tel_data_add_dict_string(c, "address", b->name);
 		rte_tel_data_add_dict_string(c, "state", vr_dp_backend_state_name(b->state));
 		rte_tel_data_add_dict_u64(c, "weight", b->weight);
