@@ -42,6 +42,7 @@ struct ctl_cmd {
 	struct ctl_arg pos[CTL_MAX_POS];
 	struct ctl_arg opt[CTL_MAX_OPT];
 	bool need_change; /* backend set without --weight or --state changes nothing */
+	bool with_flows;  /* ask for the backend's live flows (a conntrack walk) in the answer */
 };
 
 #define STATES "up|draining|down"
@@ -61,13 +62,14 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{"vip", "remove", "vip.remove", "ADDRESS PORT", {{"ADDRESS", "vip", KIND_ADDR}, {"PORT", "port", KIND_PORT}}},
 	{"backend", "add", "backend.add", "VIP PORT ADDRESS [--weight N] [--state " STATES "]",
 	 {{"VIP", "vip", KIND_ADDR}, {"PORT", "port", KIND_PORT}, {"ADDRESS", "address", KIND_ADDR}},
-	 {{"weight", "weight", KIND_WEIGHT}, {"state", "state", KIND_STATE}}},
+	 {{"weight", "weight", KIND_WEIGHT}, {"state", "state", KIND_STATE}},
+	 .with_flows = true},
 	{"backend", "remove", "backend.remove", "VIP PORT ADDRESS",
 	 {{"VIP", "vip", KIND_ADDR}, {"PORT", "port", KIND_PORT}, {"ADDRESS", "address", KIND_ADDR}}},
 	{"backend", "set", "backend.set", "VIP PORT ADDRESS [--weight N] [--state " STATES "]",
 	 {{"VIP", "vip", KIND_ADDR}, {"PORT", "port", KIND_PORT}, {"ADDRESS", "address", KIND_ADDR}},
 	 {{"weight", "weight", KIND_WEIGHT}, {"state", "state", KIND_STATE}},
-	 .need_change = true},
+	 .need_change = true, .with_flows = true},
 	{"maglev", NULL, "maglev.shares", "VIP PORT", {{"VIP", "vip", KIND_ADDR}, {"PORT", "port", KIND_PORT}}},
 	{"stats", NULL, "stats", ""},
 	{"conntrack", "list", "conntrack.list", "[--client ADDR] [--backend ADDR] [--vip ADDR PORT] [--limit N]",
@@ -491,6 +493,8 @@ json_t *vr_ctl_build_request(int argc, char **argv, char *err, size_t errlen)
 		goto fail;
 	}
 	rc = parse_cmd(&p, argc, argv, args);
+	if (rc == 0 && p.cmd->with_flows)
+		rc = set(&p, args, "flows", json_true());
 	if (rc != 0)
 		goto fail;
 	if ((rc = set(&p, req, "op", json_string(p.cmd->op))) != 0)

@@ -24,6 +24,7 @@ int vr_dp_publish(struct vr_dp *dp, struct vr_lb_state *st)
 
 	pthread_mutex_lock(&dp->ctl_lock);
 	old = __atomic_exchange_n(&dp->state, st, __ATOMIC_ACQ_REL);
+	dp->last_publish_tsc = rte_rdtsc();
 	/* An id given to a new backend was unused by the previous state, so
 	 * no worker is counting on it now: its sums are stable to snapshot. */
 	for (uint32_t id = 0; id < VR_MAX_BACKENDS; id++) {
@@ -66,6 +67,20 @@ static const char *fixed_part_changed(const struct vr_config *a, const struct vr
 	return NULL;
 }
 
+/* Remember a published state for state.history, with what its caller said it carries. */
+static void record_swap(struct vr_dp *dp, uint64_t generation, uint64_t cycles)
+{
+	struct vr_dp_swap *h = &dp->history[dp->history_head % VR_DP_HISTORY];
+
+	h->generation = generation;
+	h->cause = dp->swap_cause;
+	h->changes = dp->swap_changes;
+	h->request_tsc = dp->swap_request_tsc;
+	h->publish_tsc = dp->last_publish_tsc;
+	h->build_cycles = cycles;
+	dp->history_head++;
+}
+
 /* Build a state from @cfg with the backends health checks hold down taken
  * out, and publish it. */
 static int build_and_publish(struct vr_dp *dp, struct vr_config *cfg, char *err, size_t errlen)
@@ -91,6 +106,7 @@ static int build_and_publish(struct vr_dp *dp, struct vr_config *cfg, char *err,
 	dp->swaps++;
 	dp->swap_cycles_last = rte_rdtsc() - t0;
 	dp->swap_cycles_total += dp->swap_cycles_last;
+	record_swap(dp, st->generation, dp->swap_cycles_last);
 	return 0;
 }
 
@@ -115,6 +131,9 @@ int vr_dp_apply(struct vr_dp *dp, struct vr_config *cfg, char *err, size_t errle
 
 int vr_dp_rebuild(struct vr_dp *dp, char *err, size_t errlen)
 {
+	dp->swap_cause = VR_SWAP_HEALTH;
+	dp->swap_changes = 0;
+	dp->swap_request_tsc = 0;
 	return build_and_publish(dp, dp->cfg, err, errlen);
 }
 
@@ -124,6 +143,9 @@ int vr_dp_reload(struct vr_dp *dp, char *err, size_t errlen)
 	struct vr_config *cfg = vr_config_load(dp->config_path, msg, sizeof(msg));
 	int rc;
 
+	dp->swap_cause = VR_SWAP_RELOAD;
+	dp->swap_changes = 0;
+	dp->swap_request_tsc = 0;
 	if (cfg == NULL) {
 		snprintf(err, errlen, "%s", msg);
 		rc = -EINVAL;

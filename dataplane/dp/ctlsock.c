@@ -18,12 +18,20 @@
 #define CTL_MAX_CLIENTS 64
 #define CTL_MAX_LINE (1u << 20)
 
+/* An answer of this poll that waits for the flush callback, or follows one that does. */
+struct vr_ctl_answer {
+	struct vr_ctl_answer *next;
+	char *text;
+};
+
 struct vr_ctl_client {
 	int fd;
+	int rc;                       /* this poll's read error: close after answering */
 	char *in;
 	size_t in_len, in_cap;
 	char *out;
 	size_t out_len, out_off;
+	struct vr_ctl_answer *head, **tail; /* answers queued in order during this poll */
 };
 
 struct vr_ctl_server {
@@ -31,6 +39,7 @@ struct vr_ctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct vr_ctl_client clients[CTL_MAX_CLIENTS];
 	vr_ctl_handler_fn handler;
+	vr_ctl_flush_fn flush;
 	void *arg;
 };
 
@@ -53,7 +62,7 @@ static int claim_path(const struct sockaddr_un *sa)
 }
 
 struct vr_ctl_server *vr_ctl_server_open(const char *path, uint32_t mode, const char *group,
-					 vr_ctl_handler_fn handler, void *arg)
+					 vr_ctl_handler_fn handler, vr_ctl_flush_fn flush, void *arg)
 {
 	struct vr_ctl_server *s = NULL;
 	struct sockaddr_un sa;
@@ -69,6 +78,7 @@ struct vr_ctl_server *vr_ctl_server_open(const char *path, uint32_t mode, const 
 		return NULL;
 	s->lfd = -1;
 	s->handler = handler;
+	s->flush = flush;
 	s->arg = arg;
 	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
 		s->clients[i].fd = -1;
@@ -114,6 +124,13 @@ fail:
 
 static void client_close(struct vr_ctl_client *c)
 {
+	while (c->head != NULL) {
+		struct vr_ctl_answer *a = c->head;
+
+		c->head = a->next;
+		free(a->text);
+		free(a);
+	}
 	close(c->fd);
 	free(c->in);
 	free(c->out);
@@ -163,6 +180,23 @@ static int queue_out(struct vr_ctl_client *c, const char *resp, size_t n)
 	return 0;
 }
 
+/* Queue an answer behind the deferred ones of this poll; @text may be NULL
+ * (to be filled in through the returned slot). */
+static char **queue_answer(struct vr_ctl_client *c, char *text)
+{
+	struct vr_ctl_answer *a = malloc(sizeof(*a));
+
+	if (a == NULL)
+		return NULL;
+	a->next = NULL;
+	a->text = text;
+	if (c->head == NULL)
+		c->tail = &c->head;
+	*c->tail = a;
+	c->tail = &a->next;
+	return &a->text;
+}
+
 /* Hand every complete line to the handler; keep a partial one. */
 static int handle_lines(struct vr_ctl_server *s, struct vr_ctl_client *c)
 {
@@ -171,19 +205,38 @@ static int handle_lines(struct vr_ctl_server *s, struct vr_ctl_client *c)
 	for (size_t i = 0; i < c->in_len; i++) {
 		if (c->in[i] != '\n')
 			continue;
-		size_t n = i - start;
-		char *resp = s->handler(s->arg, c->in + start, n);
+		char **answer = queue_answer(c, NULL);
+		int rc;
 
-		if (resp == NULL || queue_out(c, resp, strlen(resp)) != 0) {
-			free(resp);
+		if (answer == NULL)
 			return -ENOMEM;
-		}
-		free(resp);
+		rc = s->handler(s->arg, c->in + start, i - start, answer);
+		if (rc < 0)
+			return rc;
 		start = i + 1;
 	}
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
 	return c->in_len > CTL_MAX_LINE ? -EMSGSIZE : 0;
+}
+
+/* Move this poll's answers, complete now, to the output buffer. */
+static int deliver(struct vr_ctl_client *c)
+{
+	static const char lost[] = "{\"ok\":false,\"error\":{\"code\":\"EIO\",\"message\":\"no answer\"}}\n";
+	int rc = 0;
+
+	while (c->head != NULL) {
+		struct vr_ctl_answer *a = c->head;
+		const char *t = a->text != NULL ? a->text : lost;
+
+		if (rc == 0)
+			rc = queue_out(c, t, strlen(t));
+		c->head = a->next;
+		free(a->text);
+		free(a);
+	}
+	return rc;
 }
 
 static int client_read(struct vr_ctl_server *s, struct vr_ctl_client *c)
@@ -243,10 +296,21 @@ void vr_ctl_server_poll(struct vr_ctl_server *s, int timeout_ms)
 		accept_clients(s);
 	for (int k = 1; k < n; k++) {
 		struct vr_ctl_client *c = &s->clients[map[k]];
-		int rc = 0;
 
+		c->rc = 0;
 		if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
-			rc = client_read(s, c);
+			c->rc = client_read(s, c);
+	}
+	/* Every request of this poll has been seen: complete the deferred
+	 * answers (one commit for all the changes) before writing any. */
+	if (s->flush != NULL)
+		s->flush(s->arg);
+	for (int k = 1; k < n; k++) {
+		struct vr_ctl_client *c = &s->clients[map[k]];
+		int rc = c->rc;
+
+		if (deliver(c) != 0 && rc == 0)
+			rc = -ENOMEM;
 		if (rc == 0 || rc == -EPIPE) {
 			/* Answer what was asked even if the peer already shut down its
 			 * side; the socket buffer takes a reply of this size. */

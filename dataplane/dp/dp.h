@@ -51,6 +51,28 @@ struct vr_worker_stats {
 
 struct vr_dp;
 struct vr_health_target;
+struct vr_ctl_batch;
+
+/** Generations a worker remembers the first forwarded packet of (power of two). */
+#define VR_DP_FWD_LOG 1024
+/** The first packet a worker forwarded with a given state. */
+struct vr_fwd_mark {
+	uint64_t generation;
+	uint64_t tsc;
+};
+
+/** Published states the control thread remembers (power of two). */
+#define VR_DP_HISTORY 1024
+enum vr_swap_cause { VR_SWAP_START = 0, VR_SWAP_CONTROL = 1, VR_SWAP_RELOAD = 2, VR_SWAP_HEALTH = 3 };
+/** One published state (control thread only). */
+struct vr_dp_swap {
+	uint64_t generation;
+	uint64_t request_tsc;  /**< the oldest control change it carries was read; 0 if none */
+	uint64_t publish_tsc;  /**< the pointer was swapped */
+	uint64_t build_cycles; /**< copy checks excluded: build + swap + grace period */
+	uint32_t changes;      /**< control changes it carries */
+	uint8_t cause;         /**< enum vr_swap_cause */
+};
 
 /** One conntrack entry as the control interface lists it. */
 struct vr_ct_view {
@@ -93,12 +115,16 @@ struct vr_worker {
 	struct vr_conntrack *ct;
 	struct rte_ring *tx_ring;     /**< mbufs the main lcore asks this worker to send (m->port = port index) */
 	uint64_t state_gen;           /**< generation of the state last seen */
+	uint64_t fwd_gen;             /**< generation of the last packet forwarded */
 	struct vr_worker_req *req;    /**< pending control request, or NULL (atomic) */
 	struct {
 		uint16_t n;
 		struct rte_mbuf *pkts[VR_DP_MAX_BURST];
 	} tx[VR_CFG_MAX_PORTS];
 	struct vr_worker_stats st __rte_cache_aligned;
+	/* first packet forwarded per state: written once per swap, read by the control thread */
+	uint32_t fwd_head __rte_cache_aligned; /**< marks written (release) */
+	struct vr_fwd_mark fwd_log[VR_DP_FWD_LOG];
 } __rte_cache_aligned;
 
 struct vr_dp {
@@ -120,6 +146,16 @@ struct vr_dp {
 	struct vr_health_target *health; /**< probe targets (health.c), control thread only */
 	uint32_t nb_health;
 	uint64_t ctl_requests, ctl_errors;
+	uint64_t ctl_request_tsc;     /**< when the request being handled was read */
+	struct vr_ctl_batch *batch;   /**< changes waiting for their commit (ctlops.c) */
+	/* what the next swap carries, set by its caller and reset by the swap */
+	uint8_t swap_cause;
+	uint32_t swap_changes;
+	uint64_t swap_request_tsc;
+	uint64_t last_publish_tsc;
+	uint32_t history_head;        /**< swaps recorded */
+	struct vr_dp_swap history[VR_DP_HISTORY];
+	uint64_t mono_ns, mono_tsc;   /**< CLOCK_MONOTONIC and TSC read together, to convert */
 	/* Worker counters of a backend id at the moment the id was given to its
 	 * current backend: reports subtract them, so a reused id starts at zero. */
 	uint64_t backend_base_tx[VR_MAX_BACKENDS], backend_base_bytes[VR_MAX_BACKENDS];
@@ -165,8 +201,12 @@ int vr_dp_rebuild(struct vr_dp *dp, char *err, size_t errlen);
 void vr_dp_send_ctl(struct vr_dp *dp, uint32_t port_idx, struct rte_mbuf *m);
 /* Reload the file; 0 or -errno with @err; counted and logged. */
 int vr_dp_reload(struct vr_dp *dp, char *err, size_t errlen);
-/* ctlops.c: answer one control request line (ctlsock.h's handler). */
-char *vr_dp_ctl_handle(void *dp, const char *line, size_t len);
+/* ctlops.c: answer one control request line (ctlsock.h's handler); 0, 1 (deferred) or -ENOMEM. */
+int vr_dp_ctl_handle(void *dp, const char *line, size_t len, char **answer);
+/* ctlops.c: commit the changes staged in this poll and answer them (ctlsock.h's flush). */
+void vr_dp_ctl_flush(void *dp);
+/* ctlops.c: free what the control operations hold; at exit. */
+void vr_dp_ctl_cleanup(struct vr_dp *dp);
 /* stats.c */
 /* "A-B", or "A" for a one-port VIP, into @buf (16 bytes); returns @buf. */
 const char *vr_dp_vip_ports(const struct vr_lb_vip *v, char *buf, size_t len);
@@ -175,6 +215,7 @@ uint64_t vr_dp_backend_tx(struct vr_dp *dp, uint16_t id);
 uint64_t vr_dp_backend_bytes(struct vr_dp *dp, uint16_t id);
 /* Live conntrack entries per backend id over all workers (racy read, for reports). */
 void vr_dp_backend_flows(struct vr_dp *dp, uint32_t *flows);
+/* @flows: live conntrack entries per backend id (vr_dp_backend_flows), or NULL to leave "flows" out. */
 json_t *vr_dp_backend_json(struct vr_dp *dp, const struct vr_lb_state *st, uint16_t id, const uint32_t *flows);
 json_t *vr_dp_vip_json(struct vr_dp *dp, const struct vr_lb_state *st, uint16_t vip_id, const uint32_t *flows);
 json_t *vr_dp_stats_build(struct vr_dp *dp);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -116,6 +117,16 @@ static void workers_free(struct vr_dp *dp)
 	rte_free(dp->qsv);
 }
 
+/* Read CLOCK_MONOTONIC and the TSC together: state.history reports in the clients' clock. */
+static void clock_pair(struct vr_dp *dp)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	dp->mono_tsc = rte_rdtsc();
+	dp->mono_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -173,7 +184,7 @@ int main(int argc, char **argv)
 	/* Claimed before EAL touches a port, so a second instance stops here. */
 	if (dp.cfg->control_socket[0] != '\0') {
 		dp.ctl = vr_ctl_server_open(dp.cfg->control_socket, dp.cfg->control_mode, dp.cfg->control_group,
-					    vr_dp_ctl_handle, &dp);
+					    vr_dp_ctl_handle, vr_dp_ctl_flush, &dp);
 		if (dp.ctl == NULL) {
 			fprintf(stderr, "%s: control socket %s: %s\n", dp.config_path, dp.cfg->control_socket,
 				strerror(errno));
@@ -192,6 +203,11 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, on_signal);
 	dp.tsc_hz = rte_get_tsc_hz();
 	dp.start_tsc = rte_rdtsc();
+	clock_pair(&dp);
+	dp.history[0].generation = dp.state->generation;
+	dp.history[0].cause = VR_SWAP_START;
+	dp.history[0].publish_tsc = dp.start_tsc;
+	dp.history_head = 1;
 	dp.nb_workers = dp.cfg->nb_workers;
 
 	rc = workers_init(&dp);
@@ -218,6 +234,7 @@ int main(int argc, char **argv)
 	if (stats_json != NULL && vr_dp_stats_json(&dp, stats_json) < 0)
 		fprintf(stderr, "voxrelay-dp: cannot write %s\n", stats_json);
 	vr_ctl_server_close(dp.ctl);
+	vr_dp_ctl_cleanup(&dp);
 	dp.ctl = NULL;
 	vr_dp_ports_close(&dp);
 	workers_free(&dp);
@@ -226,6 +243,7 @@ int main(int argc, char **argv)
 	ret = 0;
 out_state:
 	vr_ctl_server_close(dp.ctl);
+	vr_dp_ctl_cleanup(&dp);
 	vr_lb_state_free(dp.state);
 out_cfg:
 	vr_config_free(dp.cfg);

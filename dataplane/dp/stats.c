@@ -59,11 +59,16 @@ json_t *vr_dp_backend_json(struct vr_dp *dp, const struct vr_lb_state *st, uint1
 	const struct vr_lb_vip *v = &st->vips[b->vip_id];
 	char a[64], ports[16];
 
-	return json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:i, s:i, s:f, s:i, s:I, s:I}", "id", id, "vip_id", b->vip_id,
-			 "vip", vr_addr_str(&v->addr, a, sizeof(a)), "vip_ports", vr_dp_vip_ports(v, ports, sizeof(ports)), "address", b->name, "state",
-			 vr_dp_backend_state_name(b->state), "weight", b->weight, "maglev_slots", b->maglev_slots,
-			 "maglev_share", (double)b->maglev_slots / v->maglev->size, "flows", flows[id], "tx_packets",
-			 (json_int_t)vr_dp_backend_tx(dp, id), "tx_bytes", (json_int_t)vr_dp_backend_bytes(dp, id));
+	json_t *j = json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:i, s:i, s:f, s:I, s:I}", "id", id, "vip_id", b->vip_id,
+			      "vip", vr_addr_str(&v->addr, a, sizeof(a)), "vip_ports",
+			      vr_dp_vip_ports(v, ports, sizeof(ports)), "address", b->name, "state",
+			      vr_dp_backend_state_name(b->state), "weight", b->weight, "maglev_slots", b->maglev_slots,
+			      "maglev_share", (double)b->maglev_slots / v->maglev->size, "tx_packets",
+			      (json_int_t)vr_dp_backend_tx(dp, id), "tx_bytes", (json_int_t)vr_dp_backend_bytes(dp, id));
+
+	if (j != NULL && flows != NULL)
+		json_object_set_new(j, "flows", json_integer(flows[id]));
+	return j;
 }
 
 static const char *hash_name(uint8_t h)

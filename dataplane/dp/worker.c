@@ -242,6 +242,18 @@ static void serve_request(struct vr_worker *w, const struct vr_lb_state *st, str
 	__atomic_store_n(&rq->done, 1, __ATOMIC_RELEASE);
 }
 
+/* The first packet forwarded with a new state: when the change it carries
+ * took effect (state.history). Once per swap, off the per-packet path. */
+static void mark_forward(struct vr_worker *w, uint64_t generation)
+{
+	struct vr_fwd_mark *m = &w->fwd_log[w->fwd_head % VR_DP_FWD_LOG];
+
+	__atomic_store_n(&m->generation, generation, __ATOMIC_RELAXED);
+	__atomic_store_n(&m->tsc, rte_rdtsc(), __ATOMIC_RELAXED);
+	__atomic_store_n(&w->fwd_head, w->fwd_head + 1, __ATOMIC_RELEASE);
+	w->fwd_gen = generation;
+}
+
 int vr_dp_worker_main(void *arg)
 {
 	struct vr_worker *w = arg;
@@ -256,7 +268,7 @@ int vr_dp_worker_main(void *arg)
 		const struct vr_lb_state *st = __atomic_load_n(&dp->state, __ATOMIC_ACQUIRE);
 		struct vr_lb_clock clk;
 		uint64_t start = rte_rdtsc();
-		uint64_t got = 0;
+		uint64_t got = 0, tx_bytes = w->st.tx_bytes;
 
 		clk.now = start;
 		clk.now_s = (uint32_t)((start - dp->start_tsc) / dp->tsc_hz);
@@ -274,6 +286,8 @@ int vr_dp_worker_main(void *arg)
 			/* Each port's burst goes out before the next is read, as l3fwd does. */
 			tx_flush(w);
 		}
+		if (VR_UNLIKELY(w->fwd_gen != st->generation) && w->st.tx_bytes != tx_bytes)
+			mark_forward(w, st->generation);
 		struct vr_worker_req *rq = __atomic_load_n(&w->req, __ATOMIC_ACQUIRE);
 		if (VR_UNLIKELY(rq != NULL))
 			serve_request(w, st, rq, start);

@@ -53,14 +53,21 @@ static const struct vr_lb_vip *prev_vip_match(const struct vr_lb_state *prev, co
 	return NULL;
 }
 
+/* The id @prev gave the backend at @a of VIP @vip_id. A VIP keeps its id
+ * across builds, so only that VIP's own backends need looking at. */
 static int prev_backend_match(const struct vr_lb_state *prev, uint16_t vip_id, const struct vr_addr *a)
 {
-	if (prev == NULL)
+	const struct vr_lb_vip *pv;
+
+	if (prev == NULL || !prev->vip_in_use[vip_id])
 		return -1;
-	for (uint32_t i = 0; i < VR_MAX_BACKENDS; i++) {
-		const struct vr_lb_backend *b = &prev->backends[i];
+	pv = &prev->vips[vip_id];
+	for (uint32_t j = 0; j < pv->nb_backends; j++) {
+		uint16_t id = pv->backend_ids[j];
+		const struct vr_lb_backend *b = &prev->backends[id];
+
 		if (b->in_use && b->vip_id == vip_id && vr_addr_eq(&b->addr, a))
-			return (int)i;
+			return (int)id;
 	}
 	return -1;
 }

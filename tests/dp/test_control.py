@@ -70,6 +70,50 @@ balancer:
 {be}{extra}"""
 
 
+def group_commit(c, sock):
+    """Changes pipelined on two connections are applied with few swaps, each answered
+    in order; a refused one does not take the others down; reads see earlier changes."""
+    gen0 = c("ping")["result"]["state_generation"]
+    a, b = Ctl(sock), Ctl(sock)
+    lines_a, lines_b = [], []
+    for i in range(40):
+        args = dict(vip=VIP, port=3478, address=BACKENDS[i % 3], weight=1 + i)
+        if i == 17:
+            args["weight"] = 0  # refused: weights are 1..65535
+        lines_a.append(json.dumps({"id": f"a{i}", "op": "backend.set", "args": args}) + "\n")
+        lines_b.append(json.dumps({"id": f"b{i}", "op": "backend.set",
+                                   "args": dict(vip=VIP, port=3478, address=BACKENDS[(i + 1) % 3], weight=100 + i)}) + "\n")
+    lines_a.append(json.dumps({"id": "a-read", "op": "maglev.shares", "args": dict(vip=VIP, port=3478)}) + "\n")
+    # one write per connection, both before reading: the dataplane reads them in the same polls
+    a.f.write("".join(lines_a).encode())
+    b.f.write("".join(lines_b).encode())
+    a.f.flush()
+    b.f.flush()
+    ra = [json.loads(a.f.readline()) for _ in lines_a]
+    rb = [json.loads(b.f.readline()) for _ in lines_b]
+    check([r["id"] for r in ra] == [f"a{i}" for i in range(40)] + ["a-read"], f"answers out of order: {[r['id'] for r in ra]}")
+    check([r["id"] for r in rb] == [f"b{i}" for i in range(40)], "answers out of order (b)")
+    check(not ra[17]["ok"] and ra[17]["error"]["code"] == "EINVAL", f"weight 0 not refused: {ra[17]}")
+    ok = [r for i, r in enumerate(ra[:40] + rb) if r["ok"]]
+    check(len(ok) == 79, f"{len(ok)} of 79 valid changes applied")
+    gens = {r["result"]["state_generation"] for r in ok}
+    check(all(r["result"]["backend"]["weight"] >= 1 and "flows" not in r["result"]["backend"] for r in ok),
+          "change answers carry the backend without flows")
+    check(len(gens) < 40, f"{len(gens)} swaps for 79 changes: not batched")
+    check(min(gens) > gen0, f"generations {sorted(gens)} after {gen0}")
+    # the read after the changes sees all of them: weights 1+39.. of the last writes win
+    final = {x["address"]: x["slots"] for x in ra[40]["result"]["backends"]}
+    check(ra[40]["ok"] and sum(final.values()) == 65537, f"maglev.shares after the batch {ra[40]}")
+    hist = c("state.history", limit=100)["result"]["states"]
+    ctrl = [h for h in hist if h["generation"] in gens]
+    check(len(ctrl) == len(gens) and all(h["cause"] == "control" for h in ctrl), f"state.history {hist[:3]}")
+    check(sum(h["changes"] for h in ctrl) == 79, f"history counts {sum(h['changes'] for h in ctrl)} changes, not 79")
+    check(all(h["requested_ns"] <= h["published_ns"] for h in ctrl), "history: published before requested")
+    check(c("state.history", limit=0)["error"]["code"] == "EINVAL", "state.history limit 0")
+    for be in BACKENDS:
+        c("backend.set", vip=VIP, port=3478, address=be, weight=1)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="vrt-dp-ctl-")
     inp, out, cfgp = (os.path.join(tmp, n) for n in ("in.pcap", "out.pcap", "dp.yaml"))
@@ -109,7 +153,7 @@ def main():
               f"conntrack.list backend {busy}: {len(r['result']['entries'])} vs {flows[busy]}")
 
         # Drain: flows stay, shares go to the others.
-        r = c("backend.set", vip=VIP, port=3478, address=busy, state="draining")
+        r = c("backend.set", vip=VIP, port=3478, address=busy, state="draining", flows=True)
         check(r["ok"] and r["result"]["backend"]["state"] == "draining" and r["result"]["backend"]["flows"] == flows[busy]
               and r["result"]["backend"]["maglev_slots"] == 0, f"drain {r}")
         r = c("maglev.shares", vip=VIP, port=3478)
@@ -209,6 +253,8 @@ def main():
             check(c("maglev.shares", vip=VIP, port=3478)["result"]["backends"][2]["slots"] == 0, "drain via voxrelayctl")
             p = ctl("backend", "set", VIP, "3478")
             check(p.returncode == 2, f"voxrelayctl bad arguments: {p}")
+
+        group_commit(c, sock)
 
         # A second instance on the same socket refuses to start.
         cfg2 = os.path.join(tmp, "dp2.yaml")
