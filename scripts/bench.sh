@@ -19,6 +19,9 @@ VIP_PORT=40000
 NEED_HUGEPAGES=400
 
 FLOWS=1000000
+CHANGE_RATE=1000
+CHANGE_WINDOW=5
+CTL_SOCK=/run/voxrelay/bench-dp.sock
 SMALL_FLOWS=10000
 FRAME=218
 WARMUP=3
@@ -39,7 +42,13 @@ subcommands:
   balancer   voxrelay-dp (role balancer, conntrack + Maglev + GUE) against dpdk-testpmd io forwarding,
              same memif/null ports, same worker core, fed by voxrelay-blast; prints a table and, last, one JSON line
   pktgen     voxrelay-blast alone into net_null: the sender's own ceiling
-  control, relay, gateway, xdp   not written yet
+  control    voxrelay-dp forwarding at full rate while backend.set changes arrive at --rate per second:
+             forwarding rate with and without them, their ratio, and each change's time from request
+             to the first packet forwarded with it (p50/p99); last line one JSON object
+  relay, gateway, xdp   not written yet
+options (control):
+  --rate N         changes per second (default $CHANGE_RATE)
+  --window S       seconds per window (default $CHANGE_WINDOW); --rounds, --flows, --warmup as below
 options (balancer, pktgen):
   --flows N        flows of the main case (default $FLOWS)
   --small-flows N  flows of the small case (default $SMALL_FLOWS; 0 skips it)
@@ -302,6 +311,35 @@ bench_balancer() {
 }
 
 # ---------------------------------------------------------------------------
+# control changes under full load
+
+bench_control() {
+	prepare control
+	[ -x "$DP_BIN" ] || die "$DP_BIN is missing"
+	local tag=control dp_pid
+	dp_config "$OUT/$tag.yaml" 1
+	start_blast "$tag" "$FLOWS"
+	"$DP_BIN" -c "$OUT/$tag.yaml" >"$OUT/$tag.dp.log" 2>&1 &
+	dp_pid=$!
+	PIDS+=("$dp_pid")
+	wait_line "$OUT/$tag.dp.log" 'voxrelay-dp: ready' 60 "$dp_pid"
+	wait_line "$OUT/$tag.blast.log" 'link up' 30 "$BLAST_PID"
+	wait_line "$OUT/$tag.blast.log" 'sent once' 120 "$BLAST_PID"
+	sleep "$WARMUP"
+	# pinned to the sender's cpu: the worker's cpu runs the worker alone
+	taskset -c 0 python3 "$ROOT/pktgen/bench_control.py" --socket "$CTL_SOCK" \
+		--telemetry "/var/run/dpdk/vr-bench-dp/dpdk_telemetry.v2" --vip "$VIP" --port "$VIP_PORT" \
+		--rate "$CHANGE_RATE" --window "$CHANGE_WINDOW" --rounds "$ROUNDS" --out "$OUT/control.json" \
+		| tee "$OUT/summary.txt"
+	quiet_blast "$OUT/$tag.blast.log"
+	stop_pid "$dp_pid"
+	stop_pid "$BLAST_PID"
+	printf 'date=%s cpu=%s cpus=%s version=%s flows=%s window_s=%s rounds=%s loadavg=%s\n' \
+		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
+		"$(nproc)" "$VERSION" "$FLOWS" "$CHANGE_WINDOW" "$ROUNDS" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+}
+
+# ---------------------------------------------------------------------------
 # the sender's own ceiling
 
 bench_pktgen() {
@@ -330,6 +368,8 @@ while [ $# -gt 0 ]; do
 	--samples) SAMPLES=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--ceiling-tries) CEILING_TRIES=$2; shift 2 ;;
+	--rate) CHANGE_RATE=$2; shift 2 ;;
+	--window) CHANGE_WINDOW=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--no-deps) DO_DEPS=0; shift ;;
 	--no-build) DO_BUILD=0; shift ;;
@@ -342,6 +382,7 @@ done
 case $cmd in
 balancer) bench_balancer ;;
 pktgen) bench_pktgen ;;
-control | relay | gateway | xdp) die "'$cmd' is not written yet" ;;
+control) bench_control ;;
+relay | gateway | xdp) die "'$cmd' is not written yet" ;;
 *) usage; exit 2 ;;
 esac

@@ -167,6 +167,16 @@ const struct vr_config *vr_ctl_config(struct vr_dp *dp)
 	return dp->batch != NULL && dp->batch->cfg != NULL ? dp->batch->cfg : dp->cfg;
 }
 
+static void push_change(struct vr_ctl_batch *b, const struct ctl_change *ch, uint64_t now)
+{
+	if (b->n == 0)
+		b->first_tsc = now;
+	b->ch[b->n] = *ch;
+	if (ch->id != NULL)
+		json_incref(ch->id);
+	b->n++;
+}
+
 int vr_ctl_stage(struct vr_dp *dp, struct vr_config *edited, const struct ctl_change *ch, struct ctl_reply *r)
 {
 	struct vr_ctl_batch *b = batch_of(dp);
@@ -181,14 +191,28 @@ int vr_ctl_stage(struct vr_dp *dp, struct vr_config *edited, const struct ctl_ch
 		vr_config_free(valid);
 		return vr_ctl_fail(r, -ENOMEM, "out of memory");
 	}
-	if (b->n == 0)
-		b->first_tsc = dp->ctl_request_tsc;
 	vr_config_free(b->cfg);
 	b->cfg = valid;
-	b->ch[b->n] = *ch;
-	if (ch->id != NULL)
-		json_incref(ch->id);
-	b->n++;
+	push_change(b, ch, dp->ctl_request_tsc);
+	return 1;
+}
+
+struct vr_config *vr_ctl_batch_config(struct vr_dp *dp)
+{
+	struct vr_ctl_batch *b = batch_of(dp);
+
+	if (b == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (b->cfg == NULL)
+		b->cfg = vr_config_clone(dp->cfg);
+	return b->cfg;
+}
+
+int vr_ctl_stage_edited(struct vr_dp *dp, const struct ctl_change *ch)
+{
+	push_change(dp->batch, ch, dp->ctl_request_tsc);
 	return 1;
 }
 
@@ -224,8 +248,14 @@ static void commit(struct vr_dp *dp)
 	bool counted = false;
 	int rc;
 
-	if (b == NULL || b->n == 0)
+	if (b == NULL)
 		return;
+	if (b->n == 0) {
+		/* a clone nothing was staged in: the running configuration may change before the next */
+		vr_config_free(b->cfg);
+		b->cfg = NULL;
+		return;
+	}
 	dp->swap_cause = VR_SWAP_CONTROL;
 	dp->swap_changes = b->n;
 	dp->swap_request_tsc = b->first_tsc;

@@ -60,6 +60,16 @@ struct vr_config *vr_ctl_config_copy(const struct vr_config *cfg, struct ctl_rep
  */
 int vr_ctl_stage(struct vr_dp *dp, struct vr_config *edited, const struct ctl_change *ch, struct ctl_reply *r);
 
+/**
+ * The batch's own configuration, to edit in place (a clone of the running
+ * one if nothing is staged yet): for changes whose every rule the request
+ * parser checks itself. NULL with errno ENOMEM.
+ */
+struct vr_config *vr_ctl_batch_config(struct vr_dp *dp);
+
+/** Stage a change already made in vr_ctl_batch_config(); returns 1 (deferred). */
+int vr_ctl_stage_edited(struct vr_dp *dp, const struct ctl_change *ch);
+
 /* Operations: 0 with r->result set, 1 when staged (vr_ctl_stage), or -errno. */
 int vr_ctl_op_vip_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
 int vr_ctl_op_vip_remove(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 
@@ -85,17 +86,34 @@ int vr_ctl_op_health_list(struct vr_dp *dp, json_t *args, struct ctl_reply *r, s
 	return 0;
 }
 
-/* TSC cycles -> CLOCK_MONOTONIC ns, so clients can set our times against theirs. */
-static json_t *mono_ns(const struct vr_dp *dp, uint64_t tsc)
-{
-	uint64_t d, ns;
+/* Reads of the TSC and CLOCK_MONOTONIC taken together, now and at start:
+ * the TSC rate between them is measured, not the nominal one, whose error
+ * (0.1 % and more on VMs) would add milliseconds over minutes. */
+struct clock_map {
+	uint64_t tsc_now, ns_now;
+	long double ns_per_cycle;
+};
 
+static void clock_map_init(const struct vr_dp *dp, struct clock_map *m)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	m->tsc_now = rte_rdtsc();
+	m->ns_now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (m->tsc_now > dp->mono_tsc + dp->tsc_hz)
+		m->ns_per_cycle = (long double)(m->ns_now - dp->mono_ns) / (long double)(m->tsc_now - dp->mono_tsc);
+	else
+		m->ns_per_cycle = 1e9L / (long double)dp->tsc_hz;
+}
+
+/* TSC cycles -> CLOCK_MONOTONIC ns, so clients can set our times against theirs. */
+static json_t *mono_ns(const struct clock_map *m, uint64_t tsc)
+{
 	if (tsc == 0)
 		return json_null();
-	d = tsc - dp->mono_tsc;
-	/* split so that d * 1e9 cannot overflow */
-	ns = dp->mono_ns + d / dp->tsc_hz * 1000000000ull + d % dp->tsc_hz * 1000000000ull / dp->tsc_hz;
-	return json_integer((json_int_t)ns);
+	return json_integer((json_int_t)((long double)m->ns_now -
+					 (long double)(int64_t)(m->tsc_now - tsc) * m->ns_per_cycle));
 }
 
 /* The first packet any worker forwarded with state @gen, TSC cycles, or 0. */
@@ -128,6 +146,7 @@ int vr_ctl_op_state_history(struct vr_dp *dp, json_t *args, struct ctl_reply *r,
 {
 	static const char *const causes[] = {"start", "control", "reload", "health"};
 	uint32_t limit = HISTORY_DEFAULT;
+	struct clock_map cm;
 	bool given;
 	int rc = vr_ctl_arg_uint(args, "limit", 1, VR_DP_HISTORY, &limit, &given, r);
 	json_t *list;
@@ -135,6 +154,7 @@ int vr_ctl_op_state_history(struct vr_dp *dp, json_t *args, struct ctl_reply *r,
 	(void)ch;
 	if (rc != 0)
 		return rc;
+	clock_map_init(dp, &cm);
 	list = json_array();
 	for (uint32_t k = 0; k < limit && k < dp->history_head && k < VR_DP_HISTORY; k++) {
 		const struct vr_dp_swap *s = &dp->history[(dp->history_head - 1 - k) % VR_DP_HISTORY];
@@ -142,9 +162,9 @@ int vr_ctl_op_state_history(struct vr_dp *dp, json_t *args, struct ctl_reply *r,
 
 		json_array_append_new(list, json_pack("{s:I, s:s, s:i, s:o, s:o, s:o, s:f}", "generation",
 						      (json_int_t)s->generation, "cause", causes[s->cause],
-						      "changes", s->changes, "requested_ns", mono_ns(dp, s->request_tsc),
-						      "published_ns", mono_ns(dp, s->publish_tsc),
-						      "first_forward_ns", mono_ns(dp, ff),
+						      "changes", s->changes, "requested_ns", mono_ns(&cm, s->request_tsc),
+						      "published_ns", mono_ns(&cm, s->publish_tsc),
+						      "first_forward_ns", mono_ns(&cm, ff),
 						      "build_us", (double)s->build_cycles * 1e6 / (double)dp->tsc_hz));
 	}
 	r->result = json_pack("{s:o}", "states", list);

@@ -379,3 +379,42 @@ void vr_config_free(struct vr_config *cfg)
 	free(cfg->vips);
 	free(cfg);
 }
+
+struct vr_config *vr_config_clone(const struct vr_config *cfg)
+{
+	struct vr_config *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	memcpy(c, cfg, sizeof(*c));
+	c->nb_eal_args = 0;
+	c->vips = NULL;
+	c->nb_vips = 0;
+	for (uint32_t i = 0; i < cfg->nb_eal_args; i++) {
+		c->eal_args[i] = strdup(cfg->eal_args[i]);
+		if (c->eal_args[i] == NULL)
+			goto fail;
+		c->nb_eal_args++;
+	}
+	if (cfg->nb_vips != 0) {
+		c->vips = calloc(cfg->nb_vips, sizeof(*c->vips));
+		if (c->vips == NULL)
+			goto fail;
+	}
+	for (uint32_t i = 0; i < cfg->nb_vips; i++) {
+		size_t n = (size_t)cfg->vips[i].nb_backends * sizeof(*cfg->vips[i].backends);
+
+		c->vips[i] = cfg->vips[i];
+		c->vips[i].backends = n != 0 ? malloc(n) : NULL;
+		c->nb_vips++;
+		if (n != 0 && c->vips[i].backends == NULL)
+			goto fail;
+		if (n != 0)
+			memcpy(c->vips[i].backends, cfg->vips[i].backends, n);
+	}
+	return c;
+fail:
+	vr_config_free(c);
+	errno = ENOMEM;
+	return NULL;
+}

@@ -129,6 +129,14 @@ struct vr_config *vr_config_load(const char *path, char *err, size_t errlen);
 /** Same as vr_config_load() on @len bytes at @buf (no NUL needed); @name stands for the file in messages. */
 struct vr_config *vr_config_parse(const char *name, const char *buf, size_t len, char *err, size_t errlen);
 
+/**
+ * Deep copy of a configuration (same content, nothing re-checked), for a
+ * caller that edits a copy in place.
+ * @return the copy (free with vr_config_free()), or NULL with errno ENOMEM.
+ * Thread-safe on a @cfg nobody writes.
+ */
+struct vr_config *vr_config_clone(const struct vr_config *cfg);
+
 /** Free a configuration; NULL is a no-op. */
 void vr_config_free(struct vr_config *cfg);
 
