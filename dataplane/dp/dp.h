@@ -22,6 +22,8 @@
 #include "voxrelay/neigh.h"
 
 #define VR_DP_MAX_BURST 256
+/** Worker loop iterations are counted over 100 us, 1 ms and 10 ms. */
+#define VR_DP_LONG_LOOP_LEVELS 3
 /** Gateway MAC words: bit 63 set when resolved, MAC in the low 48 bits. */
 #define VR_DP_MAC_VALID (1ull << 63)
 
@@ -43,6 +45,9 @@ struct vr_worker_stats {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	uint64_t busy_cycles, total_cycles;
 	uint64_t slow_path;
+	/* loop iterations longer than 100 us, 1 ms, 10 ms (cumulative): a
+	 * worker that waited for something shows here (docs/control.md) */
+	uint64_t long_loops[VR_DP_LONG_LOOP_LEVELS];
 	uint64_t drops[VR_DROP_MAX];
 	uint64_t vip_rx[VR_MAX_VIPS];
 	uint64_t backend_tx[VR_MAX_BACKENDS];
@@ -139,6 +144,7 @@ struct vr_dp {
 	struct vr_worker *workers[VR_CFG_MAX_LCORES];
 	struct rte_ring *slow_ring;   /**< ARP/ND frames from workers to the main lcore */
 	uint64_t tsc_hz, start_tsc;
+	uint64_t long_loop_cycles[VR_DP_LONG_LOOP_LEVELS]; /**< 100 us, 1 ms, 10 ms in TSC cycles */
 	uint64_t reloads, reload_failures;
 	uint64_t swaps;               /**< states published (reloads and control changes) */
 	uint64_t swap_cycles_last, swap_cycles_total; /**< build + publish time, TSC cycles */

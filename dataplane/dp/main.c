@@ -202,6 +202,8 @@ int main(int argc, char **argv)
 	signal(SIGHUP, on_signal);
 	signal(SIGUSR1, on_signal);
 	dp.tsc_hz = rte_get_tsc_hz();
+	for (uint32_t i = 0, us = 100; i < VR_DP_LONG_LOOP_LEVELS; i++, us *= 10)
+		dp.long_loop_cycles[i] = dp.tsc_hz / 1000000 * us;
 	dp.start_tsc = rte_rdtsc();
 	clock_pair(&dp);
 	dp.history[0].generation = dp.state->generation;

@@ -112,12 +112,15 @@ json_t *vr_dp_stats_build(struct vr_dp *dp)
 	}
 	for (uint32_t i = 0; i < dp->nb_workers; i++) {
 		const struct vr_worker_stats *s = &dp->workers[i]->st;
-		json_array_append_new(lcores, json_pack("{s:i, s:I, s:I, s:I, s:I, s:f}", "lcore",
+		json_array_append_new(lcores, json_pack("{s:i, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I}", "lcore",
 							dp->workers[i]->lcore_id, "rx_packets", (json_int_t)s->rx_packets,
 							"tx_packets", (json_int_t)s->tx_packets, "busy_cycles",
 							(json_int_t)s->busy_cycles, "total_cycles", (json_int_t)s->total_cycles,
 							"cycles_per_packet",
-							s->rx_packets ? (double)s->busy_cycles / (double)s->rx_packets : 0.0));
+							s->rx_packets ? (double)s->busy_cycles / (double)s->rx_packets : 0.0,
+							"loops_over_100us", (json_int_t)s->long_loops[0],
+							"loops_over_1ms", (json_int_t)s->long_loops[1],
+							"loops_over_10ms", (json_int_t)s->long_loops[2]));
 	}
 	vr_dp_backend_flows(dp, flows);
 	for (uint32_t v = 0; v < VR_MAX_VIPS; v++) {

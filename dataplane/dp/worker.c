@@ -297,6 +297,9 @@ int vr_dp_worker_main(void *arg)
 		}
 		rte_rcu_qsbr_quiescent(dp->qsv, w->index);
 		uint64_t end = rte_rdtsc();
+		if (VR_UNLIKELY(end - start > dp->long_loop_cycles[0]))
+			for (uint32_t i = 0; i < VR_DP_LONG_LOOP_LEVELS && end - start > dp->long_loop_cycles[i]; i++)
+				w->st.long_loops[i]++;
 		if (got != 0) {
 			w->st.rx_packets += got;
 			w->st.busy_cycles += end - start;
