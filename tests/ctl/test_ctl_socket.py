@@ -194,7 +194,7 @@ def test_success():
                out="changed backend 10.77.2.11 of VIP 10.77.100.1 port 50123: weight 1, up, 65537 Maglev slots "
                    "(100.00%), 1 flows\n")
         wire("backend set", c.peer, {"op": "backend.set", "args": {
-            "vip": "10.77.100.1", "port": 50123, "address": "10.77.2.11", "state": "draining", "weight": 2}})
+            "vip": "10.77.100.1", "port": 50123, "address": "10.77.2.11", "state": "draining", "weight": 2, "flows": True}})
 
     # no id in the answer is accepted; CRLF too; bytes after the newline are not ours
     with Case("no id") as c:

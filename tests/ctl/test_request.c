@@ -59,13 +59,13 @@ static const struct good goods[] = {
 	{"vip remove 10.77.100.1 50123", "{\"op\":\"vip.remove\",\"args\":{\"vip\":\"10.77.100.1\",\"port\":50123}}"},
 	{"vip remove fd77:100::1 3478", "{\"op\":\"vip.remove\",\"args\":{\"vip\":\"fd77:100::1\",\"port\":3478}}"},
 	{"backend add 10.77.100.1 50000 10.77.2.13",
-	 "{\"op\":\"backend.add\",\"args\":{\"vip\":\"10.77.100.1\",\"port\":50000,\"address\":\"10.77.2.13\"}}"},
+	 "{\"op\":\"backend.add\",\"args\":{\"vip\":\"10.77.100.1\",\"port\":50000,\"address\":\"10.77.2.13\",\"flows\":true}}"},
 	{"backend add 10.77.100.1 50000 10.77.2.13 --weight 65535 --state down",
 	 "{\"op\":\"backend.add\",\"args\":{\"vip\":\"10.77.100.1\",\"port\":50000,\"address\":\"10.77.2.13\","
-	 "\"weight\":65535,\"state\":\"down\"}}"},
+	 "\"weight\":65535,\"state\":\"down\",\"flows\":true}}"},
 	{"backend add fd77:100::1 3478 fd77:2::13 --weight=1",
 	 "{\"op\":\"backend.add\",\"args\":{\"vip\":\"fd77:100::1\",\"port\":3478,\"address\":\"fd77:2::13\","
-	 "\"weight\":1}}"},
+	 "\"weight\":1,\"flows\":true}}"},
 	{"backend remove 10.77.100.1 50000 10.77.2.13",
 	 "{\"op\":\"backend.remove\",\"args\":{\"vip\":\"10.77.100.1\",\"port\":50000,\"address\":\"10.77.2.13\"}}"},
 	{"backend remove -- 10.77.100.1 50000 10.77.2.13",
@@ -74,13 +74,13 @@ static const struct good goods[] = {
 	 "{\"op\":\"backend.remove\",\"args\":{\"vip\":\"10.77.100.1\",\"port\":50000,\"address\":\"10.77.2.13\"}}"},
 	{"backend set 10.77.100.1 50000 10.77.2.11 --state draining",
 	 "{\"op\":\"backend.set\",\"args\":{\"vip\":\"10.77.100.1\",\"port\":50000,\"address\":\"10.77.2.11\","
-	 "\"state\":\"draining\"}}"},
+	 "\"state\":\"draining\",\"flows\":true}}"},
 	{"backend set --weight 3 10.77.100.1 50000 10.77.2.11",
 	 "{\"op\":\"backend.set\",\"args\":{\"weight\":3,\"vip\":\"10.77.100.1\",\"port\":50000,"
-	 "\"address\":\"10.77.2.11\"}}"},
+	 "\"address\":\"10.77.2.11\",\"flows\":true}}"},
 	{"backend set 10.77.100.1 50000 10.77.2.11 --st up --w 2",
 	 "{\"op\":\"backend.set\",\"args\":{\"vip\":\"10.77.100.1\",\"port\":50000,\"address\":\"10.77.2.11\","
-	 "\"state\":\"up\",\"weight\":2}}"},
+	 "\"state\":\"up\",\"weight\":2,\"flows\":true}}"},
 	{"maglev 10.77.100.1 50000", "{\"op\":\"maglev.shares\",\"args\":{\"vip\":\"10.77.100.1\",\"port\":50000}}"},
 	{"stats", "{\"op\":\"stats\"}"},
 	{"conntrack list", "{\"op\":\"conntrack.list\"}"},
