@@ -37,6 +37,10 @@ static const char *const known_help[][2] = {
 	{NS "tx_errors_total", "Packets the port failed to send."},
 	{NS "rx_nombuf_total", "RX failures for lack of mbufs."},
 	{NS "link_up", "1 if the port's link is up."},
+	{NS "link_speed_mbps", "Link speed of the port in Mbit/s."},
+	{NS "mtu", "Configured IP MTU of the port."},
+	{NS "rx_queues", "RX queues of the port (one per worker lcore)."},
+	{NS "tx_queues", "TX queues of the port (one per worker lcore)."},
 	{NS "worker_rx_packets_total", "Packets received by the worker lcores, summed over workers."},
 	{NS "worker_tx_packets_total", "Packets sent by the worker lcores, summed over workers."},
 	{NS "worker_rx_bytes_total", "Bytes received by the worker lcores, summed over workers."},
@@ -63,6 +67,9 @@ static const char *const known_help[][2] = {
 	{NS "lcore_tx_packets_total", "Packets sent by the worker lcore."},
 	{NS "lcore_busy_cycles_total", "TSC cycles of the lcore's loop iterations that received packets."},
 	{NS "lcore_cycles_total", "TSC cycles the lcore's loop ran."},
+	{NS "lcore_loops_over_100us_total", "Loop iterations of the worker lcore longer than 100 us."},
+	{NS "lcore_loops_over_1ms_total", "Loop iterations of the worker lcore longer than 1 ms."},
+	{NS "lcore_loops_over_10ms_total", "Loop iterations of the worker lcore longer than 10 ms: a worker that waited."},
 	{NS "lcore_busy_ratio", "Busy cycles over all cycles of the lcore since the previous scrape."},
 };
 
@@ -106,7 +113,8 @@ static bool in_list(const char *s, const char *const *list)
 static bool is_gauge(const char *f)
 {
 	static const char *const exact[] = {"weight", "maglev_slots", "flows", "backends", "state_generation",
-					    "mtu", "link_up", "link_speed_mbps", "memory_bytes", NULL};
+					    "mtu", "link_up", "link_speed_mbps", "rx_queues", "tx_queues",
+					    "memory_bytes", NULL};
 	static const char *const suffixes[] = {"_entries", "_capacity", "_memory_bytes", "_ratio", "_current", NULL};
 
 	if (in_list(f, exact) || strncmp(f, "last_", 5) == 0)
@@ -295,9 +303,11 @@ static int query(struct scrape *s, const char *cmd, json_t **out)
 /*
  * Calls @fn for every object member of a dict reply. A reply carrying
  * "next": N is a page; "<cmd>,N" asks for the following one, so long lists
- * fit DPDK's reply cap.
+ * fit DPDK's reply cap. @first: the first page when the caller already asked
+ * for it (its reference is taken), else NULL.
  */
-static int each_entry(struct scrape *s, const char *cmd, void (*fn)(struct scrape *, const char *, const json_t *))
+static int each_entry(struct scrape *s, const char *cmd, json_t *first,
+		      void (*fn)(struct scrape *, const char *, const json_t *))
 {
 	char c[128];
 	uint64_t next = 0;
@@ -308,13 +318,17 @@ static int each_entry(struct scrape *s, const char *cmd, void (*fn)(struct scrap
 		bool more;
 		int rc;
 
-		if (page == 0)
-			snprintf(c, sizeof(c), "%s", cmd);
-		else
-			snprintf(c, sizeof(c), "%s,%" PRIu64, cmd, next);
-		rc = query(s, c, &r);
-		if (rc < 0)
-			return rc;
+		if (page == 0 && first != NULL) {
+			r = first;
+		} else {
+			if (page == 0)
+				snprintf(c, sizeof(c), "%s", cmd);
+			else
+				snprintf(c, sizeof(c), "%s,%" PRIu64, cmd, next);
+			rc = query(s, c, &r);
+			if (rc < 0)
+				return rc;
+		}
 		if (!json_is_object(r)) {
 			json_decref(r);
 			return 0;
@@ -355,7 +369,7 @@ static void port_entry(struct scrape *s, const char *key, const json_t *p)
 	export_fields(s, p, NS, &l, "/voxrelay/ports", port_skip, NULL);
 }
 
-/* Until the dataplane serves /voxrelay/ports, DPDK's own ethdev commands give the NIC counters (device names). */
+/* A dataplane older than /voxrelay/ports: DPDK's own ethdev commands give the NIC counters (by device name). */
 static int ports_from_ethdev(struct scrape *s)
 {
 	static const char *const map[][2] = {
@@ -420,10 +434,12 @@ static int collect_ports(struct scrape *s)
 
 	if (rc < 0)
 		return rc;
-	if (json_is_null(r))
+	/* null: DPDK's answer to a command nobody registered (or to one that failed, this scrape only). */
+	if (json_is_null(r)) {
+		json_decref(r);
 		return ports_from_ethdev(s);
-	json_decref(r);
-	return each_entry(s, "/voxrelay/ports", port_entry);
+	}
+	return each_entry(s, "/voxrelay/ports", r, port_entry);
 }
 
 /* ---- totals and drops ---- */
@@ -613,10 +629,10 @@ static int collect(struct vr_exporter *x, struct vr_metrics *m)
 	int rc;
 
 	if ((rc = collect_ports(&s)) < 0 || (rc = collect_stats(&s)) < 0 || (rc = collect_drops(&s)) < 0 ||
-	    (rc = each_entry(&s, "/voxrelay/vips", vip_entry)) < 0 ||
-	    (rc = each_entry(&s, "/voxrelay/backends", backend_entry)) < 0 ||
-	    (rc = each_entry(&s, "/voxrelay/probes", backend_entry)) < 0 ||
-	    (rc = each_entry(&s, "/voxrelay/lcores", lcore_entry)) < 0)
+	    (rc = each_entry(&s, "/voxrelay/vips", NULL, vip_entry)) < 0 ||
+	    (rc = each_entry(&s, "/voxrelay/backends", NULL, backend_entry)) < 0 ||
+	    (rc = each_entry(&s, "/voxrelay/probes", NULL, backend_entry)) < 0 ||
+	    (rc = each_entry(&s, "/voxrelay/lcores", NULL, lcore_entry)) < 0)
 		goto out;
 	rc = m->oom ? -ENOMEM : 0;
 out:

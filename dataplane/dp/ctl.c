@@ -11,6 +11,7 @@
 #include "ctlsock.h"
 #include "dp.h"
 #include "health.h"
+#include "tap.h"
 #include "voxrelay/pkt.h"
 
 #define RTE_LOGTYPE_VOXRELAY RTE_LOGTYPE_USER1
@@ -217,6 +218,11 @@ static void slow_path(struct vr_dp *dp)
 			rte_pktmbuf_free(m);
 			continue;
 		}
+		/* HTTP probes' segments: the kernel's TCP behind the tap answers them. */
+		if (pi.cls == VR_PKT_TCP) {
+			vr_dp_tap_deliver(dp, m, &pi);
+			continue;
+		}
 		if (vr_neigh_input(data, rte_pktmbuf_data_len(m), pi.l3_off, &p->local, &res) != VR_DROP_NONE) {
 			rte_pktmbuf_free(m);
 			continue;
@@ -297,6 +303,7 @@ void vr_dp_ctl_loop(struct vr_dp *dp)
 			}
 		}
 		slow_path(dp);
+		vr_dp_tap_poll(dp);
 		probe_gateways(dp, now);
 		vr_dp_health_tick(dp, now);
 		if (dp->ctl != NULL)

@@ -125,7 +125,23 @@ static int parse_ports(json_t *args, struct vr_cfg_vip *v, struct ctl_reply *r)
 	return 0;
 }
 
-/* "health": {"type": "udp-echo"|"none", "port", "interval_ms", "timeout_ms", "rise", "fall"} */
+/* An HTTP probe's path or host: checked here for size only, for the rest by the file's rules when applied. */
+static int health_string(json_t *h, const char *key, char *dst, size_t size, struct ctl_reply *r)
+{
+	json_t *v = json_object_get(h, key);
+	size_t len;
+
+	if (v == NULL)
+		return 0;
+	len = json_is_string(v) ? json_string_length(v) : 0;
+	if (len == 0 || len >= size || strlen(json_string_value(v)) != len)
+		return vr_ctl_fail(r, -EINVAL, "\"health.%s\": a string of 1..%zu bytes is required", key, size - 1);
+	memcpy(dst, json_string_value(v), len + 1);
+	return 0;
+}
+
+/* "health": {"type": "udp-echo"|"http"|"none", "port", "interval_ms", "timeout_ms", "rise", "fall",
+ *            and for http "path", "host", "expect"} */
 static int parse_health(json_t *h, struct vr_cfg_vip *v, struct ctl_reply *r)
 {
 	const char *type;
@@ -140,8 +156,13 @@ static int parse_health(json_t *h, struct vr_cfg_vip *v, struct ctl_reply *r)
 	type = json_string_value(json_object_get(h, "type"));
 	if (type != NULL && strcmp(type, "udp-echo") == 0)
 		v->health_type = VR_HEALTH_UDP_ECHO;
+	else if (type != NULL && strcmp(type, "http") == 0)
+		v->health_type = VR_HEALTH_HTTP;
 	else if (type != NULL && strcmp(type, "none") != 0)
-		return vr_ctl_fail(r, -EINVAL, "\"health.type\": none or udp-echo is required");
+		return vr_ctl_fail(r, -EINVAL, "\"health.type\": none, udp-echo or http is required");
+	/* The file's default port of an HTTP check (config_health.c). */
+	if (v->health_type == VR_HEALTH_HTTP)
+		v->health_port = 80;
 	if ((rc = vr_ctl_arg_uint(h, "port", 1, 65535, &x, &given, r)) == 0 && given)
 		v->health_port = (uint16_t)x;
 	if (rc == 0 && (rc = vr_ctl_arg_uint(h, "interval_ms", 100, 3600000, &x, &given, r)) == 0 && given)
@@ -152,6 +173,15 @@ static int parse_health(json_t *h, struct vr_cfg_vip *v, struct ctl_reply *r)
 		v->health_rise = (uint8_t)x;
 	if (rc == 0 && (rc = vr_ctl_arg_uint(h, "fall", 1, 100, &x, &given, r)) == 0 && given)
 		v->health_fall = (uint8_t)x;
+	/* Given with another type, the configuration's rules refuse them when the change is applied. */
+	if (rc == 0 && (rc = vr_ctl_arg_uint(h, "expect", 100, 599, &x, &given, r)) == 0 && given) {
+		v->health_expect = (uint16_t)x;
+		v->has_health_expect = true;
+	}
+	if (rc == 0)
+		rc = health_string(h, "path", v->health_path, sizeof(v->health_path), r);
+	if (rc == 0)
+		rc = health_string(h, "host", v->health_host, sizeof(v->health_host), r);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 
 #include "ctlops.h"
 #include "health.h"
+#include "tap.h"
 
 #define HISTORY_DEFAULT 100
 
@@ -82,7 +83,8 @@ int vr_ctl_op_health_list(struct vr_dp *dp, json_t *args, struct ctl_reply *r, s
 {
 	(void)args;
 	(void)ch;
-	r->result = json_pack("{s:o}", "backends", vr_dp_health_json(dp));
+	/* "tap": the HTTP probes' exception path and its counters, null without one */
+	r->result = json_pack("{s:o, s:o}", "backends", vr_dp_health_json(dp), "tap", vr_dp_tap_json(dp));
 	return 0;
 }
 

@@ -55,6 +55,7 @@ struct vr_worker_stats {
 };
 
 struct vr_dp;
+struct vr_dp_tap;
 struct vr_health_target;
 struct vr_ctl_batch;
 
@@ -149,8 +150,11 @@ struct vr_dp {
 	uint64_t swaps;               /**< states published (reloads and control changes) */
 	uint64_t swap_cycles_last, swap_cycles_total; /**< build + publish time, TSC cycles */
 	struct vr_ctl_server *ctl;    /**< the control socket, or NULL */
-	struct vr_health_target *health; /**< probe targets (health.c), control thread only */
+	struct vr_health_target *health; /**< probe targets (health.c); replaced under ctl_lock, written by the control thread */
 	uint32_t nb_health;
+	uint16_t *health_by_id;       /**< backend id -> target index + 1 (telemetry), replaced with @health */
+	uint16_t *http_ports;         /**< family, our TCP port -> HTTP probe target index + 1 (health_http.c), control thread only */
+	struct vr_dp_tap *tap;        /**< the HTTP probes' kernel tap (tap.c), or NULL; set by the control thread, tested by workers (atomic) */
 	uint64_t ctl_requests, ctl_errors;
 	uint64_t ctl_request_tsc;     /**< when the request being handled was read */
 	struct vr_ctl_batch *batch;   /**< changes waiting for their commit (ctlops.c) */
@@ -227,7 +231,8 @@ json_t *vr_dp_vip_json(struct vr_dp *dp, const struct vr_lb_state *st, uint16_t 
 json_t *vr_dp_stats_build(struct vr_dp *dp);
 void vr_dp_stats_print(struct vr_dp *dp, FILE *f);
 int vr_dp_stats_json(struct vr_dp *dp, const char *path);
-/* telemetry.c */
+/* telemetry.c (paging of the list commands: telemetry.h) */
+/* Register the /voxrelay/... telemetry commands, once the ports and workers exist; 0 or -EINVAL. */
 int vr_dp_telemetry_init(struct vr_dp *dp);
 
 #endif

@@ -1,42 +1,23 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Active health checks: UDP echo probes encapsulated like traffic, answered from the VIP (DSR), rise/fall, state rebuilds. */
+/* Active health checks: probe targets, scheduling and timeouts, rise/fall, state rebuilds, the shared encapsulation. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <rte_cycles.h>
-#include <rte_ip.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
-#include <rte_udp.h>
 
 #include "dp.h"
-#include "health.h"
+#include "health_priv.h"
+#include "tap.h"
 #include "voxrelay/encap.h"
 
 #define RTE_LOGTYPE_VOXRELAY RTE_LOGTYPE_USER1
-/* Probe payload: magic, target index, sequence, send time (TSC). */
-#define PROBE_MAGIC "VRHC"
-#define PROBE_PAYLOAD (4 + 4 + 4 + 8)
-#define PROBE_SPORT_BASE 40000
 
 const uint32_t vr_health_bucket_us[VR_HEALTH_BUCKETS] = {500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000,
 							 1000000};
-
-struct vr_health_target {
-	struct vr_addr vip, backend;
-	uint16_t vip_port_lo;
-	uint16_t port;               /* echo responder's UDP port */
-	uint8_t encap;
-	uint16_t gue_port;
-	uint8_t healthy, outstanding;
-	uint16_t ok_run, fail_run, rise, fall;
-	uint32_t seq;
-	uint64_t interval, timeout;  /* TSC cycles */
-	uint64_t sent_tsc, next_tsc;
-	uint64_t probes, failures, changes;
-	uint64_t lat_sum_us, hist[VR_HEALTH_BUCKETS + 1];
-};
 
 static struct vr_health_target *find(struct vr_dp *dp, const struct vr_addr *vip, uint16_t port_lo,
 				     const struct vr_addr *be)
@@ -49,12 +30,49 @@ static struct vr_health_target *find(struct vr_dp *dp, const struct vr_addr *vip
 	return NULL;
 }
 
+/* The state's ids of a backend of a VIP, for telemetry; VR_BACKEND_NONE if it is not in @st. */
+static void state_ids(const struct vr_lb_state *st, struct vr_health_target *t)
+{
+	t->vip_id = t->backend_id = VR_BACKEND_NONE;
+	for (uint32_t v = 0; v < VR_MAX_VIPS; v++) {
+		const struct vr_lb_vip *vip = &st->vips[v];
+
+		if (!st->vip_in_use[v] || vip->port_lo != t->vip_port_lo || !vr_addr_eq(&vip->addr, &t->vip))
+			continue;
+		t->vip_id = (uint16_t)v;
+		for (uint32_t j = 0; j < vip->nb_backends; j++)
+			if (vr_addr_eq(&st->backends[vip->backend_ids[j]].addr, &t->backend))
+				t->backend_id = vip->backend_ids[j];
+		return;
+	}
+}
+
+/* Settings of a target from its VIP; status, counters and a probe in flight are kept. */
+static void configure(struct vr_dp *dp, struct vr_health_target *t, const struct vr_cfg_vip *v)
+{
+	t->type = v->health_type;
+	t->port = v->health_port;
+	t->vip_port_hi = v->port_hi;
+	t->encap = v->encap;
+	t->gue_port = v->gue_port;
+	t->rise = v->health_rise;
+	t->fall = v->health_fall;
+	t->interval = (uint64_t)v->health_interval_ms * dp->tsc_hz / 1000;
+	t->timeout = (uint64_t)v->health_timeout_ms * dp->tsc_hz / 1000;
+	t->expect = v->health_expect;
+	snprintf(t->path, sizeof(t->path), "%s", v->health_path);
+	snprintf(t->host, sizeof(t->host), "%s", v->health_host);
+	state_ids(dp->state, t);
+}
+
 void vr_dp_health_sync(struct vr_dp *dp)
 {
 	const struct vr_config *cfg = dp->cfg;
-	struct vr_health_target *nt;
+	struct vr_health_target *nt, *old_targets;
+	uint16_t *by_id, *old_by_id;
 	uint32_t n = 0, k = 0;
 	uint64_t now = rte_rdtsc();
+	bool http = false;
 
 	for (uint32_t i = 0; i < cfg->nb_vips; i++)
 		if (cfg->vips[i].health_type != VR_HEALTH_NONE)
@@ -69,31 +87,52 @@ void vr_dp_health_sync(struct vr_dp *dp)
 
 		if (v->health_type == VR_HEALTH_NONE)
 			continue;
+		http |= v->health_type == VR_HEALTH_HTTP;
 		for (uint32_t j = 0; j < v->nb_backends; j++, k++) {
 			struct vr_health_target *t = &nt[k], *old = find(dp, &v->addr, v->port_lo, &v->backends[j].addr);
 
 			if (old != NULL) {
 				*t = *old;
+				/* The connection moves with the target; another probe type starts over. */
+				old->http.fd = -1;
+				if (old->type != v->health_type) {
+					vr_http_probe_close(dp, t);
+					t->outstanding = 0;
+				}
 			} else {
 				t->vip = v->addr;
 				t->vip_port_lo = v->port_lo;
 				t->backend = v->backends[j].addr;
 				t->healthy = 1;
+				t->http.fd = -1;
 				/* Spread first probes over the interval instead of a burst. */
 				t->next_tsc = now + (uint64_t)v->health_interval_ms * dp->tsc_hz / 1000 * k / (n ? n : 1);
 			}
-			t->port = v->health_port;
-			t->encap = v->encap;
-			t->gue_port = v->gue_port;
-			t->rise = v->health_rise;
-			t->fall = v->health_fall;
-			t->interval = (uint64_t)v->health_interval_ms * dp->tsc_hz / 1000;
-			t->timeout = (uint64_t)v->health_timeout_ms * dp->tsc_hz / 1000;
+			configure(dp, t, v);
 		}
 	}
-	free(dp->health);
+	/* Connections of targets that are gone. */
+	for (uint32_t i = 0; i < dp->nb_health; i++)
+		vr_http_probe_close(dp, &dp->health[i]);
+	vr_http_ports_rebuild(dp, nt, n);
+	by_id = calloc(VR_MAX_BACKENDS, sizeof(*by_id));
+	for (uint32_t i = 0; by_id != NULL && i < n; i++)
+		if (nt[i].backend_id < VR_MAX_BACKENDS)
+			by_id[nt[i].backend_id] = (uint16_t)(i + 1);
+	pthread_mutex_lock(&dp->ctl_lock);
+	old_targets = dp->health;
+	old_by_id = dp->health_by_id;
 	dp->health = nt;
 	dp->nb_health = n;
+	dp->health_by_id = by_id;
+	pthread_mutex_unlock(&dp->ctl_lock);
+	free(old_targets);
+	free(old_by_id);
+	if (http && dp->tap == NULL)
+		vr_dp_tap_open(dp, cfg->health_tap);
+	else if (http && strcmp(vr_dp_tap_name(dp), cfg->health_tap) != 0)
+		RTE_LOG(WARNING, VOXRELAY, "health: dataplane.health.tap changed to %s; the tap stays %s until a restart\n",
+			cfg->health_tap, vr_dp_tap_name(dp));
 }
 
 void vr_dp_health_overlay(struct vr_dp *dp, struct vr_config *cfg, uint8_t *saved)
@@ -131,11 +170,12 @@ static void log_change(const struct vr_health_target *t, const char *why)
 		vr_addr_str(&t->vip, v, sizeof(v)), t->vip_port_lo, t->healthy ? "up" : "down", why);
 }
 
-static bool fail(struct vr_health_target *t, const char *why)
+bool vr_health_fail(struct vr_health_target *t, const char *why)
 {
 	t->failures++;
 	t->outstanding = 0;
 	t->ok_run = 0;
+	snprintf(t->last_failure, sizeof(t->last_failure), "%s", why);
 	if (t->fail_run < UINT16_MAX)
 		t->fail_run++;
 	if (t->healthy && t->fail_run >= t->fall) {
@@ -147,7 +187,7 @@ static bool fail(struct vr_health_target *t, const char *why)
 	return false;
 }
 
-static bool succeed(struct vr_health_target *t, uint64_t lat_us)
+bool vr_health_succeed(struct vr_health_target *t, uint64_t lat_us)
 {
 	int b = 0;
 
@@ -168,71 +208,34 @@ static bool succeed(struct vr_health_target *t, uint64_t lat_us)
 	return false;
 }
 
-/* Write the inner probe (IP + UDP + payload) at @l3; returns its length, 0 if we have no address of the VIP's family. */
-static uint32_t build_probe(const struct vr_dp_port *p, const struct vr_health_target *t, uint32_t idx, uint8_t *l3)
+void vr_health_apply(struct vr_dp *dp)
 {
-	uint8_t payload[PROBE_PAYLOAD];
-	struct rte_udp_hdr *udp;
-	uint32_t ip_len = t->vip.family == AF_INET ? 20 : 40, len = ip_len + 8 + PROBE_PAYLOAD;
+	char err[VR_CFG_ERR_LEN];
 
-	memcpy(payload, PROBE_MAGIC, 4);
-	memcpy(payload + 4, &idx, 4);
-	memcpy(payload + 8, &t->seq, 4);
-	memcpy(payload + 12, &t->sent_tsc, 8);
-	if (t->vip.family == AF_INET) {
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
-
-		if (!p->local.has_v4)
-			return 0;
-		memset(ip, 0, 20);
-		ip->version_ihl = RTE_IPV4_VHL_DEF;
-		ip->total_length = rte_cpu_to_be_16((uint16_t)len);
-		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-		ip->time_to_live = 64;
-		ip->next_proto_id = IPPROTO_UDP;
-		ip->src_addr = p->local.ipv4;
-		ip->dst_addr = t->vip.a.w[3];
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-	} else {
-		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)l3;
-
-		if (!p->local.has_v6)
-			return 0;
-		memset(ip, 0, 40);
-		ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
-		ip->payload_len = rte_cpu_to_be_16((uint16_t)(8 + PROBE_PAYLOAD));
-		ip->proto = IPPROTO_UDP;
-		ip->hop_limits = 64;
-		memcpy(ip->src_addr, p->local.ipv6, 16);
-		memcpy(ip->dst_addr, t->vip.a.b, 16);
-	}
-	udp = (struct rte_udp_hdr *)(l3 + ip_len);
-	udp->src_port = rte_cpu_to_be_16((uint16_t)(PROBE_SPORT_BASE + idx % 20000));
-	udp->dst_port = rte_cpu_to_be_16(t->port);
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + PROBE_PAYLOAD));
-	udp->dgram_cksum = 0;
-	memcpy(udp + 1, payload, PROBE_PAYLOAD);
-	udp->dgram_cksum = t->vip.family == AF_INET ? rte_ipv4_udptcp_cksum((struct rte_ipv4_hdr *)l3, udp)
-						    : rte_ipv6_udptcp_cksum((struct rte_ipv6_hdr *)l3, udp);
-	return len;
+	if (vr_dp_rebuild(dp, err, sizeof(err)) != 0)
+		RTE_LOG(ERR, VOXRELAY, "health: cannot apply the change: %s\n", err);
 }
 
-/* Encapsulate one probe exactly as the workers encapsulate traffic and hand it to worker 0's TX. */
-static int send_probe(struct vr_dp *dp, struct vr_health_target *t, uint32_t idx)
+struct vr_dp_port *vr_health_port(struct vr_dp *dp)
 {
-	const struct vr_dp_port *p = &dp->ports[dp->ports[0].tx_idx];
+	return &dp->ports[dp->ports[0].tx_idx];
+}
+
+int vr_health_encap_send(struct vr_dp *dp, const struct vr_health_target *t, struct rte_mbuf *m, uint8_t *l3,
+			 uint32_t len, uint32_t hash)
+{
+	const struct vr_dp_port *p = vr_health_port(dp);
 	struct vr_encap_params ep;
-	struct rte_mbuf *m;
-	uint8_t *l3, *frame;
+	uint8_t *frame;
 	uint64_t mac = __atomic_load_n(t->backend.family == AF_INET ? &p->gw4_mac : &p->gw6_mac, __ATOMIC_RELAXED);
-	uint32_t len;
-	int flen;
+	int flen = -EHOSTUNREACH;
 
 	if (!(mac & VR_DP_MAC_VALID))
-		return -EHOSTUNREACH;
-	memset(&ep, 0, sizeof(ep));
+		goto fail;
+	flen = -EADDRNOTAVAIL;
 	if (t->backend.family == AF_INET ? !p->local.has_v4 : !p->local.has_v6)
-		return -EADDRNOTAVAIL;
+		goto fail;
+	memset(&ep, 0, sizeof(ep));
 	ep.src = t->backend.family == AF_INET ? p->addr4 : p->addr6;
 	ep.dst = t->backend;
 	ep.type = t->encap;
@@ -242,102 +245,79 @@ static int send_probe(struct vr_dp *dp, struct vr_health_target *t, uint32_t idx
 	memcpy(ep.src_mac, p->mac.addr_bytes, 6);
 	for (int i = 0; i < 6; i++)
 		ep.dst_mac[i] = (uint8_t)(mac >> (8 * i));
-	m = rte_pktmbuf_alloc(p->pool);
-	if (m == NULL)
-		return -ENOMEM;
-	l3 = rte_pktmbuf_mtod(m, uint8_t *) + VR_ENCAP_MAX_HDR;
-	len = build_probe(p, t, idx, l3);
-	flen = len ? vr_encap(&ep, l3, len, t->vip.family, idx * 2654435761u, &frame) : -EADDRNOTAVAIL;
-	if (flen < 0) {
-		rte_pktmbuf_free(m);
-		return flen;
-	}
+	flen = vr_encap(&ep, l3, len, t->vip.family, hash, &frame);
+	if (flen < 0)
+		goto fail;
 	m->data_off = (uint16_t)(frame - (uint8_t *)m->buf_addr);
 	m->data_len = (uint16_t)flen;
 	m->pkt_len = (uint32_t)flen;
 	vr_dp_send_ctl(dp, (uint32_t)(p - dp->ports), m);
 	return 0;
+fail:
+	rte_pktmbuf_free(m);
+	return flen;
 }
 
 void vr_dp_health_tick(struct vr_dp *dp, uint64_t now)
 {
-	bool changed = false;
+	/* Answers first, so one that came in this iteration is no timeout. */
+	bool changed = vr_http_probe_poll(dp);
 
 	for (uint32_t i = 0; i < dp->nb_health; i++) {
 		struct vr_health_target *t = &dp->health[i];
+		char why[64];
+		int rc;
 
-		if (t->outstanding && now - t->sent_tsc > t->timeout)
-			changed |= fail(t, "probe timed out");
+		if (t->outstanding && now - t->sent_tsc > t->timeout) {
+			if (t->type == VR_HEALTH_HTTP) {
+				snprintf(why, sizeof(why), "HTTP probe timed out %s",
+					 t->http.phase == VR_HTTP_CONNECTING ? "connecting" : "waiting for the status line");
+				vr_http_probe_close(dp, t);
+			} else {
+				snprintf(why, sizeof(why), "probe timed out");
+			}
+			changed |= vr_health_fail(t, why);
+		}
 		if (now < t->next_tsc)
 			continue;
 		t->next_tsc = now + t->interval;
+		/* Without the tap the checker is broken, not the backend: its
+		 * state stays (logged when the tap failed, shown in health.list). */
+		if (t->type == VR_HEALTH_HTTP && dp->tap == NULL) {
+			snprintf(t->last_failure, sizeof(t->last_failure), "no tap for HTTP probes (see the log)");
+			continue;
+		}
 		t->seq++;
 		t->sent_tsc = now;
 		t->probes++;
-		if (send_probe(dp, t, i) != 0) {
-			changed |= fail(t, "probe could not be sent");
+		if (t->type == VR_HEALTH_HTTP) {
+			rc = vr_http_probe_start(dp, t, i, why, sizeof(why));
+		} else {
+			rc = vr_udp_probe_send(dp, t, i);
+			snprintf(why, sizeof(why), "probe could not be sent: %s", strerror(-rc));
+		}
+		if (rc != 0) {
+			changed |= vr_health_fail(t, why);
 			continue;
 		}
 		t->outstanding = 1;
 	}
-	if (changed) {
-		char err[VR_CFG_ERR_LEN];
-
-		if (vr_dp_rebuild(dp, err, sizeof(err)) != 0)
-			RTE_LOG(ERR, VOXRELAY, "health: cannot apply the change: %s\n", err);
-	}
+	if (changed)
+		vr_health_apply(dp);
 }
 
-bool vr_dp_health_input(struct vr_dp *dp, const uint8_t *frame, const struct vr_pkt_info *pi, uint64_t now)
+void vr_dp_health_fini(struct vr_dp *dp)
 {
-	const uint8_t *pl = frame + pi->payload_off, *hit;
-	struct vr_health_target *t;
-	uint32_t idx, seq;
-
-	/* The echo responder may frame the payload; find the probe in it. */
-	hit = memmem(pl, pi->payload_len, PROBE_MAGIC, 4);
-	if (hit == NULL || (size_t)(pl + pi->payload_len - hit) < PROBE_PAYLOAD)
-		return false;
-	memcpy(&idx, hit + 4, 4);
-	memcpy(&seq, hit + 8, 4);
-	if (idx >= dp->nb_health)
-		return false;
-	t = &dp->health[idx];
-	/* Only the VIP answering from the probed port counts: a stray or
-	 * forged datagram with our magic does not bring a backend up. */
-	if (!t->outstanding || seq != t->seq || pi->key.family != t->vip.family ||
-	    memcmp(pi->key.src, t->vip.a.b, 16) != 0 || rte_be_to_cpu_16(pi->key.sport) != t->port)
-		return false;
-	if (succeed(t, (now - t->sent_tsc) * 1000000 / dp->tsc_hz)) {
-		char err[VR_CFG_ERR_LEN];
-
-		if (vr_dp_rebuild(dp, err, sizeof(err)) != 0)
-			RTE_LOG(ERR, VOXRELAY, "health: cannot apply the change: %s\n", err);
-	}
-	return true;
-}
-
-json_t *vr_dp_health_json(struct vr_dp *dp)
-{
-	json_t *list = json_array();
-	char v[64], b[64];
-
-	for (uint32_t i = 0; i < dp->nb_health; i++) {
-		const struct vr_health_target *t = &dp->health[i];
-		json_t *hist = json_array();
-		uint64_t count = 0;
-
-		for (int k = 0; k <= VR_HEALTH_BUCKETS; k++) {
-			count += t->hist[k];
-			json_array_append_new(hist, json_integer((json_int_t)t->hist[k]));
-		}
-		json_array_append_new(list, json_pack("{s:s, s:i, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "vip",
-						      vr_addr_str(&t->vip, v, sizeof(v)), "vip_port", t->vip_port_lo,
-						      "address", vr_addr_str(&t->backend, b, sizeof(b)), "health",
-						      t->healthy ? "up" : "down", "probes", (json_int_t)t->probes,
-						      "failures", (json_int_t)t->failures, "changes", (json_int_t)t->changes,
-						      "latency_us_sum", (json_int_t)t->lat_sum_us, "latency_count",
-						      (json_int_t)count, "latency_us_buckets", hist));
-	}
-	return list;
+	for (uint32_t i = 0; i < dp->nb_health; i++)
+		vr_http_probe_close(dp, &dp->health[i]);
+	free(dp->http_ports);
+	dp->http_ports = NULL;
+	vr_dp_tap_close(dp);
+	pthread_mutex_lock(&dp->ctl_lock);
+	free(dp->health);
+	free(dp->health_by_id);
+	dp->health = NULL;
+	dp->health_by_id = NULL;
+	dp->nb_health = 0;
+	pthread_mutex_unlock(&dp->ctl_lock);
 }

@@ -239,8 +239,8 @@ int main(int argc, char **argv)
 	vr_dp_ctl_cleanup(&dp);
 	dp.ctl = NULL;
 	vr_dp_ports_close(&dp);
+	vr_dp_health_fini(&dp);
 	workers_free(&dp);
-	free(dp.health);
 	rte_eal_cleanup();
 	ret = 0;
 out_state:

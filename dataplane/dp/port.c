@@ -143,7 +143,14 @@ int vr_dp_ports_init(struct vr_dp *dp)
 
 void vr_dp_ports_close(struct vr_dp *dp)
 {
-	for (uint32_t i = 0; i < dp->nb_ports; i++) {
+	uint32_t n;
+
+	/* /voxrelay/ports reads the ports under ctl_lock: once the list is empty, none is being read. */
+	pthread_mutex_lock(&dp->ctl_lock);
+	n = dp->nb_ports;
+	dp->nb_ports = 0;
+	pthread_mutex_unlock(&dp->ctl_lock);
+	for (uint32_t i = 0; i < n; i++) {
 		rte_eth_dev_stop(dp->ports[i].port_id);
 		rte_eth_dev_close(dp->ports[i].port_id);
 	}

@@ -1,11 +1,79 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* DPDK telemetry commands (/voxrelay/...): counters for dpdk-telemetry.py and the metrics exporter. */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 
+#include <rte_ethdev.h>
 #include <rte_telemetry.h>
 
 #include "dp.h"
+#include "health.h"
+#include "telemetry.h"
+
+/*
+ * Page size. DPDK 22.11 writes a whole reply into one buffer of
+ * MAX_OUTPUT_LEN = 16384 bytes (lib/telemetry/telemetry.c; "max_output_len"
+ * of its greeting) and silently leaves out each dict member that no longer
+ * fits. The exporter also counts a reply within 512 bytes of that cap as
+ * probably cut (exporter/collect.c, TRUNC_MARGIN), so a page must stay
+ * below TEL_BUDGET bytes whatever the names and values.
+ *
+ * DPDK writes {"<command>":{"<key>":{"<field>":<value>,...},...,"next":N}}
+ * without blanks. Counting each member with the ',' or '{' before it, an
+ * integer field is len(name) + 4 + 20 (digits of UINT64_MAX) bytes and a
+ * string field len(name) + 6 + its longest value after JSON escaping; a
+ * container adds its closing '}', an entry its key and 4 bytes ("":,), a
+ * reply len(command) + 4 bytes of prefix and 2 closing braces.
+ *
+ * Largest entry, a backend: vip 54 (45 = INET6_ADDRSTRLEN - 1), vip_id 30,
+ * vip_ports 26 ("65535-65535"), address 76 (63 = the name buffer),
+ * state 19 ("draining"), weight 30, maglev_slots 36, tx_packets 34,
+ * tx_bytes 32, '}' 1 = 338, with key "4095" 346 bytes. 32 backends +
+ * "next" 28 + prefix 22 + 2 = 11124 bytes < 15872: 45 would fit today,
+ * 32 keeps about 148 bytes per entry for fields still to come (flows,
+ * ...). The other lists' entries are smaller: VIPs 194 bytes, lcores 147,
+ * ports 675 but at most VR_CFG_MAX_PORTS = 8 of them. The asserts below
+ * redo the sums; a new field must be added to its TEL_*_ENTRY too.
+ */
+#define TEL_OUTPUT_LEN 16384
+#define TEL_BUDGET (TEL_OUTPUT_LEN - 512)
+#define TEL_U64(name) (sizeof(name) - 1 + 4 + 20)
+#define TEL_STR(name, max) (sizeof(name) - 1 + 6 + (max))
+#define TEL_ENTRY(key_digits, fields) ((key_digits) + 4 + (fields) + 1)
+#define TEL_REPLY(cmd, n, entry) (sizeof(cmd) - 1 + 4 + (n) * (entry) + TEL_U64("next") + 2)
+
+#define TEL_BACKEND_ENTRY                                                                        \
+	TEL_ENTRY(4, TEL_STR("vip", INET6_ADDRSTRLEN - 1) + TEL_U64("vip_id") + TEL_STR("vip_ports", 11) + \
+			     TEL_STR("address", VR_CFG_NAME_LEN - 1) + TEL_STR("state", 8) +              \
+			     TEL_U64("weight") + TEL_U64("maglev_slots") + TEL_U64("tx_packets") +          \
+			     TEL_U64("tx_bytes"))
+#define TEL_VIP_ENTRY                                                                            \
+	TEL_ENTRY(3, TEL_STR("address", INET6_ADDRSTRLEN - 1) + TEL_U64("port_lo") + TEL_U64("port_hi") + \
+			     TEL_U64("backends") + TEL_U64("rx_packets"))
+#define TEL_LCORE_ENTRY                                                                          \
+	TEL_ENTRY(3, TEL_U64("rx_packets") + TEL_U64("tx_packets") + TEL_U64("busy_cycles") +  \
+			     TEL_U64("total_cycles") + TEL_U64("loops_over_100us") + TEL_U64("loops_over_1ms") + \
+			     TEL_U64("loops_over_10ms"))
+/* device: a DPDK name (< RTE_ETH_NAME_MAX_LEN) of any printable bytes, each escaped to at most 2. */
+#define TEL_PORT_ENTRY                                                                           \
+	TEL_ENTRY(1, TEL_STR("name", VR_CFG_NAME_LEN - 1) +                                      \
+			     TEL_STR("device", 2 * (RTE_ETH_NAME_MAX_LEN - 1)) + TEL_U64("port_id") +       \
+			     TEL_U64("rx_packets") + TEL_U64("tx_packets") + TEL_U64("rx_bytes") +          \
+			     TEL_U64("tx_bytes") + TEL_U64("rx_missed") + TEL_U64("rx_errors") +            \
+			     TEL_U64("tx_errors") + TEL_U64("rx_nombuf") + TEL_U64("link_up") +             \
+			     TEL_U64("link_speed_mbps") + TEL_U64("mtu") + TEL_U64("rx_queues") +           \
+			     TEL_U64("tx_queues"))
+
+_Static_assert(VR_DP_TEL_PAGE + 1 <= RTE_TEL_MAX_DICT_ENTRIES, "a page and its \"next\" must fit a DPDK dict");
+_Static_assert(TEL_REPLY("/voxrelay/backends", VR_DP_TEL_PAGE, TEL_BACKEND_ENTRY) < TEL_BUDGET,
+	       "a page of backends must fit DPDK's reply");
+_Static_assert(TEL_REPLY("/voxrelay/vips", VR_DP_TEL_PAGE, TEL_VIP_ENTRY) < TEL_BUDGET,
+	       "a page of VIPs must fit DPDK's reply");
+_Static_assert(TEL_REPLY("/voxrelay/lcores", VR_DP_TEL_PAGE, TEL_LCORE_ENTRY) < TEL_BUDGET,
+	       "a page of lcores must fit DPDK's reply");
+_Static_assert(TEL_REPLY("/voxrelay/ports", VR_CFG_MAX_PORTS, TEL_PORT_ENTRY) < TEL_BUDGET,
+	       "a page of ports must fit DPDK's reply");
 
 /* Telemetry runs on its own thread: it holds ctl_lock so a reload cannot free what it reads. */
 static struct vr_dp *tel_dp;
@@ -50,95 +118,262 @@ static int tel_drops(const char *cmd __rte_unused, const char *params __rte_unus
 	return 0;
 }
 
-static int tel_backends(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+int vr_dp_tel_page_start(const char *params, uint32_t *start)
 {
-	struct vr_dp *dp = tel_dp;
-	char a[64], key[RTE_TEL_MAX_STRING_LEN];
+	uint64_t v = 0;
 
-	rte_tel_data_start_dict(d);
-	pthread_mutex_lock(&dp->ctl_lock);
-	for (uint32_t id = 0; id < VR_MAX_BACKENDS; id++) {
-		const struct vr_lb_backend *b = &dp->state->backends[id];
-		struct rte_tel_data *c;
-
-		if (!b->in_use || (c = rte_tel_data_alloc()) == NULL)
-			continue;
-		rte_tel_data_start_dict(c);
-		const struct vr_lb_vip *v = &dp->state->vips[b->vip_id];
-		char ports[16];
-
-		rte_tel_data_add_dict_string(c, "vip", vr_addr_str(&v->addr, a, sizeof(a)));
-		rte_tel_data_add_dict_u64(c, "vip_id", b->vip_id);
-		rte_tel_data_add_dict_string(c, "vip_ports", vr_dp_vip_ports(v, ports, sizeof(ports)));
-		rte_tel_data_add_dict_string(c, "address", b->name);
-		rte_tel_data_add_dict_string(c, "state", vr_dp_backend_state_name(b->state));
-		rte_tel_data_add_dict_u64(c, "weight", b->weight);
-		rte_tel_data_add_dict_u64(c, "maglev_slots", b->maglev_slots);
-		rte_tel_data_add_dict_u64(c, "tx_packets", vr_dp_backend_tx(dp, id));
-		rte_tel_data_add_dict_u64(c, "tx_bytes", vr_dp_backend_bytes(dp, id));
-		snprintf(key, sizeof(key), "%u", id);
-		rte_tel_data_add_dict_container(d, key, c, 0);
+	*start = 0;
+	if (params == NULL)
+		return 0;
+	for (const char *p = params; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = RTE_MIN(v * 10 + (uint64_t)(*p - '0'), (uint64_t)UINT32_MAX);
 	}
-	pthread_mutex_unlock(&dp->ctl_lock);
+	*start = (uint32_t)v;
 	return 0;
 }
 
-static int tel_vips(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+int vr_dp_tel_page(struct vr_dp *dp, const char *params, struct rte_tel_data *d, const struct vr_dp_tel_list *l)
 {
-	struct vr_dp *dp = tel_dp;
-	char a[64], key[RTE_TEL_MAX_STRING_LEN];
+	uint32_t start, pos, n = 0;
+	int rc = vr_dp_tel_page_start(params, &start);
 
+	if (rc < 0)
+		return rc;
 	rte_tel_data_start_dict(d);
-	pthread_mutex_lock(&dp->ctl_lock);
-	for (uint32_t v = 0; v < VR_MAX_VIPS; v++) {
-		const struct vr_lb_vip *vip = &dp->state->vips[v];
+	for (pos = start; pos < l->nb; pos++) {
+		char key[RTE_TEL_MAX_STRING_LEN];
 		struct rte_tel_data *c;
 
-		if (!dp->state->vip_in_use[v] || (c = rte_tel_data_alloc()) == NULL)
+		if (l->present != NULL && !l->present(dp, pos))
 			continue;
-		rte_tel_data_start_dict(c);
-		rte_tel_data_add_dict_string(c, "address", vr_addr_str(&vip->addr, a, sizeof(a)));
-		rte_tel_data_add_dict_u64(c, "port_lo", vip->port_lo);
-		rte_tel_data_add_dict_u64(c, "port_hi", vip->port_hi);
-		rte_tel_data_add_dict_u64(c, "backends", vip->nb_backends);
-		rte_tel_data_add_dict_u64(c, "rx_packets", VR_DP_SUM(dp, vip_rx[v]));
-		snprintf(key, sizeof(key), "%u", v);
-		rte_tel_data_add_dict_container(d, key, c, 0);
-	}
-	pthread_mutex_unlock(&dp->ctl_lock);
-	return 0;
-}
-
-static int tel_lcores(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
-{
-	struct vr_dp *dp = tel_dp;
-	char key[RTE_TEL_MAX_STRING_LEN];
-
-	rte_tel_data_start_dict(d);
-	for (uint32_t i = 0; i < dp->nb_workers; i++) {
-		const struct vr_worker_stats *s = &dp->workers[i]->st;
-		struct rte_tel_data *c = rte_tel_data_alloc();
+		if (n == l->page)
+			break;
+		c = l->entry(dp, pos, key, sizeof(key));
 		if (c == NULL)
-			continue;
-		rte_tel_data_start_dict(c);
-		rte_tel_data_add_dict_u64(c, "rx_packets", s->rx_packets);
-		rte_tel_data_add_dict_u64(c, "tx_packets", s->tx_packets);
-		rte_tel_data_add_dict_u64(c, "busy_cycles", s->busy_cycles);
-		rte_tel_data_add_dict_u64(c, "total_cycles", s->total_cycles);
-		snprintf(key, sizeof(key), "%u", dp->workers[i]->lcore_id);
-		rte_tel_data_add_dict_container(d, key, c, 0);
+			break;
+		if (rte_tel_data_add_dict_container(d, key, c, 0) < 0) {
+			rte_tel_data_free(c);
+			break;
+		}
+		n++;
 	}
+	if (pos >= l->nb)
+		return 0;
+	/* An error now would leak the containers added: DPDK frees them only when it writes them. */
+	if (n == 0)
+		return -ENOMEM;
+	rte_tel_data_add_dict_u64(d, "next", pos);
 	return 0;
 }
+
+static struct rte_tel_data *new_entry(uint32_t key_num, char *key, size_t keylen)
+{
+	struct rte_tel_data *c = rte_tel_data_alloc();
+
+	if (c != NULL)
+		rte_tel_data_start_dict(c);
+	snprintf(key, keylen, "%u", key_num);
+	return c;
+}
+
+static bool backend_present(const struct vr_dp *dp, uint32_t id)
+{
+	return dp->state->backends[id].in_use;
+}
+
+static struct rte_tel_data *backend_entry(struct vr_dp *dp, uint32_t id, char *key, size_t keylen)
+{
+	const struct vr_lb_backend *b = &dp->state->backends[id];
+	const struct vr_lb_vip *v = &dp->state->vips[b->vip_id];
+	struct rte_tel_data *c = new_entry(id, key, keylen);
+	char a[64], ports[16];
+
+	if (c == NULL)
+		return NULL;
+	rte_tel_data_add_dict_string(c, "vip", vr_addr_str(&v->addr, a, sizeof(a)));
+	rte_tel_data_add_dict_u64(c, "vip_id", b->vip_id);
+	rte_tel_data_add_dict_string(c, "vip_ports", vr_dp_vip_ports(v, ports, sizeof(ports)));
+	rte_tel_data_add_dict_string(c, "address", b->name);
+	rte_tel_data_add_dict_string(c, "state", vr_dp_backend_state_name(b->state));
+	rte_tel_data_add_dict_u64(c, "weight", b->weight);
+	rte_tel_data_add_dict_u64(c, "maglev_slots", b->maglev_slots);
+	rte_tel_data_add_dict_u64(c, "tx_packets", vr_dp_backend_tx(dp, (uint16_t)id));
+	rte_tel_data_add_dict_u64(c, "tx_bytes", vr_dp_backend_bytes(dp, (uint16_t)id));
+	return c;
+}
+
+static bool vip_present(const struct vr_dp *dp, uint32_t id)
+{
+	return dp->state->vip_in_use[id];
+}
+
+static struct rte_tel_data *vip_entry(struct vr_dp *dp, uint32_t id, char *key, size_t keylen)
+{
+	const struct vr_lb_vip *vip = &dp->state->vips[id];
+	struct rte_tel_data *c = new_entry(id, key, keylen);
+	char a[64];
+
+	if (c == NULL)
+		return NULL;
+	rte_tel_data_add_dict_string(c, "address", vr_addr_str(&vip->addr, a, sizeof(a)));
+	rte_tel_data_add_dict_u64(c, "port_lo", vip->port_lo);
+	rte_tel_data_add_dict_u64(c, "port_hi", vip->port_hi);
+	rte_tel_data_add_dict_u64(c, "backends", vip->nb_backends);
+	rte_tel_data_add_dict_u64(c, "rx_packets", VR_DP_SUM(dp, vip_rx[id]));
+	return c;
+}
+
+/* Keyed by lcore id; pages count workers in the order of dataplane.worker_lcores. */
+static struct rte_tel_data *lcore_entry(struct vr_dp *dp, uint32_t idx, char *key, size_t keylen)
+{
+	const struct vr_worker_stats *s = &dp->workers[idx]->st;
+	struct rte_tel_data *c = new_entry(dp->workers[idx]->lcore_id, key, keylen);
+
+	if (c == NULL)
+		return NULL;
+	rte_tel_data_add_dict_u64(c, "rx_packets", s->rx_packets);
+	rte_tel_data_add_dict_u64(c, "tx_packets", s->tx_packets);
+	rte_tel_data_add_dict_u64(c, "busy_cycles", s->busy_cycles);
+	rte_tel_data_add_dict_u64(c, "total_cycles", s->total_cycles);
+	rte_tel_data_add_dict_u64(c, "loops_over_100us", s->long_loops[0]);
+	rte_tel_data_add_dict_u64(c, "loops_over_1ms", s->long_loops[1]);
+	rte_tel_data_add_dict_u64(c, "loops_over_10ms", s->long_loops[2]);
+	return c;
+}
+
+/* The NIC's counters; left out when the driver cannot give them, rather than zeros that look like a reset. */
+static void port_counters(struct rte_tel_data *c, uint16_t port_id)
+{
+	struct rte_eth_stats es;
+
+	if (rte_eth_stats_get(port_id, &es) != 0)
+		return;
+	rte_tel_data_add_dict_u64(c, "rx_packets", es.ipackets);
+	rte_tel_data_add_dict_u64(c, "tx_packets", es.opackets);
+	rte_tel_data_add_dict_u64(c, "rx_bytes", es.ibytes);
+	rte_tel_data_add_dict_u64(c, "tx_bytes", es.obytes);
+	rte_tel_data_add_dict_u64(c, "rx_missed", es.imissed);
+	rte_tel_data_add_dict_u64(c, "rx_errors", es.ierrors);
+	rte_tel_data_add_dict_u64(c, "tx_errors", es.oerrors);
+	rte_tel_data_add_dict_u64(c, "rx_nombuf", es.rx_nombuf);
+}
+
+static void port_link(struct rte_tel_data *c, uint16_t port_id)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(port_id, &link) != 0)
+		return;
+	rte_tel_data_add_dict_u64(c, "link_up", link.link_status == RTE_ETH_LINK_UP);
+	if (link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN)
+		rte_tel_data_add_dict_u64(c, "link_speed_mbps", link.link_speed);
+}
+
+/*
+ * Keyed by port index, the configured name in "name": DPDK 22.11 refuses
+ * dict names with the '-' and '.' a configured name may hold, and "next"
+ * is a valid port name.
+ */
+static struct rte_tel_data *port_entry(struct vr_dp *dp, uint32_t idx, char *key, size_t keylen)
+{
+	const struct vr_dp_port *p = &dp->ports[idx];
+	struct rte_tel_data *c = new_entry(idx, key, keylen);
+	struct rte_eth_dev_info info;
+	char dev[RTE_ETH_NAME_MAX_LEN];
+
+	if (c == NULL)
+		return NULL;
+	rte_tel_data_add_dict_string(c, "name", p->cfg->name);
+	if (rte_eth_dev_get_name_by_port(p->port_id, dev) == 0)
+		rte_tel_data_add_dict_string(c, "device", dev);
+	rte_tel_data_add_dict_u64(c, "port_id", p->port_id);
+	port_counters(c, p->port_id);
+	port_link(c, p->port_id);
+	rte_tel_data_add_dict_u64(c, "mtu", p->mtu);
+	if (rte_eth_dev_info_get(p->port_id, &info) == 0) {
+		rte_tel_data_add_dict_u64(c, "rx_queues", info.nb_rx_queues);
+		rte_tel_data_add_dict_u64(c, "tx_queues", info.nb_tx_queues);
+	}
+	return c;
+}
+
+/* The balancer state's lists: ctl_lock keeps a reload from freeing the state being read. */
+static int state_page(const char *params, struct rte_tel_data *d, const struct vr_dp_tel_list *l)
+{
+	int rc;
+
+	pthread_mutex_lock(&tel_dp->ctl_lock);
+	rc = vr_dp_tel_page(tel_dp, params, d, l);
+	pthread_mutex_unlock(&tel_dp->ctl_lock);
+	return rc;
+}
+
+static int tel_backends(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	const struct vr_dp_tel_list l = {VR_MAX_BACKENDS, VR_DP_TEL_PAGE, backend_present, backend_entry};
+
+	return state_page(params, d, &l);
+}
+
+static int tel_vips(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	const struct vr_dp_tel_list l = {VR_MAX_VIPS, VR_DP_TEL_PAGE, vip_present, vip_entry};
+
+	return state_page(params, d, &l);
+}
+
+static int tel_lcores(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	const struct vr_dp_tel_list l = {tel_dp->nb_workers, VR_DP_TEL_PAGE, NULL, lcore_entry};
+
+	return vr_dp_tel_page(tel_dp, params, d, &l);
+}
+
+/* Under ctl_lock: vr_dp_ports_close() empties the list under it before closing the ports. */
+static int tel_ports(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	struct vr_dp_tel_list l = {0, VR_DP_TEL_PAGE, NULL, port_entry};
+	int rc;
+
+	pthread_mutex_lock(&tel_dp->ctl_lock);
+	l.nb = tel_dp->nb_ports;
+	rc = vr_dp_tel_page(tel_dp, params, d, &l);
+	pthread_mutex_unlock(&tel_dp->ctl_lock);
+	return rc;
+}
+
+/* Health probe counters (health_report.c pages them, under ctl_lock). */
+static int tel_probes(const char *cmd __rte_unused, const char *params, struct rte_tel_data *d)
+{
+	return vr_dp_health_telemetry(tel_dp, params, d);
+}
+
+/* Help texts are < RTE_TEL_MAX_STRING_LEN (128) bytes, or DPDK refuses the command. */
+static const struct {
+	const char *cmd;
+	telemetry_cb fn;
+	const char *help;
+} tel_cmds[] = {
+	{"/voxrelay/stats", tel_stats, "Totals over all workers. No parameters"},
+	{"/voxrelay/drops", tel_drops, "Drops by reason. No parameters"},
+	{"/voxrelay/ports", tel_ports,
+	 "NIC counters, link and MTU by port index. Paged: parameter first index, follow \"next\""},
+	{"/voxrelay/vips", tel_vips, "Per-VIP counters by VIP id. Paged: parameter first id, follow \"next\""},
+	{"/voxrelay/backends", tel_backends,
+	 "Per-backend state and counters by backend id. Paged: parameter first id, follow \"next\""},
+	{"/voxrelay/lcores", tel_lcores,
+	 "Per-worker counters by lcore id. Paged: parameter first worker index, follow \"next\""},
+	{"/voxrelay/probes", tel_probes,
+	 "Health probe counters by backend id. Paged: parameter first id, follow \"next\""},
+};
 
 int vr_dp_telemetry_init(struct vr_dp *dp)
 {
 	tel_dp = dp;
-	if (rte_telemetry_register_cmd("/voxrelay/stats", tel_stats, "Totals over all workers. No parameters") ||
-	    rte_telemetry_register_cmd("/voxrelay/drops", tel_drops, "Drops by reason. No parameters") ||
-	    rte_telemetry_register_cmd("/voxrelay/vips", tel_vips, "Per-VIP counters. No parameters") ||
-	    rte_telemetry_register_cmd("/voxrelay/backends", tel_backends, "Per-backend state and counters. No parameters") ||
-	    rte_telemetry_register_cmd("/voxrelay/lcores", tel_lcores, "Per-worker-lcore counters. No parameters"))
-		return -EINVAL;
+	for (size_t i = 0; i < RTE_DIM(tel_cmds); i++)
+		if (rte_telemetry_register_cmd(tel_cmds[i].cmd, tel_cmds[i].fn, tel_cmds[i].help) != 0)
+			return -EINVAL;
 	return 0;
 }

@@ -147,6 +147,19 @@ static bool classify(struct vr_worker *w, const struct vr_lb_state *st, struct r
 		 * wrote: fetch it for writing now rather than stall later. */
 		__builtin_prefetch(data + pi->l3_off - VR_ENCAP_MAX_HDR, 1);
 		return true;
+	case VR_PKT_TCP:
+		/* Answers to our HTTP probes come to our own address, for the kernel
+		 * behind the tap; without a tap, TCP is not_udp as it always was. */
+		if (is_local(&w->dp->ports[w->dp->port_idx[m->port]], pi) &&
+		    __atomic_load_n(&w->dp->tap, __ATOMIC_RELAXED) != NULL) {
+			if (rte_ring_mp_enqueue(w->dp->slow_ring, m) != 0)
+				drop(w, m, VR_DROP_SLOWPATH_FULL);
+			else
+				w->st.slow_path++;
+			return false;
+		}
+		drop(w, m, VR_DROP_NOT_UDP);
+		return false;
 	case VR_PKT_ARP:
 	case VR_PKT_ND:
 		/* Slow path: the main lcore answers and learns (message passing, no locks). */

@@ -11,6 +11,7 @@
 #define VR_IPV4_HDR_LEN 20
 #define VR_IPV6_HDR_LEN 40
 #define VR_UDP_HDR_LEN 8
+#define VR_TCP_HDR_LEN 20
 
 /* Frames are not aligned for us (802.1Q shifts everything by 4, the
  * encapsulation lands wherever the inner packet starts), so multi-byte

@@ -13,15 +13,6 @@
 /* ------------------------------------------------------------------ */
 /* checks across keys: the section hooks */
 
-/* Index of @name in @s, for hooks reading their `given` array. */
-static uint32_t key_idx(const struct vr_cfg_section *s, const char *name)
-{
-	for (uint32_t i = 0; i < s->nb_keys; i++)
-		if (!strcmp(s->keys[i].name, name))
-			return i;
-	return 0;
-}
-
 int vr_cfg_post_backend(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given)
 {
 	struct vr_cfg_backend *b = obj;
@@ -36,9 +27,9 @@ int vr_cfg_post_backend(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark
 int vr_cfg_post_vip(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given)
 {
 	struct vr_cfg_vip *v = obj;
-	yaml_node_t *port = given[key_idx(&vr_cfg_vip_section, "port")];
-	yaml_node_t *ports = given[key_idx(&vr_cfg_vip_section, "ports")];
-	yaml_node_t *backends = given[key_idx(&vr_cfg_vip_section, "backends")];
+	yaml_node_t *port = given[vr_cfg_key_idx(&vr_cfg_vip_section, "port")];
+	yaml_node_t *ports = given[vr_cfg_key_idx(&vr_cfg_vip_section, "ports")];
+	yaml_node_t *backends = given[vr_cfg_key_idx(&vr_cfg_vip_section, "backends")];
 	char a[INET6_ADDRSTRLEN];
 
 	vr_addr_str(&v->addr, a, sizeof(a));
@@ -49,10 +40,11 @@ int vr_cfg_post_vip(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, ya
 		return vr_cfg_fail_mark(c, &second->start_mark, "%s: give either \"port\" or \"ports\", not both",
 					c->path);
 	}
-	if (!given[key_idx(&vr_cfg_vip_section, "gue_port")])
+	if (!given[vr_cfg_key_idx(&vr_cfg_vip_section, "gue_port")])
 		v->gue_port = 0; /* balancer.gue_port, filled in once the whole section is read */
+	vr_cfg_health_host_default(v);
 	if (v->health_type != VR_HEALTH_NONE && v->health_timeout_ms >= v->health_interval_ms) {
-		yaml_node_t *h = given[key_idx(&vr_cfg_vip_section, "health")];
+		yaml_node_t *h = given[vr_cfg_key_idx(&vr_cfg_vip_section, "health")];
 		return vr_cfg_fail_mark(c, h ? &h->start_mark : mark,
 					"%s.health: timeout (%u ms) must be shorter than interval (%u ms)", c->path,
 					v->health_timeout_ms, v->health_interval_ms);
@@ -77,9 +69,9 @@ int vr_cfg_post_vip(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, ya
 int vr_cfg_post_port(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given)
 {
 	struct vr_cfg_port *p = obj;
-	yaml_node_t *gw4 = given[key_idx(&vr_cfg_port_section, "gateway_ipv4")];
-	yaml_node_t *gw6 = given[key_idx(&vr_cfg_port_section, "gateway_ipv6")];
-	yaml_node_t *mtu = given[key_idx(&vr_cfg_port_section, "mtu")];
+	yaml_node_t *gw4 = given[vr_cfg_key_idx(&vr_cfg_port_section, "gateway_ipv4")];
+	yaml_node_t *gw6 = given[vr_cfg_key_idx(&vr_cfg_port_section, "gateway_ipv6")];
+	yaml_node_t *mtu = given[vr_cfg_key_idx(&vr_cfg_port_section, "mtu")];
 
 	if (gw4 && !p->has_ipv4)
 		return vr_cfg_fail_mark(c, &gw4->start_mark, "%s.gateway_ipv4: the port has no ipv4 address", c->path);
@@ -159,7 +151,7 @@ static const char *fmt_ports(const struct vr_cfg_vip *v, char *buf, size_t len)
 int vr_cfg_post_balancer(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given)
 {
 	struct vr_config *cfg = obj;
-	yaml_node_t *msize = given[key_idx(&vr_cfg_balancer_section, "maglev_table_size")];
+	yaml_node_t *msize = given[vr_cfg_key_idx(&vr_cfg_balancer_section, "maglev_table_size")];
 	char a[INET6_ADDRSTRLEN];
 
 	(void)mark;
@@ -207,7 +199,7 @@ int vr_cfg_post_root(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, y
 {
 	struct vr_config *cfg = obj;
 	struct vr_cfg_pos top = {(uint32_t)mark->line + 1, (uint32_t)mark->column + 1};
-	yaml_node_t *bal = given[key_idx(&vr_cfg_root_section, "balancer")];
+	yaml_node_t *bal = given[vr_cfg_key_idx(&vr_cfg_root_section, "balancer")];
 	bool v4 = false, v6 = false;
 	char a[INET6_ADDRSTRLEN];
 
@@ -239,5 +231,5 @@ int vr_cfg_post_root(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, y
 					       i, j, a, is6 ? "IPv6" : "IPv4", is6 ? "ipv6" : "ipv4");
 		}
 	}
-	return 0;
+	return vr_cfg_check_http_probes(c, cfg);
 }

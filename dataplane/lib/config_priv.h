@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <yaml.h>
 
@@ -146,6 +147,16 @@ extern const struct vr_cfg_section vr_cfg_root_section;
 extern const struct vr_cfg_section vr_cfg_balancer_section;
 extern const struct vr_cfg_section vr_cfg_vip_section;
 extern const struct vr_cfg_section vr_cfg_port_section;
+extern const struct vr_cfg_section vr_cfg_health_section;
+
+/* Index of @name in @s, for hooks reading their `given` array (0 if absent: callers name real keys). */
+static inline uint32_t vr_cfg_key_idx(const struct vr_cfg_section *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->nb_keys; i++)
+		if (!strcmp(s->keys[i].name, name))
+			return i;
+	return 0;
+}
 
 /* config_check.c: the section hooks, checks across keys */
 
@@ -155,5 +166,15 @@ int vr_cfg_post_port(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, y
 int vr_cfg_post_dataplane(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
 int vr_cfg_post_balancer(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
 int vr_cfg_post_root(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
+
+/* config_health.c: health checks' type-dependent defaults and checks */
+
+int vr_cfg_post_health(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
+int vr_cfg_post_dp_health(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
+
+/* A VIP's HTTP Host default, its address (IPv6 in brackets); once the VIP's keys are all read. */
+void vr_cfg_health_host_default(struct vr_cfg_vip *v);
+/* Every VIP with HTTP health, and its backends, have an address of their family on the probing port. */
+int vr_cfg_check_http_probes(struct vr_cfg_ctx *c, const struct vr_config *cfg);
 
 #endif

@@ -64,6 +64,7 @@ static const struct vr_cfg_section backend_section = {
 static const struct vr_cfg_enum health_names[] = {
 	{"none", VR_HEALTH_NONE},
 	{"udp-echo", VR_HEALTH_UDP_ECHO},
+	{"http", VR_HEALTH_HTTP},
 	{NULL, 0},
 };
 
@@ -76,8 +77,14 @@ static const struct vr_cfg_key health_keys[] = {
 	 .unit = 1, .def = "500ms"},
 	{"rise", VR_CFG_T_UINT, 0, FLD(struct vr_cfg_vip, health_rise), .min = 1, .max = 100, .def = "2"},
 	{"fall", VR_CFG_T_UINT, 0, FLD(struct vr_cfg_vip, health_fall), .min = 1, .max = 100, .def = "3"},
+	/* http only; their defaults (/healthz, the VIP, 200, port 80) depend on
+	 * the type and the address, so vr_cfg_post_health and _vip fill them in */
+	{"path", VR_CFG_T_STRING, 0, FLD(struct vr_cfg_vip, health_path)},
+	{"host", VR_CFG_T_STRING, 0, FLD(struct vr_cfg_vip, health_host)},
+	{"expect", VR_CFG_T_UINT, 0, FLD(struct vr_cfg_vip, health_expect), HAS(struct vr_cfg_vip, has_health_expect),
+	 .min = 100, .max = 599},
 };
-static const struct vr_cfg_section health_section = {SECTION(health_keys, NULL)};
+const struct vr_cfg_section vr_cfg_health_section = {SECTION(health_keys, vr_cfg_post_health)};
 
 static const struct vr_cfg_key vip_keys[] = {
 	{"address", VR_CFG_T_ADDR, VR_CFG_F_REQ, FLD(struct vr_cfg_vip, addr)},
@@ -87,7 +94,7 @@ static const struct vr_cfg_key vip_keys[] = {
 	{"hash", VR_CFG_T_ENUM, 0, FLD(struct vr_cfg_vip, hash_key), .names = hash_names, .def = "five-tuple"},
 	{"encap", VR_CFG_T_ENUM, 0, FLD(struct vr_cfg_vip, encap), .names = encap_names, .def = "gue"},
 	{"gue_port", VR_CFG_T_UINT, 0, FLD(struct vr_cfg_vip, gue_port), .min = 1, .max = 65535},
-	{"health", VR_CFG_T_MAP, 0, .sub = &health_section},
+	{"health", VR_CFG_T_MAP, 0, .sub = &vr_cfg_health_section},
 	{"backends", VR_CFG_T_SEQ, 0, FLD(struct vr_cfg_vip, backends),
 	 .count_off = offsetof(struct vr_cfg_vip, nb_backends), .cmin = 0, .cmax = VR_MAX_BACKENDS,
 	 .sub = &backend_section, .item_size = sizeof(struct vr_cfg_backend)},
@@ -136,10 +143,16 @@ static const struct vr_cfg_key control_keys[] = {
 };
 static const struct vr_cfg_section control_section = {SECTION(control_keys, NULL)};
 
+static const struct vr_cfg_key dp_health_keys[] = {
+	{"tap", VR_CFG_T_STRING, VR_CFG_F_NAME, FLD(struct vr_config, health_tap), .def = "vrprobe0"},
+};
+static const struct vr_cfg_section dp_health_section = {SECTION(dp_health_keys, vr_cfg_post_dp_health)};
+
 static const struct vr_cfg_key dataplane_keys[] = {
 	{"role", VR_CFG_T_ENUM, 0, FLD(struct vr_config, role), .names = role_names, .def = "balancer"},
 	{"eal", VR_CFG_T_MAP, 0, .sub = &eal_section},
 	{"control", VR_CFG_T_MAP, 0, .sub = &control_section},
+	{"health", VR_CFG_T_MAP, 0, .sub = &dp_health_section},
 	{"worker_lcores", VR_CFG_T_UINT_LIST, VR_CFG_F_DISTINCT, .off = offsetof(struct vr_config, worker_lcores),
 	 .count_off = offsetof(struct vr_config, nb_workers), .cmin = 1, .cmax = VR_CFG_MAX_LCORES, .min = 0,
 	 .max = RTE_MAX_LCORE - 1, .def = "1"},

@@ -14,6 +14,10 @@
 #define VR_CFG_NAME_LEN 64
 #define VR_CFG_DEVICE_LEN 256
 #define VR_CFG_ERR_LEN 512
+/** Room for an HTTP probe's path or host (255 bytes and the NUL). */
+#define VR_CFG_HTTP_LEN 256
+/** Room for a kernel interface name (IFNAMSIZ). */
+#define VR_CFG_IFNAME_LEN 16
 
 enum vr_role { VR_ROLE_BALANCER = 0, VR_ROLE_RELAY = 1 };
 /** How a VIP hashes packets onto its Maglev table (config `hash:`). */
@@ -47,9 +51,13 @@ struct vr_cfg_vip {
 	uint8_t health_type;        /**< enum vr_health_type, default none */
 	uint8_t health_rise;        /**< consecutive successes that bring a backend up, default 2 */
 	uint8_t health_fall;        /**< consecutive failures that take it down, default 3 */
-	uint16_t health_port;       /**< UDP port of the echo responder on the VIP */
+	uint16_t health_port;       /**< UDP port of the echo responder (default 7), TCP port of the HTTP server (default 80) on the VIP */
 	uint32_t health_interval_ms; /**< between probes of one backend, default 1000 */
 	uint32_t health_timeout_ms; /**< a probe unanswered this long failed, default 500, < interval */
+	char health_path[VR_CFG_HTTP_LEN]; /**< http: request target, default /healthz; "" for other types */
+	char health_host[VR_CFG_HTTP_LEN]; /**< http: Host header, default the VIP address ([v6]); "" for other types */
+	uint16_t health_expect;     /**< http: the status code that counts as healthy, default 200 */
+	bool has_health_expect;     /**< @health_expect is set (type http) */
 	struct vr_cfg_pos pos;
 };
 
@@ -57,6 +65,7 @@ struct vr_cfg_vip {
 enum vr_health_type {
 	VR_HEALTH_NONE = 0,     /**< not probed: the configured state is the state */
 	VR_HEALTH_UDP_ECHO = 1, /**< a UDP datagram to VIP:port, encapsulated as traffic is, must come back */
+	VR_HEALTH_HTTP = 2,     /**< GET path from VIP:port over TCP (the kernel's, through a tap), encapsulated as traffic is */
 };
 
 struct vr_cfg_port {
@@ -100,6 +109,7 @@ struct vr_config {
 	uint16_t gue_port;                  /**< default 6080 */
 	uint8_t ttl;                        /**< outer TTL, default 64 */
 	uint32_t stats_interval_s;          /**< print counters every N s; 0 = only on SIGUSR1/exit */
+	char health_tap[VR_CFG_IFNAME_LEN]; /**< dataplane.health.tap: the kernel tap HTTP probes use, default vrprobe0 */
 	/* control socket (docs/control.md) */
 	char control_socket[108];           /**< UNIX socket path, default /run/voxrelay/dp.sock; "" disables */
 	uint32_t control_mode;              /**< permissions, octal text in the file ("0660"), default 0660 */
@@ -114,7 +124,9 @@ struct vr_config {
  * Unknown keys, wrong types, values out of range, duplicate VIPs (same
  * address and overlapping ports), VIPs without backends, duplicate backends,
  * a Maglev size that is not prime or below 100 x the backends of a VIP, a
- * backend of a family no port has an address for: all are errors.
+ * backend of a family no port has an address for, an HTTP health check of a
+ * VIP or backend whose family the probing port (the first port's tx_port)
+ * has no address of: all are errors.
  *
  * @param path  YAML file
  * @param err   on failure, one line "file:line:column: what is wrong"

@@ -265,6 +265,39 @@ static void test_good(void)
 		vr_config_free(cfg);
 	}
 
+	/* HTTP health checks: type-dependent defaults, every key given, other types untouched */
+	if ((cfg = load_good("health_http.yaml"))) {
+		CHECK(strcmp(cfg->health_tap, "vrprobe0") == 0);
+		CHECK_EQ(cfg->nb_vips, 4);
+		if (cfg->nb_vips == 4) {
+			const struct vr_cfg_vip *v = &cfg->vips[0];
+			CHECK_EQ(v->health_type, VR_HEALTH_HTTP);
+			CHECK_EQ(v->health_port, 80);
+			CHECK(strcmp(v->health_path, "/healthz") == 0);
+			CHECK(strcmp(v->health_host, "10.1.0.1") == 0);
+			CHECK_EQ(v->health_expect, 200);
+			CHECK_EQ(v->health_interval_ms, 1000);
+			v = &cfg->vips[1];
+			CHECK_EQ(v->health_port, 8080);
+			CHECK(strcmp(v->health_path, "/ready?deep=1") == 0);
+			CHECK(strcmp(v->health_host, "relay.example:8080") == 0);
+			CHECK_EQ(v->health_expect, 204);
+			CHECK_EQ(v->health_timeout_ms, 1000);
+			v = &cfg->vips[2];
+			CHECK(strcmp(v->health_host, "[2001:db8:100::2]") == 0);
+			v = &cfg->vips[3];
+			CHECK_EQ(v->health_type, VR_HEALTH_UDP_ECHO);
+			CHECK_EQ(v->health_port, 7);
+			CHECK(v->health_path[0] == '\0' && v->health_host[0] == '\0' && !v->has_health_expect);
+		}
+		vr_config_free(cfg);
+	}
+	if ((cfg = load_good("two_armed.yaml"))) {
+		CHECK(strcmp(cfg->health_tap, "vrprobe0") == 0);
+		CHECK_EQ(cfg->vips[0].health_type, VR_HEALTH_NONE);
+		vr_config_free(cfg);
+	}
+
 	/* durations in every form */
 	static const struct {
 		const char *text;

@@ -11,7 +11,8 @@ import time
 
 import logging
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import (ARP, IP, UDP, TCP, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, RawPcapWriter, rdpcap)
+from scapy.all import (ARP, IP, UDP, TCP, Dot1Q, Ether, IPv6, IPv6ExtHdrFragment, Raw, RawPcapReader, RawPcapWriter,
+                       rdpcap)
 
 DP, LBQUERY = sys.argv[1], sys.argv[2]
 GW_MAC = "02:00:00:00:00:fe"
@@ -68,6 +69,21 @@ balancer:
       port: 3478
       backends:
 {be(["2001:db8:2::11", "2001:db8:2::12", "198.51.100.41"])}"""
+
+
+def check_ports(tel_ports, frames, out):
+    """/voxrelay/ports: the NIC counters of port p0 equal the frames read from and written to its pcap files."""
+    check(isinstance(tel_ports, dict) and set(tel_ports) == {"0"}, f"telemetry /voxrelay/ports: {tel_ports}")
+    p = (tel_ports or {}).get("0") or {}
+    sent = [meta.wirelen for _, meta in RawPcapReader(out)]
+    want = {"name": "p0", "device": "net_pcap0", "port_id": 0, "mtu": 1500, "link_up": 1,
+            "rx_queues": 1, "tx_queues": 1,
+            "rx_packets": len(frames), "rx_bytes": sum(len(bytes(f)) for f in frames),
+            "tx_packets": len(sent), "tx_bytes": sum(sent),
+            "rx_missed": 0, "rx_errors": 0, "tx_errors": 0, "rx_nombuf": 0}
+    for k, v in want.items():
+        check(p.get(k) == v, f"/voxrelay/ports p0 {k}: {p.get(k)}, expected {v}")
+    check(isinstance(p.get("link_speed_mbps"), int), f"/voxrelay/ports p0 link_speed_mbps: {p.get('link_speed_mbps')}")
 
 
 def main():
@@ -147,7 +163,7 @@ def main():
     print(f"dp_pcap: ready after {time.time() - t0:.1f} s")
     time.sleep(3)
     # The running process answers DPDK's own telemetry client.
-    tel = subprocess.run(["dpdk-telemetry.py", "-f", "vrt-dp-pcap"], input="/voxrelay/stats\n/voxrelay/drops\n",
+    tel = subprocess.run(["dpdk-telemetry.py", "-f", "vrt-dp-pcap"], input="/voxrelay/stats\n/voxrelay/drops\n/voxrelay/ports\n",
                          capture_output=True, text=True, timeout=30).stdout
     objs = []
     for line in tel.splitlines():
@@ -159,6 +175,7 @@ def main():
                 pass
     tel_stats = next((o["/voxrelay/stats"] for o in objs if "/voxrelay/stats" in o), None)
     tel_drops = next((o["/voxrelay/drops"] for o in objs if "/voxrelay/drops" in o), None)
+    tel_ports = next((o["/voxrelay/ports"] for o in objs if "/voxrelay/ports" in o), None)
     # A broken file on SIGHUP is refused and the running state stays; a good one is taken.
     good_cfg = open(cfgp).read()
     with open(cfgp, "w") as f:
@@ -245,6 +262,7 @@ def main():
     check(tel_stats is not None and tel_stats["rx_packets"] == len(frames),
           f"telemetry /voxrelay/stats: {tel_stats} (expected rx_packets {len(frames)}); output: {tel[-500:]}")
     check(tel_drops is not None and tel_drops.get("fragment") == 2, f"telemetry /voxrelay/drops: {tel_drops}")
+    check_ports(tel_ports, frames, out)
     per_backend = {b["address"]: b["tx_packets"] for b in st["backends"]}
     check(sum(per_backend.values()) == len(expect), f"backend tx sum {sum(per_backend.values())}")
 

@@ -13,6 +13,10 @@ BACKENDS_5T = ["198.51.100.11", "198.51.100.12", "198.51.100.13"]
 BACKENDS_ROOM = ["198.51.100.21", "198.51.100.22"]
 DRAINING = "198.51.100.13"
 DOWN = "198.51.100.22"
+PORT_NAME = "p0"
+GUE_OVERHEAD = 20 + 8 + 4
+# Paging: more VIPs and backends than one page holds, with long addresses and port ranges.
+PAGING_VIPS, PAGING_BACKENDS_PER_VIP = 50, 20
 
 
 def _csum(b):
@@ -59,6 +63,9 @@ def frames():
         drop("no_vip", _frame("10.13.0.1", VIP_5T, 1, p))
     exp["frames"] = len(out)
     exp["forwarded"] = sum(exp["vip"].values())
+    exp["rx_bytes"] = sum(len(f) for f in out)
+    # Voice frames come first; each leaves in GUE: outer IPv4 20 + UDP 8 + GUE 4 bytes more.
+    exp["tx_bytes"] = sum(len(f) + GUE_OVERHEAD for f in out[:exp["forwarded"]])
     return out, exp
 
 
@@ -67,6 +74,49 @@ def write_pcap(path, frs):
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         for i, fr in enumerate(frs):
             f.write(struct.pack("<IIII", 1700000000, i, len(fr), len(fr)) + fr)
+
+
+def paging_backends():
+    """[(vip, ports, backend, weight, state)] of paging_config(): 1000 backends over 50 VIPs, IPv4 and IPv6."""
+    out = []
+    for v in range(PAGING_VIPS):
+        vip = f"203.0.113.{100 + v}" if v % 2 else f"fd00:aaaa:bbbb:cccc:dddd:eeee:ffff:{0x1000 + v:x}"
+        lo = 10000 + 100 * v
+        for b in range(PAGING_BACKENDS_PER_VIP):
+            addr = f"fd00:1111:2222:3333:4444:{0x5000 + v:x}:{0x6000 + b:x}:{0x7000 + b:x}"
+            state = "draining" if b == 1 else "down" if b == 2 else "up"
+            out.append((vip, f"{lo}-{lo + 99}", addr, 1 + b % 3, state))
+    return out
+
+
+def paging_config(tmp, inp, out):
+    """The configuration of paging_backends(); Maglev tables of 2003 slots (>= 100 x 20 backends)."""
+    vips = {}
+    for vip, ports, addr, weight, state in paging_backends():
+        vips.setdefault((vip, ports), []).append(
+            f"        - {{address: \"{addr}\", weight: {weight}" + (f", state: {state}" if state != "up" else "")
+            + "}\n")
+    body = "".join(f"    - address: \"{vip}\"\n      ports: {ports}\n      backends:\n" + "".join(bs)
+                   for (vip, ports), bs in vips.items())
+    return f"""dataplane:
+  eal: {{file_prefix: {FILE_PREFIX}, huge: false, memory_mb: 512}}
+  worker_lcores: [1]
+  mbufs: 4095
+  control: {{socket: {tmp}/dp.sock}}
+  ports:
+    - name: {PORT_NAME}
+      device: "net_pcap0,rx_pcap={inp},tx_pcap={out}"
+      mtu: 1500
+      ipv4: 192.0.2.1
+      ipv6: 2001:db8::1
+      gateway_ipv4: 192.0.2.254
+      gateway_ipv6: 2001:db8::fe
+      gateway_mac: "02:00:00:00:00:fe"
+balancer:
+  maglev_table_size: 2003
+  conntrack: {{capacity: 65536, udp_timeout: 30s}}
+  vips:
+{body}"""
 
 
 def config(tmp, inp, out):
@@ -79,7 +129,7 @@ def config(tmp, inp, out):
   mbufs: 4095
   control: {{socket: {tmp}/dp.sock}}
   ports:
-    - name: p0
+    - name: {PORT_NAME}
       device: "net_pcap0,rx_pcap={inp},tx_pcap={out}"
       mtu: 1500
       ipv4: 192.0.2.1
@@ -100,13 +150,13 @@ balancer:
 
 
 class Dataplane:
-    def __init__(self, binary, tmp):
+    def __init__(self, binary, tmp, make_config=config):
         self.binary, self.tmp = binary, tmp
         self.inp, self.out, self.cfg = (os.path.join(tmp, n) for n in ("in.pcap", "out.pcap", "dp.yaml"))
         frs, self.expect = frames()
         write_pcap(self.inp, frs)
         with open(self.cfg, "w") as f:
-            f.write(config(tmp, self.inp, self.out))
+            f.write(make_config(tmp, self.inp, self.out))
         self.proc = None
         self.log = []
 

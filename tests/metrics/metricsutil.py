@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
-# Helpers of the metrics tests: a strict parser of the Prometheus text format, HTTP fetches, free ports, waiting.
+# Helpers of the metrics tests: a strict parser of the Prometheus text format, HTTP fetches, DPDK telemetry, waiting.
 import http.client
+import json
+import os
 import re
 import socket
 import time
@@ -127,3 +129,37 @@ def wait_for(cond, timeout, step=0.1):
         if time.time() > deadline:
             return None
         time.sleep(step)
+
+
+class Telemetry:
+    """A client of DPDK's telemetry socket (dpdk_telemetry.v2) that keeps each reply's size in bytes."""
+
+    def __init__(self, file_prefix, timeout=10):
+        run = "/var/run" if os.geteuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock.settimeout(timeout)
+        self.sock.connect(os.path.join(run, "dpdk", file_prefix, "dpdk_telemetry.v2"))
+        self.info = json.loads(self.sock.recv(1 << 20))
+
+    def close(self):
+        self.sock.close()
+
+    def ask(self, cmd):
+        """(size of the reply in bytes, the value under the command's name: None for DPDK's null)."""
+        self.sock.send(cmd.encode())
+        raw = self.sock.recv(1 << 20)
+        reply = json.loads(raw)
+        if len(reply) != 1:
+            raise ValueError(f"{cmd}: reply {raw[:200]!r}")
+        return len(raw), next(iter(reply.values()))
+
+    def pages(self, cmd, limit=1000):
+        """Every page of a list command, following "next": [(size in bytes, dict)]."""
+        out, param = [], ""
+        for _ in range(limit):
+            size, page = self.ask(cmd + param)
+            out.append((size, page))
+            if not isinstance(page, dict) or "next" not in page:
+                return out
+            param = f",{page['next']}"
+        raise ValueError(f"{cmd}: more than {limit} pages")

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-# The real voxrelay-dp on pcap vdevs and voxrelay-exporter: /metrics series and values, reload, dataplane restart.
+# The real voxrelay-dp on pcap vdevs and voxrelay-exporter: /metrics series and values, reload, restart, paging.
+import os
 import re
 import shutil
 import signal
@@ -8,11 +9,15 @@ import subprocess
 import sys
 import tempfile
 
-from dpfixture import BACKENDS_5T, BACKENDS_ROOM, DOWN, DRAINING, VIP_5T, VIP_ROOM, Dataplane
-from metricsutil import answers, free_port, get, parse, samples, value, wait_for
+from dpfixture import (BACKENDS_5T, BACKENDS_ROOM, DOWN, DRAINING, FILE_PREFIX, PORT_NAME, VIP_5T, VIP_ROOM,
+                       Dataplane, paging_backends, paging_config)
+from metricsutil import Telemetry, answers, free_port, get, parse, samples, value, wait_for
 
 DP, EXPORTER, METRICS_DOC = sys.argv[1:4]
-PORT = "net_pcap0"   # until the dataplane serves /voxrelay/ports, ports are named by their DPDK device
+PORT = PORT_NAME     # /voxrelay/ports labels ports with their configured name
+PAGE = 32            # VR_DP_TEL_PAGE: entries per reply of the list commands
+# What the exporter counts as probably cut: within 512 bytes of DPDK's cap.
+TRUNC_MARGIN = 512
 failures = []
 
 
@@ -20,6 +25,7 @@ def check(cond, msg):
     if not cond:
         failures.append(msg)
         print("FAIL:", msg)
+    return cond
 
 
 def scrape(port):
@@ -30,6 +36,128 @@ def scrape(port):
     except ValueError as e:
         check(False, f"exposition format: {e}")
         return {}, body
+
+
+def check_ports(fams, want):
+    """The NIC counters of /voxrelay/ports, exactly, straight from telemetry and through the exporter."""
+    tel = Telemetry(FILE_PREFIX)
+    try:
+        _, ports = tel.ask("/voxrelay/ports")
+    finally:
+        tel.close()
+    exact = {"rx_packets": want["frames"], "tx_packets": want["forwarded"], "rx_bytes": want["rx_bytes"],
+             "tx_bytes": want["tx_bytes"], "rx_missed": 0, "rx_errors": 0, "tx_errors": 0, "rx_nombuf": 0}
+    gauges = {"link_up": 1, "mtu": 1500, "rx_queues": 1, "tx_queues": 1}
+    p = (ports or {}).get("0", {})
+    check(isinstance(ports, dict) and set(ports) == {"0"}, f"/voxrelay/ports: {ports}")
+    check(p.get("name") == PORT and p.get("device") == "net_pcap0" and p.get("port_id") == 0, f"port 0: {p}")
+    for k, v in {**exact, **gauges}.items():
+        check(p.get(k) == v, f"/voxrelay/ports p0 {k}: {p.get(k)}, expected {v}")
+    for k, v in exact.items():
+        got = value(fams, f"voxrelay_dp_{k}_total", port=PORT)
+        check(got == v, f"voxrelay_dp_{k}_total{{port={PORT}}}: {got}, expected {v}")
+    for k, v in gauges.items():
+        got = value(fams, f"voxrelay_dp_{k}", port=PORT)
+        check(got == v and fams[f"voxrelay_dp_{k}"]["type"] == "gauge", f"voxrelay_dp_{k}{{port={PORT}}}: {got}")
+    speed = value(fams, "voxrelay_dp_link_speed_mbps", port=PORT)
+    check(speed is not None and speed == p.get("link_speed_mbps"), f"link speed {speed}, telemetry {p}")
+    # The backends were sent exactly what left the port.
+    sent = sum(v for _, v in samples(fams, "voxrelay_dp_backend_tx_bytes_total"))
+    check(sent == want["tx_bytes"], f"backend tx bytes {sent}, port tx bytes {want['tx_bytes']}")
+    # Nothing from the ethdev fallback (which labels ports by DPDK device name).
+    labels = {l["port"] for l, _ in samples(fams, "voxrelay_dp_rx_packets_total")}
+    check(labels == {PORT}, f"port labels {labels}")
+
+
+def check_pages(tel, cmd, want_pages):
+    """Follows a list command's pages: each below the exporter's truncation mark, at most PAGE entries, full
+    but for the last, "next" the first id of the following page, no key twice. Returns {key: entry}."""
+    pages = tel.pages(cmd)
+    cap = tel.info["max_output_len"] - TRUNC_MARGIN
+    entries = {}
+    check(len(pages) == want_pages, f"{cmd}: {len(pages)} pages, expected {want_pages}")
+    for i, (size, page) in enumerate(pages):
+        if not check(isinstance(page, dict), f"{cmd} page {i}: {str(page)[:200]}"):
+            return entries
+        keys = [k for k in page if k != "next"]
+        check(size < cap, f"{cmd} page {i}: {size} bytes, not below {cap}")
+        check(len(keys) == PAGE if "next" in page else 0 < len(keys) <= PAGE, f"{cmd} page {i}: {len(keys)} entries")
+        if i + 1 < len(pages):
+            following = [int(k) for k in pages[i + 1][1] if k != "next"]
+            check(following and page.get("next") == min(following), f"{cmd} page {i}: next {page.get('next')}")
+        for k in keys:
+            check(k not in entries, f"{cmd}: {k} on two pages")
+            entries[k] = page[k]
+    return entries
+
+
+def paging(tmp, port):
+    """1000 backends over 50 VIPs: every list command pages within DPDK's cap; the exporter gets every backend."""
+    os.makedirs(os.path.join(tmp, "paging"))
+    dp = Dataplane(DP, os.path.join(tmp, "paging"), paging_config)
+    want = paging_backends()
+    nvips = len({(v, p) for v, p, *_ in want})
+    tel = None
+    try:
+        if not check(dp.start(), "voxrelay-dp (paging) did not get ready: " + "".join(dp.log[-20:])):
+            return
+        tel = Telemetry(FILE_PREFIX)
+        backends = check_pages(tel, "/voxrelay/backends", -(-len(want) // PAGE))
+        got = sorted((b["vip"], b["vip_ports"], b["address"], b["weight"], b["state"]) for b in backends.values())
+        check(got == sorted(want), f"/voxrelay/backends over all pages: {len(got)} backends, not the configured "
+              f"{len(want)} (first difference {next((a for a in zip(got, sorted(want)) if a[0] != a[1]), None)})")
+        vips = check_pages(tel, "/voxrelay/vips", -(-nvips // PAGE))
+        check(len(vips) == nvips and all(v["backends"] == len(want) // nvips for v in vips.values()),
+              f"/voxrelay/vips over all pages: {len(vips)} VIPs")
+        check(len(check_pages(tel, "/voxrelay/lcores", 1)) == 1, "/voxrelay/lcores")
+        check(len(check_pages(tel, "/voxrelay/ports", 1)) == 1, "/voxrelay/ports")
+        # A page starts at any id; bad parameters are refused (null), a start past the end is an empty page.
+        ids = sorted(int(k) for k in backends)
+        last, at = ids[-1], len(ids) // 2 + 1
+        mid = tel.ask(f"/voxrelay/backends,{ids[at]}")[1] or {}
+        check(sorted(int(k) for k in mid if k != "next") == ids[at:at + PAGE] and mid.get("next") == ids[at + PAGE],
+              f"/voxrelay/backends,{ids[at]}: {sorted(mid)}")
+        for bad in ("abc", "-1", "1x", " 3", "0x10", "1.5"):
+            for cmd in ("/voxrelay/backends", "/voxrelay/vips", "/voxrelay/lcores", "/voxrelay/ports"):
+                r = tel.ask(f"{cmd},{bad}")[1]
+                check(r is None, f"{cmd},{bad}: {str(r)[:200]}, expected null")
+        for cmd, past in (("/voxrelay/backends", last + 1), ("/voxrelay/backends", 4096), ("/voxrelay/vips", 256),
+                          ("/voxrelay/lcores", 1), ("/voxrelay/ports", 1), ("/voxrelay/backends", 10 ** 30)):
+            r = tel.ask(f"{cmd},{past}")[1]
+            check(r == {}, f"{cmd},{past}: {str(r)[:200]}, expected {{}}")
+        for cmd in ("/voxrelay/backends", "/voxrelay/vips", "/voxrelay/lcores", "/voxrelay/ports"):
+            h = (tel.ask(f"/help,{cmd}")[1] or {}).get(cmd, "")
+            check("Paged" in h and "next" in h, f"help of {cmd}: {h!r}")
+
+        # The exporter follows the pages: every backend once, with its VIP's port range, nothing cut.
+        # (The first scrape finds the previous dataplane's connection broken: one error, then it reconnects.)
+        before = wait_for(lambda: (lambda f: f if value(f, "voxrelay_dp_up") == 1 else None)(scrape(port)[0]), 10) or {}
+        fams, body = scrape(port)
+        weights = samples(fams, "voxrelay_dp_backend_weight")
+        got = sorted((l["vip"], l["ports"], l["backend"], int(v)) for l, v in weights)
+        check(got == sorted((v, p, b, w) for v, p, b, w, _ in want),
+              f"exporter: {len(got)} backend_weight series, expected {len(want)}")
+        for (vip, ports, b, _, st) in want[:60]:
+            check(value(fams, "voxrelay_dp_backend_state", vip=vip, ports=ports, backend=b, state=st) == 1,
+                  f"exporter: state of {b} ({vip}:{ports}) is not {st}")
+        check(sum(v for _, v in samples(fams, "voxrelay_dp_backend_up")) == sum(s == "up" for *_, s in want),
+              "exporter: backends up")
+        check(len(samples(fams, "voxrelay_dp_vip_backends")) == nvips, "exporter: VIPs")
+        check(value(fams, "voxrelay_exporter_truncated_replies_total") == 0,
+              f"exporter: truncated replies {value(fams, 'voxrelay_exporter_truncated_replies_total')}")
+        errs = [value(f, "voxrelay_exporter_telemetry_errors_total") for f in (before, fams)]
+        check(errs[0] is not None and errs[0] == errs[1], f"exporter: telemetry errors {errs}")
+        promtool = shutil.which("promtool")
+        if promtool:
+            r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True)
+            check(r.returncode == 0, f"promtool check metrics (paging): {r.stdout[-2000:]}{r.stderr[-2000:]}")
+    finally:
+        if tel is not None:
+            tel.close()
+        rc = dp.stop()
+        check(rc in (None, 0), f"voxrelay-dp (paging) exit status {rc}")
+        if rc not in (None, 0):
+            print("".join(dp.log[-30:]))
 
 
 def main():
@@ -57,9 +185,7 @@ def main():
         fams, body = scrape(port)
         check(value(fams, "voxrelay_dp_up") == 1, "up while running")
         n, fwd = exp_want["frames"], exp_want["forwarded"]
-        check(value(fams, "voxrelay_dp_tx_packets_total", port=PORT) == fwd,
-              f"port tx {value(fams, 'voxrelay_dp_tx_packets_total', port=PORT)} != {fwd}")
-        check(value(fams, "voxrelay_dp_rx_bytes_total", port=PORT) > n * 60, "port rx bytes")
+        check_ports(fams, exp_want)
         check(value(fams, "voxrelay_dp_worker_rx_packets_total") == n, "worker rx")
         check(value(fams, "voxrelay_dp_lcore_rx_packets_total", lcore="1") == n, "lcore rx")
         for vip, want in exp_want["vip"].items():
@@ -118,6 +244,8 @@ def main():
         check(fams and value(fams, "voxrelay_dp_up") == 1 and value(fams, "voxrelay_dp_pid") != pid,
               "not back after the dataplane restarted")
         check(fams and value(fams, "voxrelay_dp_reloads_total") == 0, "counters did not restart")
+        check(dp.stop() == 0, "voxrelay-dp exit status after the restart")
+        paging(tmp, port)
     finally:
         rc = dp.stop()
         if rc not in (None, 0):

@@ -32,6 +32,7 @@ class FakeTelemetry:
         self.busy, self.total = 100, 1000
         self.hang_on = None          # a command answered never (once)
         self.big_drops = False
+        self.old_dataplane = False   # no /voxrelay/ports: the exporter falls back to DPDK's /ethdev/*
         self.commands = []
         self.conns = []
         self.lock = threading.Lock()
@@ -87,7 +88,11 @@ class FakeTelemetry:
             return
 
     def reply(self, name, param):
-        if name == "/voxrelay/ports":
+        if self.old_dataplane and name.startswith("/ethdev/"):
+            return {"/ethdev/list": [0], "/ethdev/info": {"name": "net_af_xdp0", "port_id": 0},
+                    "/ethdev/stats": {"ipackets": 700, "opackets": 690, "ibytes": 7000, "imissed": 3},
+                    "/ethdev/link_status": {"status": "UP", "speed": 10000}}.get(name) if param in ("", "0") else None
+        if name == "/voxrelay/ports" and not self.old_dataplane:
             return {"0": {"name": "uplink", "device": "net_af_xdp0", "port_id": 0, "rx_packets": 1000,
                           "tx_packets": 990, "rx_bytes": 218000, "tx_bytes": 251000, "rx_missed": 2,
                           "link_up": 1, "link_speed_mbps": 10000},
@@ -234,6 +239,8 @@ def main():
         check(fams.get("voxrelay_dp_link_up", {}).get("type") == "gauge", "link_up is a gauge")
         check(value(fams, "voxrelay_dp_rx_packets_total", port='we"ird\\name') == 1, "escaped label value")
         check(value(fams, "voxrelay_dp_device_total") is None, "string field exported")
+        asked = [c for c in fake.commands if c.startswith("/voxrelay/ports") or c.startswith("/ethdev/")]
+        check(asked == ["/voxrelay/ports"], f"ports asked with {asked}, expected /voxrelay/ports once")
         # /voxrelay/stats: worker totals renamed away from the port families; new fields need no code.
         check(value(fams, "voxrelay_dp_worker_rx_packets_total") == 990, "worker rx")
         check(fams.get("voxrelay_dp_conntrack_entries", {}).get("type") == "gauge", "conntrack_entries gauge")
@@ -310,6 +317,14 @@ def main():
         fams, _ = scrape(port)
         check(value(fams, "voxrelay_exporter_truncated_replies_total") >= 1, "truncation not noticed")
         fake.big_drops = False
+        # A dataplane from before /voxrelay/ports: NIC counters from DPDK's ethdev commands, by device name.
+        fake.old_dataplane = True
+        fams, _ = scrape(port)
+        check(value(fams, "voxrelay_dp_rx_packets_total", port="net_af_xdp0") == 700 and
+              value(fams, "voxrelay_dp_rx_missed_total", port="net_af_xdp0") == 3 and
+              value(fams, "voxrelay_dp_link_up", port="net_af_xdp0") == 1, "ethdev fallback")
+        check(value(fams, "voxrelay_dp_rx_packets_total", port="uplink") is None, "ports of /voxrelay/ports in fallback")
+        fake.old_dataplane = False
         # Gone: up 0, still HTTP 200.
         fake.close()
         fake = None

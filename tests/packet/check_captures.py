@@ -18,6 +18,15 @@ from scapy.layers.inet6 import ICMPv6ND_NA, ICMPv6ND_NS
 IPV6_EXT = {0, 43, 50, 51, 60, 135, 139, 140, 253, 254}
 
 
+def tcp_fields(l4, l4_off):
+    """Ports and payload of a TCP segment whose header fits (RFC 9293 data offset 5..15), else None."""
+    if len(l4) < 20 or not 20 <= (l4[12] >> 4) * 4 <= len(l4):
+        return None
+    hl = (l4[12] >> 4) * 4
+    return [str(int.from_bytes(l4[0:2], "big")), str(int.from_bytes(l4[2:4], "big")), str(l4_off + hl),
+            str(len(l4) - hl)]
+
+
 def expect(frame):
     """What vr_pkt_parse must say about @frame, from scapy's reading of it."""
     # Ethernet II and 802.1Q are read straight from the bytes (scapy turns
@@ -46,12 +55,13 @@ def expect(frame):
             return ["ipv4_bad_checksum"]
         if ip.flags.MF or ip.frag:
             return ["fragment"]
-        head = ["none", "udp" if ip.proto == 17 else "ip_other", str(vlan), str(l3_off), str(ip.len),
-                str(l3_off + 20), str(ip.proto), ip.src, ip.dst]
+        tcp = tcp_fields(frame[l3_off + 20:l3_off + ip.len], l3_off + 20) if ip.proto == 6 else None
+        cls = "udp" if ip.proto == 17 else "tcp" if tcp else "ip_other"
+        head = ["none", cls, str(vlan), str(l3_off), str(ip.len), str(l3_off + 20), str(ip.proto), ip.src, ip.dst]
         if ip.proto == 17:
             u = ip[UDP]
             head += [str(u.sport), str(u.dport), str(l3_off + 28), str(u.len - 8)]
-        return head
+        return head + (tcp or [])
     if et == 0x86DD and isinstance(payload, IPv6):
         ip = payload
         if ip.nh == 44:
@@ -60,13 +70,15 @@ def expect(frame):
             return ["ipv6_extension_header"]
         if ip.nh == 17 and ip[UDP].chksum == 0:
             return ["udp_bad_checksum"]
-        cls = "udp" if ip.nh == 17 else "nd" if (ICMPv6ND_NS in ip or ICMPv6ND_NA in ip) else "ip_other"
+        tcp = tcp_fields(frame[l3_off + 40:l3_off + 40 + ip.plen], l3_off + 40) if ip.nh == 6 else None
+        cls = "udp" if ip.nh == 17 else "tcp" if tcp else "nd" if (ICMPv6ND_NS in ip or ICMPv6ND_NA in ip) \
+            else "ip_other"
         head = ["none", cls, str(vlan), str(l3_off), str(40 + ip.plen), str(l3_off + 40), str(ip.nh),
                 ip.src, ip.dst]
         if ip.nh == 17:
             u = ip[UDP]
             head += [str(u.sport), str(u.dport), str(l3_off + 48), str(u.len - 8)]
-        return head
+        return head + (tcp or [])
     return ["l2_unsupported_ethertype"]
 
 

@@ -39,6 +39,11 @@ static void check_parse_result(enum vr_drop d, const struct vr_pkt_info *pi, siz
 		return;
 	FUZZ_ASSERT(pi->l3_off == (pi->has_vlan ? 18 : 14));
 	FUZZ_ASSERT((size_t)pi->l3_off + pi->l3_len <= size);
+	if (pi->cls == VR_PKT_TCP) {
+		FUZZ_ASSERT(pi->key.proto == IPPROTO_TCP);
+		FUZZ_ASSERT(pi->payload_off >= pi->l4_off + 20 && pi->payload_off <= pi->l4_off + 60);
+		FUZZ_ASSERT((size_t)pi->payload_off + pi->payload_len == (size_t)pi->l3_off + pi->l3_len);
+	}
 	switch (pi->cls) {
 	case VR_PKT_UDP:
 		FUZZ_ASSERT(pi->key.proto == IPPROTO_UDP);
@@ -46,6 +51,7 @@ static void check_parse_result(enum vr_drop d, const struct vr_pkt_info *pi, siz
 		FUZZ_ASSERT((size_t)pi->payload_off + pi->payload_len <= (size_t)pi->l3_off + pi->l3_len);
 		/* fall through */
 	case VR_PKT_IP_OTHER:
+	case VR_PKT_TCP:
 	case VR_PKT_ND:
 		FUZZ_ASSERT(pi->key.family == AF_INET || pi->key.family == AF_INET6);
 		FUZZ_ASSERT(pi->l4_off == pi->l3_off + (pi->key.family == AF_INET ? 20 : 40));

@@ -8,7 +8,7 @@
 
 #include "voxrelay/pkt.h"
 
-static const char *const cls_names[] = { "udp", "ip_other", "arp", "nd" };
+static const char *const cls_names[] = { "udp", "ip_other", "arp", "nd", "tcp" };
 
 static void print_addr(const uint8_t *a, uint8_t family)
 {
@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 					print_addr(pi.key.src, pi.key.family);
 					print_addr(pi.key.dst, pi.key.family);
 				}
-				if (pi.cls == VR_PKT_UDP)
+				if (pi.cls == VR_PKT_UDP || pi.cls == VR_PKT_TCP)
 					printf(" %u %u %u %u", ntohs(pi.key.sport), ntohs(pi.key.dport),
 					       pi.payload_off, pi.payload_len);
 			}

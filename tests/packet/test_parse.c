@@ -302,8 +302,9 @@ static void test_accept_nd_and_other(void)
 		n = build_ip6(f, vlan, IPPROTO_ICMPV6, 0);
 		CHECK_DROP(parse_guarded(f, n, &pi), VR_DROP_NONE);
 		CHECK_EQ(pi.cls, VR_PKT_IP_OTHER);
-		/* IPv6 TCP and No Next Header */
+		/* IPv6 TCP whose data offset is below 5 (not a TCP header), and No Next Header */
 		n = build_ip6(f, vlan, IPPROTO_TCP, 20);
+		f[l3 + 40 + 12] = 0x40;
 		CHECK_DROP(parse_guarded(f, n, &pi), VR_DROP_NONE);
 		CHECK_EQ(pi.cls, VR_PKT_IP_OTHER);
 		check_key6(&pi.key, IPPROTO_TCP, 0, 0);
@@ -320,6 +321,7 @@ static void test_accept_nd_and_other(void)
 		CHECK_EQ(pi.l3_len, 84);
 		check_key4(&pi.key, IPPROTO_ICMP, 0, 0);
 		n = build_ip4(f, vlan, IPPROTO_TCP, 20);
+		f[l3 + 20 + 12] = 0x40;
 		CHECK_DROP(parse_guarded(f, n, &pi), VR_DROP_NONE);
 		CHECK_EQ(pi.cls, VR_PKT_IP_OTHER);
 		check_key4(&pi.key, IPPROTO_TCP, 0, 0);
@@ -328,6 +330,96 @@ static void test_accept_nd_and_other(void)
 		CHECK_EQ(pi.cls, VR_PKT_IP_OTHER);
 		CHECK_EQ(pi.l3_len, 20);
 	}
+}
+
+/* TCP header (ports, data offset @hlen bytes, SYN) over what build_ip4/6 put after the IP header. */
+static void put_tcp(uint8_t *tcp, size_t hlen)
+{
+	vr_t_put16(tcp, 41234);
+	vr_t_put16(tcp + 2, 80);
+	tcp[12] = (uint8_t)((hlen / 4) << 4);
+	tcp[13] = 0x02;
+}
+
+static void test_accept_tcp(void)
+{
+	uint8_t f[BUF];
+	struct vr_pkt_info pi;
+	size_t n;
+
+	for (int vlan = -1; vlan <= 9; vlan += 10) {
+		size_t l3 = vlan >= 0 ? 18 : 14;
+
+		/* a SYN with 12 bytes of options, no payload; then a segment with data */
+		for (size_t opt = 0; opt <= 40; opt += 12) {
+			for (size_t data = 0; data <= 100; data += 100) {
+				n = build_ip4(f, vlan, IPPROTO_TCP, 20 + opt + data);
+				put_tcp(f + l3 + 20, 20 + opt);
+				CHECK_DROP(parse_guarded(f, n, &pi), VR_DROP_NONE);
+				CHECK_EQ(pi.cls, VR_PKT_TCP);
+				CHECK_EQ(pi.l4_off, l3 + 20);
+				CHECK_EQ(pi.l3_len, 40 + opt + data);
+				CHECK_EQ(pi.payload_off, l3 + 40 + opt);
+				CHECK_EQ(pi.payload_len, data);
+				check_key4(&pi.key, IPPROTO_TCP, 41234, 80);
+
+				n = build_ip6(f, vlan, IPPROTO_TCP, 20 + opt + data);
+				put_tcp(f + l3 + 40, 20 + opt);
+				CHECK_DROP(parse_guarded(f, n, &pi), VR_DROP_NONE);
+				CHECK_EQ(pi.cls, VR_PKT_TCP);
+				CHECK_EQ(pi.l4_off, l3 + 40);
+				CHECK_EQ(pi.payload_off, l3 + 60 + opt);
+				CHECK_EQ(pi.payload_len, data);
+				check_key6(&pi.key, IPPROTO_TCP, 41234, 80);
+			}
+		}
+		/* Ethernet padding after a short segment is not payload */
+		n = build_ip4(f, vlan, IPPROTO_TCP, 20);
+		put_tcp(f + l3 + 20, 20);
+		memset(f + n, 0, 20);
+		CHECK_DROP(parse_guarded(f, n + 20, &pi), VR_DROP_NONE);
+		CHECK_EQ(pi.cls, VR_PKT_TCP);
+		CHECK_EQ(pi.payload_len, 0);
+	}
+}
+
+/* A TCP header that does not fit is "other", never a new drop reason: the
+ * workers drop it as not_udp, exactly as before TCP was recognised. */
+static void test_malformed_tcp_is_other(void)
+{
+	uint8_t f[BUF];
+	struct vr_pkt_info pi;
+	size_t n;
+
+	for (size_t k = 0; k < 20; k++) {
+		n = build_ip4(f, -1, IPPROTO_TCP, k);
+		CHECK_DROP(parse_guarded(f, n, &pi), VR_DROP_NONE);
+		CHECK_EQ(pi.cls, VR_PKT_IP_OTHER);
+		n = build_ip6(f, 5, IPPROTO_TCP, k);
+		CHECK_DROP(parse_guarded(f, n, &pi), VR_DROP_NONE);
+		CHECK_EQ(pi.cls, VR_PKT_IP_OTHER);
+	}
+	/* data offsets 0..4 (below the header) and past the segment */
+	for (uint8_t doff = 0; doff < 16; doff++) {
+		n = build_ip4(f, -1, IPPROTO_TCP, 32);
+		put_tcp(f + 14 + 20, 20);
+		f[14 + 20 + 12] = (uint8_t)(doff << 4);
+		CHECK_DROP(parse_guarded(f, n, &pi), VR_DROP_NONE);
+		CHECK_EQ(pi.cls, doff >= 5 && doff <= 8 ? VR_PKT_TCP : VR_PKT_IP_OTHER);
+		if (pi.cls == VR_PKT_IP_OTHER)
+			CHECK_EQ(pi.key.sport, 0);
+		n = build_ip6(f, -1, IPPROTO_TCP, 32);
+		put_tcp(f + 14 + 40, 20);
+		f[14 + 40 + 12] = (uint8_t)(doff << 4);
+		CHECK_DROP(parse_guarded(f, n, &pi), VR_DROP_NONE);
+		CHECK_EQ(pi.cls, doff >= 5 && doff <= 8 ? VR_PKT_TCP : VR_PKT_IP_OTHER);
+	}
+	/* IPv4 drop reasons still come first: a fragment of TCP is a fragment */
+	n = build_ip4(f, -1, IPPROTO_TCP, 40);
+	put_tcp(f + 14 + 20, 20);
+	vr_t_put16(f + 14 + 6, 0x2000);
+	fix_ip4_cksum(f + 14);
+	CHECK_DROP(parse_guarded(f, n, &pi), VR_DROP_FRAGMENT);
 }
 
 /*
@@ -688,6 +780,8 @@ int main(void)
 	test_accept_edge_udp();
 	test_accept_arp();
 	test_accept_nd_and_other();
+	test_accept_tcp();
+	test_malformed_tcp_is_other();
 	test_truncation_every_length();
 	test_truncated_udp_header();
 	test_bad_ipv4();
