@@ -275,6 +275,20 @@ int vr_ctl_op_vip_remove(struct vr_dp *dp, json_t *args, struct ctl_reply *r, st
 	return vr_ctl_stage(dp, cfg, ch, r);
 }
 
+/* The VIP ("vip", "port") and backend address ("address") a request names:
+ * the backend's index in *@v, -ENOENT-free -1 if the VIP has no such
+ * backend (the caller decides), or -errno with the reason in @r. */
+static int locate(struct vr_config *cfg, json_t *args, struct ctl_reply *r, struct vr_cfg_vip **v, struct vr_addr *a)
+{
+	int i = vr_ctl_cfg_vip(cfg, args, r);
+	int rc = i < 0 ? i : vr_ctl_arg_addr(args, "address", a, r);
+
+	if (rc != 0)
+		return rc;
+	*v = &cfg->vips[i];
+	return find_backend(*v, a);
+}
+
 /* backend.set edits the batch's configuration in place: weight and state
  * are checked here (1..65535, up/draining/down) and no rule of the file
  * relates them to anything else, so the dump-and-parse check is not needed,
@@ -286,17 +300,14 @@ static int backend_set(struct vr_dp *dp, json_t *args, struct ctl_reply *r, stru
 	struct vr_addr a;
 	struct vr_cfg_vip *v;
 	char buf[64];
-	int i, j, rc;
+	int j, rc;
 
 	if (cfg == NULL)
 		return vr_ctl_fail(r, -ENOMEM, "out of memory");
-	i = vr_ctl_cfg_vip(cfg, args, r);
-	rc = i < 0 ? i : vr_ctl_arg_addr(args, "address", &a, r);
-	if (rc != 0)
-		return rc;
-	v = &cfg->vips[i];
-	j = find_backend(v, &a);
-	if (j < 0)
+	j = locate(cfg, args, r, &v, &a);
+	if (j < -1)
+		return j;
+	if (j == -1)
 		return vr_ctl_fail(r, -ENOENT, "no backend %s in the VIP", vr_addr_str(&a, buf, sizeof(buf)));
 	if (json_object_get(args, "weight") == NULL && json_object_get(args, "state") == NULL)
 		return vr_ctl_fail(r, -EINVAL, "\"weight\" or \"state\" is required");
@@ -320,16 +331,15 @@ static int backend_op(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struc
 	struct vr_addr a;
 	struct vr_cfg_vip *v;
 	char buf[64];
-	int i, j, rc;
+	int j, rc = 0;
 
 	if (cfg == NULL)
 		return -errno;
-	i = vr_ctl_cfg_vip(cfg, args, r);
-	rc = i < 0 ? i : vr_ctl_arg_addr(args, "address", &a, r);
-	if (rc != 0)
+	j = locate(cfg, args, r, &v, &a);
+	if (j < -1) {
+		rc = j;
 		goto out;
-	v = &cfg->vips[i];
-	j = find_backend(v, &a);
+	}
 	if (kind == CTL_BACKEND_ADD) {
 		rc = j >= 0 ? vr_ctl_fail(r, -EEXIST, "backend %s is already in the VIP", vr_addr_str(&a, buf, sizeof(buf)))
 			    : add_backend_to(v, &a, args, r);
