@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Installs every Debian 12 package voxrelay needs to build, test, demo and benchmark.
+# Installs every Debian 12 package voxrelay needs to build, test, demo and benchmark; fetches the libsrtp2 source.
 set -euo pipefail
 
 PKGS=(
@@ -10,6 +10,9 @@ PKGS=(
 	dpdk dpdk-dev libdpdk-dev libyaml-dev libjansson-dev libpcap-dev libnuma-dev libelf-dev zlib1g-dev
 	# bpf
 	libbpf-dev bpftool linux-libc-dev
+	# libsrtp 2, built from Debian's source package with OpenSSL (scripts/fetch-libsrtp.sh):
+	# dpkg-dev unpacks it (apt-get source), libssl-dev is its crypto
+	libssl-dev dpkg-dev
 	# lab, demo and tests
 	iproute2 iputils-ping ethtool tcpreplay tshark python3 python3-scapy
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
@@ -22,11 +25,12 @@ missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-if [ "${#missing[@]}" -eq 0 ]; then
-	exit 0
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Source, not a package: the meson subproject subprojects/libsrtp2 (no-op when present at the pinned version).
+"$(dirname "$0")/fetch-libsrtp.sh"
