@@ -7,14 +7,7 @@
 #include <string.h>
 
 #include "voxrelay/http.h"
-
-#define FUZZ_ASSERT(c)                                                                  \
-	do {                                                                            \
-		if (!(c)) {                                                             \
-			fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                        \
-		}                                                                       \
-	} while (0)
+#include "fuzz_assert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

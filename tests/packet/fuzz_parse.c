@@ -12,15 +12,9 @@
 #include "voxrelay/encap.h"
 #include "voxrelay/neigh.h"
 #include "voxrelay/pkt.h"
+#include "../fuzz/fuzz_assert.h"
 
 /* A broken promise is a crash, so libFuzzer keeps the input that shows it. */
-#define FUZZ_ASSERT(c)                                                                  \
-	do {                                                                            \
-		if (!(c)) {                                                             \
-			fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #c); \
-			abort();                                                        \
-		}                                                                       \
-	} while (0)
 
 /* Same addresses as the seed corpus, so requests in it are for us. */
 static const struct vr_neigh_local me = {
