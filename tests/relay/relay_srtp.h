@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Shared by the fan-out core's tests: independent libsrtp receivers, RTP packet builders, base64. */
+#ifndef VR_TESTS_RELAY_RELAY_SRTP_H
+#define VR_TESTS_RELAY_RELAY_SRTP_H
+
+#include <srtp2/srtp.h>
+
+#include "voxrelay/relay.h"
+
+#include "relay_test.h"
+
+/* A receiver as a client would have it: any SSRC, the suite and key given. */
+static inline srtp_t vr_t_receiver(enum vr_relay_suite suite, const uint8_t *key, unsigned long window)
+{
+	srtp_policy_t p;
+	srtp_t s = NULL;
+
+	memset(&p, 0, sizeof(p));
+	if (suite == VR_RELAY_SUITE_AEAD_AES_128_GCM) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+	} else {
+		srtp_crypto_policy_set_rtp_default(&p.rtp);
+		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+	}
+	p.ssrc.type = ssrc_any_inbound;
+	p.key = (unsigned char *)key;
+	p.window_size = window;
+	if (srtp_create(&s, &p) != srtp_err_status_ok)
+		return NULL;
+	return s;
+}
+
+/* A sender (client side) of the same form. */
+static inline srtp_t vr_t_sender(enum vr_relay_suite suite, const uint8_t *key)
+{
+	srtp_policy_t p;
+	srtp_t s = NULL;
+
+	memset(&p, 0, sizeof(p));
+	if (suite == VR_RELAY_SUITE_AEAD_AES_128_GCM) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+	} else {
+		srtp_crypto_policy_set_rtp_default(&p.rtp);
+		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+	}
+	p.ssrc.type = ssrc_any_outbound;
+	p.key = (unsigned char *)key;
+	p.window_size = 1024;
+	if (srtp_create(&s, &p) != srtp_err_status_ok)
+		return NULL;
+	return s;
+}
+
+/* 12-byte RTP header + @plen payload bytes derived from seq. Returns the length. */
+static inline int vr_t_rtp(uint8_t *b, uint16_t seq, uint32_t ts, uint32_t ssrc, int plen)
+{
+	b[0] = 0x80;
+	b[1] = 8; /* PCMA */
+	b[2] = (uint8_t)(seq >> 8);
+	b[3] = (uint8_t)seq;
+	b[4] = (uint8_t)(ts >> 24);
+	b[5] = (uint8_t)(ts >> 16);
+	b[6] = (uint8_t)(ts >> 8);
+	b[7] = (uint8_t)ts;
+	b[8] = (uint8_t)(ssrc >> 24);
+	b[9] = (uint8_t)(ssrc >> 16);
+	b[10] = (uint8_t)(ssrc >> 8);
+	b[11] = (uint8_t)ssrc;
+	for (int i = 0; i < plen; i++)
+		b[12 + i] = (uint8_t)(seq * 31u + (unsigned)i);
+	return 12 + plen;
+}
+
+static inline void vr_t_random_key(uint64_t *rng, uint8_t *k, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		k[i] = (uint8_t)check_rand(rng);
+}
+
+static inline int vr_t_b64(const char *in, uint8_t *out, size_t cap)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint32_t acc = 0;
+	int bits = 0;
+	size_t n = 0;
+
+	for (; *in && *in != '='; in++) {
+		const char *c = strchr(a, *in);
+
+		if (!c)
+			return -1;
+		acc = acc << 6 | (uint32_t)(c - a);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == cap)
+				return -1;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return (int)n;
+}
+
+#endif
