@@ -260,7 +260,10 @@ struct vr_relay_member *vr_relay_member_find(struct vr_relay_room *room, uint32_
  * timestamps, and the sender's packet index (ROC) -- see relay.c.
  *
  * @param room    the room
- * @param p       the UDP payload; modified (decrypted) on VR_RELAY_FORWARD
+ * @param p       the UDP payload, 4-byte aligned (libsrtp reads the RTP header as
+ *                32-bit words; in a frame after a 14-byte Ethernet header that means
+ *                a buffer start 2 bytes past a 4-byte boundary); modified
+ *                (decrypted) on VR_RELAY_FORWARD; output buffers likewise aligned
  * @param len     its bytes
  * @param src     source address of the datagram
  * @param sport   source port, host order

@@ -72,7 +72,8 @@ static srtp_err_status_t rx_unprotect(struct rx *rx, uint8_t *b, int *len)
 struct pkt {
 	uint32_t i;     /* packet number at the sender */
 	uint16_t len;
-	uint8_t b[12 + PLEN + 16];
+	/* libsrtp reads the RTP header as 32-bit words: it must be 4-byte aligned */
+	_Alignas(4) uint8_t b[12 + PLEN + 16];
 };
 
 static void test_roc(void)
