@@ -355,3 +355,18 @@ replay_captures() {
 		log "tcpreplay $f: $(grep -E 'Actual:|Rated:' "$WORK/tcpreplay-$f.log" | tr -s ' ' | tr '\n' ' ')"
 	done
 }
+
+# The health tests' helpers. lab_ctl JSON: one request on the dataplane's
+# control socket ($CTL_SOCK), its answer line on stdout.
+lab_ctl() { printf '%s\n' "$1" | "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read())
+print(s.makefile().readline(), end="")' "$CTL_SOCK"; }
+health_json() { lab_ctl '{"op":"health.list"}'; }
+
+# health_send TAG SPORT_BASE: 300 IPv4 flows x 2 datagrams to VIP:$PORT from the first client, tagged.
+health_send() {
+	ip netns exec vr-c1 "$PY" "$LAB_DIR/flow_sender.py" --src "${LAB_CLIENT_4[0]}" --dst "$LAB_VIP4" --port "$PORT" \
+		--flows 300 --sport-base "$2" --packets 2 --pps 1500 --tag "$1" >&2
+	sleep 1
+}

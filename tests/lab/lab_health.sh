@@ -40,21 +40,11 @@ open(dst, "w").write(text.replace(anchor, anchor + health))
 PYEOF
 "$DP_BIN" --check-config "$CFG" >&2 || die "health configuration does not validate"
 
-health_json() { printf '{"op":"health.list"}\n' | "$PY" -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read())
-print(s.makefile().readline(), end="")' "$CTL_SOCK"; }
 health_state() { health_json | "$PY" -c '
 import json, sys
 for b in json.load(sys.stdin)["result"]["backends"]:
     if b["address"] == sys.argv[1] and b["vip_port"] == 5004:
         print(b["health"])' "$1"; }
-
-send() { # tag sport-base
-	ip netns exec vr-c1 "$PY" "$LAB_DIR/flow_sender.py" --src "${LAB_CLIENT_4[0]}" --dst "$LAB_VIP4" --port $PORT \
-		--flows 300 --sport-base "$2" --packets 2 --pps 1500 --tag "$1" >&2
-	sleep 1
-}
 
 lab_up
 start_decap "${BE[@]}"
@@ -68,7 +58,7 @@ for a in 10.77.2.11 10.77.2.12 10.77.2.13; do
 done
 
 log "h1: 300 flows on three healthy backends"
-send h1 30000
+health_send h1 30000
 
 log "h2: vr-be2's responder stops; it must be down within interval x fall"
 kill "${ECHO_PID[vr-be2]}"
@@ -84,7 +74,7 @@ limit_ms=$((INTERVAL_MS * (FALL + 1) + 500))
 log "vr-be2 marked down after ${took_ms} ms (limit ${limit_ms} ms)"
 [ "$took_ms" -le "$limit_ms" ] || die "marked down after $took_ms ms, more than $limit_ms"
 for a in 10.77.2.11 10.77.2.13; do [ "$(health_state $a)" = up ] || die "healthy backend $a went down"; done
-send h2 30000
+health_send h2 30000
 
 log "h3: the responder is back; vr-be2 must return"
 start_echo vr-be2
@@ -93,7 +83,7 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 [ "$(health_state 10.77.2.12)" = up ] || { health_json >&2; die "vr-be2 never came back up"; }
-send h3 31000
+health_send h3 31000
 
 health_json >"$WORK/health.json"
 stop_sinks "${BE[@]}"

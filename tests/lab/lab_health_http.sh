@@ -54,11 +54,6 @@ open(dst, "w").write(text.replace("  ports:\n", "  health: {tap: $TAP}\n  ports:
 PYEOF
 "$DP_BIN" --check-config "$CFG" >&2 || die "HTTP health configuration does not validate"
 
-ctl() { printf '%s\n' "$1" | "$PY" -c '
-import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.stdin.buffer.read())
-print(s.makefile().readline(), end="")' "$CTL_SOCK"; }
-health_json() { ctl '{"op":"health.list"}'; }
 # health_field ADDRESS FIELD (of the target on VIP port 5004)
 health_field() { health_json | "$PY" -c '
 import json, sys
@@ -86,12 +81,6 @@ PYEOF
 	echo "$ms"
 }
 
-send() { # tag sport-base
-	ip netns exec vr-c1 "$PY" "$LAB_DIR/flow_sender.py" --src "${LAB_CLIENT_4[0]}" --dst "$LAB_VIP4" --port $PORT \
-		--flows 300 --sport-base "$2" --packets 2 --pps 1500 --tag "$1" >&2
-	sleep 1
-}
-
 lab_up
 start_decap "${BE[@]}"
 SINK_ADDRS="$LAB_VIP4" start_sinks "${BE[@]}"
@@ -103,7 +92,7 @@ start_dp "$CFG"
 probe_balancer >&2 || die "the balancer does not answer ARP/ND"
 grep -q "tap $TAP: HTTP probes' exception path" "$WORK/dp.log" || { cat "$WORK/dp.log" >&2; die "no tap opened"; }
 ip -n "$LAB_LB" -o link show "$TAP" | grep -q NOARP || die "$TAP is missing or not NOARP"
-ip -n "$LAB_LB" -o addr show dev "$TAP" | grep -q "inet $LAB_LB4/32" || die "$TAP has no $LAB_LB4/32"
+ip -n "$LAB_LB" -o addr show dev "$TAP" | grep -q "inet $LAB_LB4/32" || { ip -n "$LAB_LB" addr >&2; ip -n "$LAB_LB" link >&2; die "$TAP has no $LAB_LB4/32"; }
 ip -n "$LAB_LB" -o addr show dev "$TAP" | grep -q "inet6 $LAB_LB6/128" || die "$TAP has no $LAB_LB6/128"
 [ "$(ip netns exec "$LAB_LB" cat /proc/sys/net/ipv4/conf/$TAP/rp_filter)" = 0 ] || die "$TAP rp_filter is not 0"
 for a in 10.77.2.11 10.77.2.12 10.77.2.13 fd77:2::11 fd77:2::12 fd77:2::13; do
@@ -119,7 +108,7 @@ grep -q 'GET /healthz' "$WORK/http4-vr-be1.log" || die "vr-be1's HTTP server saw
 grep -q 'GET /healthz' "$WORK/http6-vr-be1.log" || die "vr-be1's IPv6 HTTP server saw no probe"
 
 log "h1: 300 flows on three healthy backends"
-send h1 30000
+health_send h1 30000
 
 log "h2: vr-be2's HTTP server stops; it must be down within interval x fall + timeout"
 t0=$(date +%s%N)
@@ -131,13 +120,13 @@ limit_ms=$((INTERVAL_MS * FALL + TIMEOUT_MS + 100))
 log "vr-be2 marked down after ${took_ms} ms (limit ${limit_ms} ms): $(health_field 10.77.2.12 last_failure)"
 [ "$took_ms" -le "$limit_ms" ] || die "marked down after $took_ms ms, more than $limit_ms"
 for a in 10.77.2.11 10.77.2.13 fd77:2::12; do [ "$(health_state $a)" = up ] || die "healthy backend $a went down"; done
-send h2 30000
+health_send h2 30000
 
 log "h3: the server is back; vr-be2 must return"
 start_http vr-be2 4
 took_ms=$(wait_state 10.77.2.12 up)
 log "vr-be2 up again after ${took_ms} ms"
-send h3 31000
+health_send h3 31000
 
 log "h4: vr-be3's decap detached, its HTTP server still up: the probe travels encapsulated, so it fails"
 stop_decap vr-be3

@@ -9,8 +9,9 @@
 
 #include "relay_test.h"
 
-/* A receiver as a client would have it: any SSRC, the suite and key given. */
-static inline srtp_t vr_t_receiver(enum vr_relay_suite suite, const uint8_t *key, unsigned long window)
+/* A client's session: the suite and key given, any SSRC in direction @type. */
+static inline srtp_t vr_t_session(enum vr_relay_suite suite, const uint8_t *key, srtp_ssrc_type_t type,
+				  unsigned long window)
 {
 	srtp_policy_t p;
 	srtp_t s = NULL;
@@ -23,7 +24,7 @@ static inline srtp_t vr_t_receiver(enum vr_relay_suite suite, const uint8_t *key
 		srtp_crypto_policy_set_rtp_default(&p.rtp);
 		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
 	}
-	p.ssrc.type = ssrc_any_inbound;
+	p.ssrc.type = type;
 	p.key = (unsigned char *)key;
 	p.window_size = window;
 	if (srtp_create(&s, &p) != srtp_err_status_ok)
@@ -31,26 +32,16 @@ static inline srtp_t vr_t_receiver(enum vr_relay_suite suite, const uint8_t *key
 	return s;
 }
 
+/* A receiver as a client would have it. */
+static inline srtp_t vr_t_receiver(enum vr_relay_suite suite, const uint8_t *key, unsigned long window)
+{
+	return vr_t_session(suite, key, ssrc_any_inbound, window);
+}
+
 /* A sender (client side) of the same form. */
 static inline srtp_t vr_t_sender(enum vr_relay_suite suite, const uint8_t *key)
 {
-	srtp_policy_t p;
-	srtp_t s = NULL;
-
-	memset(&p, 0, sizeof(p));
-	if (suite == VR_RELAY_SUITE_AEAD_AES_128_GCM) {
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
-	} else {
-		srtp_crypto_policy_set_rtp_default(&p.rtp);
-		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-	}
-	p.ssrc.type = ssrc_any_outbound;
-	p.key = (unsigned char *)key;
-	p.window_size = 1024;
-	if (srtp_create(&s, &p) != srtp_err_status_ok)
-		return NULL;
-	return s;
+	return vr_t_session(suite, key, ssrc_any_outbound, 1024);
 }
 
 /* 12-byte RTP header + @plen payload bytes derived from seq. Returns the length. */
