@@ -91,9 +91,13 @@ done
 start_dp "$CFG"
 probe_balancer >&2 || die "the balancer does not answer ARP/ND"
 grep -q "tap $TAP: HTTP probes' exception path" "$WORK/dp.log" || { cat "$WORK/dp.log" >&2; die "no tap opened"; }
-ip -n "$LAB_LB" -o link show "$TAP" | grep -q NOARP || die "$TAP is missing or not NOARP"
-ip -n "$LAB_LB" -o addr show dev "$TAP" | grep -q "inet $LAB_LB4/32" || { ip -n "$LAB_LB" addr >&2; ip -n "$LAB_LB" link >&2; die "$TAP has no $LAB_LB4/32"; }
-ip -n "$LAB_LB" -o addr show dev "$TAP" | grep -q "inet6 $LAB_LB6/128" || die "$TAP has no $LAB_LB6/128"
+# Read first, then match: with pipefail, `ip | grep -q` fails when grep
+# exits at its first match and ip dies of SIGPIPE.
+tap_link=$(ip -n "$LAB_LB" -o link show "$TAP" 2>&1 || true)
+tap_addr=$(ip -n "$LAB_LB" -o addr show dev "$TAP" 2>&1 || true)
+grep -q NOARP <<<"$tap_link" || die "$TAP is missing or not NOARP: $tap_link"
+grep -q "inet $LAB_LB4/32" <<<"$tap_addr" || die "$TAP has no $LAB_LB4/32: $tap_addr"
+grep -q "inet6 $LAB_LB6/128" <<<"$tap_addr" || die "$TAP has no $LAB_LB6/128: $tap_addr"
 [ "$(ip netns exec "$LAB_LB" cat /proc/sys/net/ipv4/conf/$TAP/rp_filter)" = 0 ] || die "$TAP rp_filter is not 0"
 for a in 10.77.2.11 10.77.2.12 10.77.2.13 fd77:2::11 fd77:2::12 fd77:2::13; do
 	wait_state "$a" up >/dev/null
@@ -173,6 +177,6 @@ health_json >"$WORK/health.json"
 stop_sinks "${BE[@]}"
 stop_dp
 ip -n "$LAB_LB" -o link show "$TAP" >/dev/null 2>&1 && die "$TAP still there after the dataplane stopped"
-ip -n "$LAB_LB" rule | grep -q "lookup 30322" && die "policy rule left behind"
+grep -q "lookup 30322" <<<"$(ip -n "$LAB_LB" rule)" && die "policy rule left behind"
 "$PY" "$LAB_DIR/health_placement.py" "$WORK" --name lab_health_http --tap || die "placement checks failed"
 log "lab_health_http: PASS"
