@@ -56,7 +56,9 @@ int vr_ctl_parse_options(int argc, char **argv, struct vr_ctl_opts *o, char *err
  * 1..65535, ...) so that a typo never reaches the dataplane; values the user
  * did not give are left out, for the dataplane's defaults to apply.
  * Returns NULL with errno EINVAL and a reason in err naming the bad
- * argument (prefixed by the command words), or errno ENOMEM.
+ * argument (prefixed by the command words), or errno ENOMEM. A key
+ * (member add --tx-key/--rx-key) is never written in err, nor is any word
+ * of that command that could be one or a piece of one.
  * argv is not reordered.
  */
 json_t *vr_ctl_build_request(int argc, char **argv, char *err, size_t errlen);
@@ -116,8 +118,9 @@ void vr_ctl_response_clear(struct vr_ctl_response *r);
 
 /*
  * Prints a result for people: aligned tables for vip.list, maglev.shares,
- * stats and conntrack.list, one line for changes. request is what was sent
- * (op, and args to name the VIP or backend the result does not repeat).
+ * stats, conntrack.list, room.list, room.show and relay.slowpath, one line
+ * for changes. request is what was sent (op, and args to name the VIP,
+ * backend or member address the result does not repeat).
  * Strings from the dataplane are printed with control characters replaced.
  * Returns 0, -EPROTO with a reason in err when the result lacks what the op
  * promises (what was printed so far stays printed), or -ENOMEM.

@@ -385,15 +385,24 @@ static int r_maglev(struct render *r, const json_t *res)
 	return table_print(r->out, &t, &first);
 }
 
-/* Scalars of obj as COUNTER rows, named prefix.key; zeros only when keep_zero. */
-static void counter_rows(struct table *t, const json_t *obj, const char *prefix, bool keep_zero)
+static bool listed(const char *s, const char *const *list)
+{
+	for (; list != NULL && *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+/* Scalars of obj as COUNTER rows, named prefix.key, but those in skip (shown elsewhere); zeros only when keep_zero. */
+static void counter_rows(struct table *t, const json_t *obj, const char *prefix, bool keep_zero,
+			 const char *const *skip)
 {
 	const char *key;
 	const json_t *v;
 	char name[TEXT_MAX + 32], clean_key[TEXT_MAX];
 
 	json_object_foreach((json_t *)obj, key, v) {
-		if (json_is_object(v) || json_is_array(v) || json_is_null(v))
+		if (json_is_object(v) || json_is_array(v) || json_is_null(v) || listed(key, skip))
 			continue;
 		if (!keep_zero && json_is_number(v) && json_number_value(v) == 0)
 			continue;
@@ -411,9 +420,13 @@ static int r_stats(struct render *r, const json_t *res)
 	static const char *const lcore_heads[] = {"LCORE", "RX_PACKETS", "TX_PACKETS", "BUSY", "CYCLES/PACKET"};
 	static const char *const vip_heads[] = {"ID", "VIP", "PORTS", "RX_PACKETS"};
 	static const char *const counter_heads[] = {"COUNTER", "VALUE"};
+	static const char *const relay_heads[] = {"ROOMS", "MEMBERS", "RX_PACKETS",  "TX_PACKETS", "SLOW_PATH",
+						  "STUN",  "DTLS",    "HANDOFF_OUT", "HANDOFF_IN"};
+	static const char *const relay_keys[] = {"rooms", "members", "rx_packets",  "tx_packets", "slow_path",
+						 "stun",  "dtls",    "handoff_out", "handoff_in", NULL};
 	static const char *const arrays[] = {"ports", "lcores", "vips", "backends"};
 	static const char *const objects[] = {"drops", "conntrack"};
-	const json_t *v;
+	const json_t *v, *relay;
 	struct table t;
 	bool first = true;
 	char buf[32];
@@ -480,11 +493,25 @@ static int r_stats(struct render *r, const json_t *res)
 	if ((rc = table_print(r->out, &t, &first)) != 0)
 		return rc;
 
+	/* role relay: its totals in a row, and below its drops */
+	relay = json_object_get(res, "relay");
+	if (json_is_object(relay)) {
+		table_init(&t, "rrrrrrrrr", relay_heads);
+		for (i = 0; relay_keys[i] != NULL; i++)
+			table_add(&t, TEXT(relay, relay_keys[i]));
+		if ((rc = table_print(r->out, &t, &first)) != 0)
+			return rc;
+	}
+
 	/* the rest: every scalar, whatever the dataplane adds later; drops only where they happened */
 	table_init(&t, "lr", counter_heads);
-	counter_rows(&t, json_object_get(res, "conntrack"), "conntrack", true);
-	counter_rows(&t, json_object_get(res, "drops"), "drops", false);
-	counter_rows(&t, res, "", true);
+	counter_rows(&t, json_object_get(res, "conntrack"), "conntrack", true, NULL);
+	counter_rows(&t, json_object_get(res, "drops"), "drops", false, NULL);
+	if (json_is_object(relay)) {
+		counter_rows(&t, relay, "relay", true, relay_keys);
+		counter_rows(&t, json_object_get(relay, "drops"), "relay.drops", false, NULL);
+	}
+	counter_rows(&t, res, "", true, NULL);
 	return table_print(r->out, &t, &first);
 }
 
@@ -516,6 +543,253 @@ static int r_conntrack_list(struct render *r, const json_t *res)
 			n == 1 ? "y" : "ies");
 	else
 		fprintf(r->out, "%zu entr%s\n", n, n == 1 ? "y" : "ies");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* relay */
+
+/* A number with two decimals (a jitter in ms), "-" when it is none. */
+static const char *fixed2(const json_t *v, char *buf, size_t len)
+{
+	if (!json_is_number(v))
+		return "-";
+	snprintf(buf, len, "%.2f", json_number_value(v));
+	return buf;
+}
+
+#define FIXED2(obj, key) fixed2(json_object_get((obj), (key)), (char[32]){0}, 32)
+
+/* "s" unless the count is 1. */
+static const char *plural(const json_t *v)
+{
+	return json_is_integer(v) && json_integer_value(v) == 1 ? "" : "s";
+}
+
+/* RFC 6464's extension id of a room: 0 is none. */
+static const char *audio_level(const json_t *room, char *buf, size_t len)
+{
+	const json_t *v = json_object_get(room, "audio_level_id");
+
+	if (json_is_integer(v) && json_integer_value(v) == 0)
+		return "no audio level";
+	snprintf(buf, len, "audio level id %s", TEXT(room, "audio_level_id"));
+	return buf;
+}
+
+#define AUDIO_LEVEL(room) audio_level((room), (char[TEXT_MAX + 32]){0}, TEXT_MAX + 32)
+/* "10.77.200.1 port 40000": a room by its VIP and port, as the commands name it */
+#define ROOM_NAME(room) vip_name((room), (char[2 * TEXT_MAX]){0}, 2 * TEXT_MAX)
+
+static int by_id(const void *a, const void *b)
+{
+	const json_t *x = json_object_get(*(const json_t *const *)a, "id");
+	const json_t *y = json_object_get(*(const json_t *const *)b, "id");
+	json_int_t i = json_is_integer(x) ? json_integer_value(x) : -1;
+	json_int_t j = json_is_integer(y) ? json_integer_value(y) : -1;
+
+	return (i > j) - (i < j);
+}
+
+static int r_room_list(struct render *r, const json_t *res)
+{
+	static const char *const heads[] = {"ID",           "VIP",          "PORT",           "MEMBERS",
+					    "MAX_MEMBERS", "MAX_SPEAKERS", "AUDIO_LEVEL_ID", "LCORE"};
+	const json_t *list = json_object_get(res, "rooms"), **rooms;
+	struct table t;
+	bool first = true;
+	size_t i, n;
+	int rc;
+
+	if (!json_is_array(list))
+		return unexpected(r, "no \"rooms\" list");
+	n = json_array_size(list);
+	/* the dataplane lists them in its hash's order: people read them by id */
+	rooms = malloc((n ? n : 1) * sizeof(*rooms));
+	if (rooms == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		rooms[i] = json_array_get(list, i);
+	qsort(rooms, n, sizeof(*rooms), by_id);
+	table_init(&t, "rllrrrrr", heads);
+	for (i = 0; i < n; i++) {
+		table_add(&t, TEXT(rooms[i], "id"));
+		table_add(&t, TEXT(rooms[i], "vip"));
+		table_add(&t, TEXT(rooms[i], "port"));
+		table_add(&t, TEXT(rooms[i], "members"));
+		table_add(&t, TEXT(rooms[i], "max_members"));
+		table_add(&t, TEXT(rooms[i], "max_speakers"));
+		table_add(&t, TEXT(rooms[i], "audio_level_id"));
+		table_add(&t, TEXT(rooms[i], "lcore"));
+	}
+	free(rooms);
+	if ((rc = table_print(r->out, &t, &first)) != 0)
+		return rc;
+	fprintf(r->out, "%zu room%s of at most %s\n", n, n == 1 ? "" : "s", TEXT(res, "max_rooms"));
+	return 0;
+}
+
+/* "drops: relay_auth_fail 2, relay_replay 1": the reasons that happened, no line when none did. */
+static void drop_line(FILE *out, const json_t *drops)
+{
+	const char *key, *sep = "drops: ";
+	const json_t *v;
+	char name[TEXT_MAX];
+
+	json_object_foreach((json_t *)drops, key, v) {
+		if (!json_is_number(v) || json_number_value(v) == 0)
+			continue;
+		clean(name, sizeof(name), key);
+		fprintf(out, "%s%s %s", sep, name, TEXT(drops, key));
+		sep = ", ";
+	}
+	if (sep[0] == ',')
+		fputc('\n', out);
+}
+
+static int r_room_show(struct render *r, const json_t *res)
+{
+	static const char *const member_heads[] = {"ID",         "SUITE",    "ADDRESS",    "FIXED",
+						   "VERIFIED",   "LATCHED",  "RX_PACKETS", "RX_BYTES",
+						   "TX_PACKETS", "TX_BYTES", "RX_DROPS",   "RELATCHES"};
+	static const char *const ssrc_heads[] = {"MEMBER",    "SSRC", "PACKETS", "LOST", "EXT_SEQ",
+						 "JITTER_MS", "ROC",  "RTCP"};
+	const json_t *room = json_object_get(res, "room"), *members = json_object_get(res, "members"), *m, *ss;
+	char buf[2 * TEXT_MAX];
+	struct table t;
+	bool first = true; /* the member table follows the room's lines without a blank line */
+	size_t i, j;
+	int rc;
+
+	if (!json_is_object(room))
+		return unexpected(r, "no \"room\" object");
+	if (!json_is_array(members))
+		return unexpected(r, "no \"members\" list");
+	fprintf(r->out,
+		"room %s (id %s, lcore %s): %s of %s members, at most %s speaker%s, %s; %s packets in, %s out, "
+		"%s to the slow path\n",
+		ROOM_NAME(room), TEXT(room, "id"), TEXT(room, "lcore"), TEXT(room, "members"), TEXT(room, "max_members"),
+		TEXT(room, "max_speakers"), plural(json_object_get(room, "max_speakers")), AUDIO_LEVEL(room),
+		TEXT(room, "rx_packets"), TEXT(room, "tx_packets"), TEXT(room, "slow_path"));
+	drop_line(r->out, json_object_get(room, "drops"));
+	if (json_array_size(members) == 0) {
+		fprintf(r->out, "no members\n");
+		return 0;
+	}
+
+	table_init(&t, "rlllllrrrrrr", member_heads);
+	json_array_foreach(members, i, m) {
+		const json_t *c = json_object_get(m, "counters");
+
+		table_add(&t, TEXT(m, "id"));
+		table_add(&t, TEXT(m, "suite"));
+		/* no address until one is fixed or latched */
+		table_add(&t, json_is_string(json_object_get(m, "address"))
+				      ? endpoint(m, "address", "client_port", buf, sizeof(buf))
+				      : "-");
+		table_add(&t, TEXT(m, "fixed"));
+		table_add(&t, TEXT(m, "verified"));
+		table_add(&t, TEXT(m, "latched"));
+		table_add(&t, TEXT(c, "rx_packets"));
+		table_add(&t, TEXT(c, "rx_bytes"));
+		table_add(&t, TEXT(c, "tx_packets"));
+		table_add(&t, TEXT(c, "tx_bytes"));
+		table_add(&t, TEXT(c, "rx_drops"));
+		table_add(&t, TEXT(c, "relatches"));
+	}
+	if ((rc = table_print(r->out, &t, &first)) != 0)
+		return rc;
+
+	table_init(&t, "rrrrrrrr", ssrc_heads);
+	json_array_foreach(members, i, m) {
+		json_array_foreach(json_object_get(m, "ssrcs"), j, ss) {
+			/* before its first packet a stream has no sequence, jitter or rollover yet */
+			bool idle = json_is_false(json_object_get(ss, "started"));
+
+			table_add(&t, TEXT(m, "id"));
+			table_add(&t, TEXT(ss, "ssrc"));
+			table_add(&t, TEXT(ss, "packets"));
+			table_add(&t, TEXT(ss, "cumulative_lost"));
+			table_add(&t, idle ? "-" : TEXT(ss, "ext_highest_seq"));
+			table_add(&t, idle ? "-" : FIXED2(ss, "jitter_ms"));
+			table_add(&t, idle ? "-" : TEXT(ss, "roc"));
+			table_add(&t, TEXT(ss, "rtcp_packets"));
+		}
+	}
+	return table_print(r->out, &t, &first);
+}
+
+/* Hex digits of a datagram shown in a table: its first 32 bytes. */
+#define SLOW_HEX_SHOWN 64
+
+static int r_slowpath(struct render *r, const json_t *res)
+{
+	static const char *const heads[] = {"MONO_NS", "KIND", "VIP", "SOURCE", "ENCAP", "LEN", "DATA"};
+	const json_t *list = json_object_get(res, "datagrams"), *d;
+	char buf[2 * TEXT_MAX], hex[SLOW_HEX_SHOWN + 4];
+	struct table t;
+	bool first = true;
+	size_t i, n;
+	int rc;
+
+	if (!json_is_array(list))
+		return unexpected(r, "no \"datagrams\" list");
+	n = json_array_size(list);
+	table_init(&t, "rllllrl", heads);
+	json_array_foreach(list, i, d) {
+		const char *h = TEXT(d, "hex");
+
+		table_add(&t, TEXT(d, "mono_ns"));
+		table_add(&t, TEXT(d, "kind"));
+		table_add(&t, endpoint(d, "vip", "port", buf, sizeof(buf)));
+		table_add(&t, endpoint(d, "src", "sport", buf, sizeof(buf)));
+		table_add(&t, TEXT(d, "encap"));
+		table_add(&t, TEXT(d, "len"));
+		/* the whole datagram is --json's; "..." says there is more than shown */
+		snprintf(hex, sizeof(hex), "%.*s%s", SLOW_HEX_SHOWN, h,
+			 strlen(h) > SLOW_HEX_SHOWN || json_is_true(json_object_get(d, "truncated")) ? "..." : "");
+		table_add(&t, hex);
+	}
+	if ((rc = table_print(r->out, &t, &first)) != 0)
+		return rc;
+	fprintf(r->out, "%zu datagram%s%s; %s queued, %s received, %s overwritten, %s read, %s malformed\n", n,
+		n == 1 ? "" : "s", json_is_true(json_object_get(r->args, "peek")) ? " (peeked: still queued)" : "",
+		TEXT(res, "queued"), TEXT(res, "received"), TEXT(res, "overwritten"), TEXT(res, "read"),
+		TEXT(res, "malformed"));
+	return 0;
+}
+
+/* The changes of rooms and members; 1 when op is none of them. */
+static int r_relay_change(struct render *r, const json_t *res)
+{
+	const json_t *room = json_object_get(res, "room");
+	char addr[2 * TEXT_MAX];
+
+	if (strcmp(r->op, "room.add") != 0 && strcmp(r->op, "room.remove") != 0 && strcmp(r->op, "member.add") != 0 &&
+	    strcmp(r->op, "member.remove") != 0 && strcmp(r->op, "member.set") != 0)
+		return 1;
+	if (!json_is_object(room))
+		return unexpected(r, "no \"room\" object");
+	if (strcmp(r->op, "room.add") == 0)
+		fprintf(r->out, "added room %s (id %s, lcore %s): at most %s members and %s speaker%s, %s\n",
+			ROOM_NAME(room), TEXT(room, "id"), TEXT(room, "lcore"), TEXT(room, "max_members"),
+			TEXT(room, "max_speakers"), plural(json_object_get(room, "max_speakers")), AUDIO_LEVEL(room));
+	else if (strcmp(r->op, "room.remove") == 0)
+		fprintf(r->out, "removed room %s (id %s) and its %s member%s\n", ROOM_NAME(room), TEXT(room, "id"),
+			TEXT(room, "members"), plural(json_object_get(room, "members")));
+	else if (strcmp(r->op, "member.add") == 0)
+		fprintf(r->out, "added member %s to room %s: %s of %s members\n", TEXT(res, "member"), ROOM_NAME(room),
+			TEXT(room, "members"), TEXT(room, "max_members"));
+	else if (strcmp(r->op, "member.remove") == 0)
+		fprintf(r->out, "removed member %s from room %s: %s of %s members left\n", TEXT(res, "member"),
+			ROOM_NAME(room), TEXT(room, "members"), TEXT(room, "max_members"));
+	else if (json_object_get(r->args, "client_address") != NULL)
+		fprintf(r->out, "changed member %s of room %s: fixed at %s\n", TEXT(res, "member"), ROOM_NAME(room),
+			endpoint(r->args, "client_address", "client_port", addr, sizeof(addr)));
+	else
+		fprintf(r->out, "changed member %s of room %s: address forgotten, latched again from its next "
+				"authenticated packet\n",
+			TEXT(res, "member"), ROOM_NAME(room));
 	return 0;
 }
 
@@ -608,7 +882,16 @@ int vr_ctl_render(FILE *out, const json_t *request, const json_t *result, char *
 		return r_stats(&r, result);
 	if (strcmp(r.op, "conntrack.list") == 0)
 		return r_conntrack_list(&r, result);
+	if (strcmp(r.op, "room.list") == 0)
+		return r_room_list(&r, result);
+	if (strcmp(r.op, "room.show") == 0)
+		return r_room_show(&r, result);
+	if (strcmp(r.op, "relay.slowpath") == 0)
+		return r_slowpath(&r, result);
 	rc = r_change(&r, result);
+	if (rc <= 0)
+		return rc;
+	rc = r_relay_change(&r, result);
 	if (rc <= 0)
 		return rc;
 	return unknown_op(out, result);

@@ -12,27 +12,39 @@
 #include "ctl.h"
 
 enum ctl_kind {
-	KIND_NONE,     /* the zeroed end of a list */
-	KIND_ADDR,     /* an IPv4 or IPv6 literal */
-	KIND_PORT,     /* 1..65535 */
-	KIND_PORTS,    /* one port ("port") or a range A-B ("ports") */
-	KIND_WEIGHT,   /* 1..65535 */
-	KIND_STATE,    /* up, draining, down */
-	KIND_HASH,     /* five-tuple, dst-port */
-	KIND_ENCAP,    /* gue, ipip */
-	KIND_BACKEND,  /* ADDR[:WEIGHT[:STATE]], repeatable, appended to an array */
-	KIND_VIP_PORT, /* --vip ADDR PORT: two words, "vip" and "port" */
-	KIND_LIMIT,    /* 1..10000 */
+	KIND_NONE,      /* the zeroed end of a list */
+	KIND_ADDR,      /* an IPv4 or IPv6 literal */
+	KIND_PORT,      /* 1..65535 */
+	KIND_PORTS,     /* one port ("port") or a range A-B ("ports") */
+	KIND_WEIGHT,    /* 1..65535 */
+	KIND_STATE,     /* up, draining, down */
+	KIND_HASH,      /* five-tuple, dst-port */
+	KIND_ENCAP,     /* gue, ipip */
+	KIND_BACKEND,   /* ADDR[:WEIGHT[:STATE]], repeatable, appended to an array */
+	KIND_ADDR_PORT, /* --vip ADDR PORT: two words, into key (the address) and key2 (the port) */
+	KIND_LIMIT,     /* 1..10000 */
+	KIND_UINT,      /* lo..hi, says tells the range in a refusal */
+	KIND_UINTS,     /* the same, repeatable (at most many), appended to an array; no value twice */
+	KIND_SUITE,     /* an SRTP protection profile by its RFC name */
+	KIND_KEY,       /* base64 master key || salt: never repeated in a message */
+	KIND_FLAG,      /* an option without a value: true */
 };
 
 struct ctl_arg {
 	const char *name; /* a positional's name in the usage, or an option's long name */
 	const char *key;  /* its member in "args" */
 	enum ctl_kind kind;
+	const char *key2;  /* KIND_ADDR_PORT: the member of the port */
+	uint32_t lo, hi;   /* KIND_UINT(S): the range */
+	const char *says;  /* KIND_UINT(S): the range for people, "a member id is 0..4294967295" */
+	unsigned many;     /* KIND_UINTS: at most this many */
+	bool need;         /* an option that must be given */
 };
 
 #define CTL_MAX_POS 3
-#define CTL_MAX_OPT 4
+#define CTL_MAX_OPT 6
+
+struct ctl_parse;
 
 struct ctl_cmd {
 	const char *word;
@@ -43,9 +55,21 @@ struct ctl_cmd {
 	struct ctl_arg opt[CTL_MAX_OPT];
 	bool need_change; /* backend set without --weight or --state changes nothing */
 	bool with_flows;  /* ask for the backend's live flows (a conntrack walk) in the answer */
+	bool secret;      /* takes keys: a word that may be one is never repeated in a message */
+	/* what a command checks once every word is read (arguments that go together) */
+	int (*check)(struct ctl_parse *p, json_t *args);
 };
 
 #define STATES "up|draining|down"
+#define SUITES "AES_CM_128_HMAC_SHA1_80|AEAD_AES_128_GCM|NONE"
+
+/* A room is named by a relay VIP and a port of its range; a member by its id in the room. */
+#define ROOM_POS {"VIP", "vip", KIND_ADDR}, {"PORT", "port", KIND_PORT}
+#define MEMBER_POS ROOM_POS, {"ID", "id", KIND_UINT, .hi = UINT32_MAX, .says = "a member id is 0..4294967295"}
+#define CLIENT_OPT {"client", "client_address", KIND_ADDR_PORT, "client_port"}
+
+static int check_room_add(struct ctl_parse *p, json_t *args);
+static int check_member_add(struct ctl_parse *p, json_t *args);
 
 /* The table is the single source of the grammar: parsing and usage both read it. */
 static const struct ctl_cmd ctl_cmds[] = {
@@ -76,12 +100,39 @@ static const struct ctl_cmd ctl_cmds[] = {
 	 {{NULL}},
 	 {{"client", "client", KIND_ADDR},
 	  {"backend", "backend", KIND_ADDR},
-	  {"vip", "vip", KIND_VIP_PORT},
+	  {"vip", "vip", KIND_ADDR_PORT, "port"},
 	  {"limit", "limit", KIND_LIMIT}}},
 	{"conntrack", "flush", "conntrack.flush", "[--backend ADDR] [--vip ADDR PORT]",
 	 {{NULL}},
-	 {{"backend", "backend", KIND_ADDR}, {"vip", "vip", KIND_VIP_PORT}}},
+	 {{"backend", "backend", KIND_ADDR}, {"vip", "vip", KIND_ADDR_PORT, "port"}}},
 	{"health", "list", "health.list", ""},
+	{"room", "add", "room.add", "VIP PORT [--max-members N] [--max-speakers N] [--audio-level-id N]",
+	 {ROOM_POS},
+	 {{"max-members", "max_members", KIND_UINT, .lo = 2, .hi = 256, .says = "the member limit is 2..256"},
+	  {"max-speakers", "max_speakers", KIND_UINT, .lo = 1, .hi = 256, .says = "the speaker limit is 1..256"},
+	  {"audio-level-id", "audio_level_id", KIND_UINT, .hi = 14,
+	   .says = "an RTP header extension id is 0..14 (0: none)"}},
+	 .check = check_room_add},
+	{"room", "remove", "room.remove", "VIP PORT", {ROOM_POS}},
+	{"room", "list", "room.list", ""},
+	{"room", "show", "room.show", "VIP PORT", {ROOM_POS}},
+	{"member", "add", "member.add",
+	 "VIP PORT ID --ssrc N [--ssrc N]... [--suite " SUITES "] --tx-key B64 --rx-key B64 "
+	 "[--client ADDR PORT] [--clock-rate HZ]",
+	 {MEMBER_POS},
+	 {{"ssrc", "ssrcs", KIND_UINTS, .hi = UINT32_MAX, .says = "an SSRC is 0..4294967295", .many = 4, .need = true},
+	  {"suite", "suite", KIND_SUITE},
+	  {"tx-key", "tx_key", KIND_KEY},
+	  {"rx-key", "rx_key", KIND_KEY},
+	  CLIENT_OPT,
+	  {"clock-rate", "clock_rate", KIND_UINT, .lo = 1000, .hi = 192000, .says = "the clock rate is 1000..192000 Hz"}},
+	 .secret = true, .check = check_member_add},
+	{"member", "remove", "member.remove", "VIP PORT ID", {MEMBER_POS}},
+	{"member", "set", "member.set", "VIP PORT ID [--client ADDR PORT]", {MEMBER_POS}, {CLIENT_OPT}},
+	{"slowpath", NULL, "relay.slowpath", "[--max N] [--peek]",
+	 {{NULL}},
+	 {{"max", "max", KIND_UINT, .lo = 1, .hi = 10000, .says = "the maximum is 1..10000 datagrams"},
+	  {"peek", "peek", KIND_FLAG}}},
 	{"reload", NULL, "reload", ""},
 };
 
@@ -202,6 +253,57 @@ static bool one_of(const char *s, const char *const *words)
 static const char *const states[] = {"up", "draining", "down", NULL};
 static const char *const hashes[] = {"five-tuple", "dst-port", NULL};
 static const char *const encaps[] = {"gue", "ipip", NULL};
+static const char *const suites[] = {"AES_CM_128_HMAC_SHA1_80", "AEAD_AES_128_GCM", "NONE", NULL};
+
+static bool is_b64(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' ||
+	       ch == '/';
+}
+
+/* Bytes of a base64 text (RFC 4648 4: padded to a multiple of 4 characters, nothing else), -1 if not one. */
+static int b64_bytes(const char *s)
+{
+	size_t n = strlen(s), pad = 0;
+
+	if (n == 0 || n % 4 != 0 || n > 1024)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '=') {
+			if (i + 2 < n)
+				return -1;
+			pad++;
+		} else if (pad != 0 || !is_b64(s[i])) {
+			return -1;
+		}
+	}
+	return (int)(n / 4 * 3 - pad);
+}
+
+/*
+ * A word that could be a key or a piece of one: keys are 40 characters of
+ * base64; numbers, addresses and suite names are shorter or use other
+ * characters.
+ */
+static bool may_be_key(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if (!is_b64(s[n]) && s[n] != '=')
+			return false;
+	return n >= 12;
+}
+
+/* A value in a message: quoted, unless the command takes keys and it could be one (misplaced, say). */
+static const char *shown(const struct ctl_parse *p, const char *s, char *buf, size_t len)
+{
+	if (p->cmd != NULL && p->cmd->secret && may_be_key(s))
+		return "(not shown: it may be a key)";
+	return quote(s, SIZE_MAX, true, buf, len);
+}
+
+#define V(s) shown(p, (s), (char[72]){0}, 72)
 
 static int set(struct ctl_parse *p, json_t *obj, const char *key, json_t *v)
 {
@@ -224,7 +326,7 @@ static int add_backend(struct ctl_parse *p, const char *what, const char *spec, 
 		const char *close = strchr(spec, ']');
 
 		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
-			return fail(p, "bad %s %s: write [IPV6]:WEIGHT[:STATE]", what, Q(spec));
+			return fail(p, "bad %s %s: write [IPV6]:WEIGHT[:STATE]", what, V(spec));
 		a = spec + 1;
 		alen = (size_t)(close - a);
 		rest = close + 1;
@@ -242,7 +344,7 @@ static int add_backend(struct ctl_parse *p, const char *what, const char *spec, 
 	addr[alen] = '\0';
 	if (!is_addr(addr) || (spec[0] == '[' && strchr(addr, ':') == NULL))
 		return fail(p, "bad %s %s: write ADDR[:WEIGHT[:STATE]] with an IP address, [IPV6]:WEIGHT[:STATE] for IPv6",
-			    what, Q(spec));
+			    what, V(spec));
 
 	b = json_object();
 	if (b == NULL)
@@ -258,14 +360,14 @@ static int add_backend(struct ctl_parse *p, const char *what, const char *spec, 
 		st = strchr(rest, ':');
 		wlen = st ? (size_t)(st - rest) : strlen(rest);
 		if (wlen >= sizeof(wbuf) || (memcpy(wbuf, rest, wlen), wbuf[wlen] = '\0', !parse_uint(wbuf, 1, 65535, &w))) {
-			rc = fail(p, "bad %s %s: the weight is 1..65535", what, Q(spec));
+			rc = fail(p, "bad %s %s: the weight is 1..65535", what, V(spec));
 			goto out;
 		}
 		if ((rc = set(p, b, "weight", json_integer(w))) != 0)
 			goto out;
 		if (st != NULL) {
 			if (!one_of(st + 1, states)) {
-				rc = fail(p, "bad %s %s: the state is up, draining or down", what, Q(spec));
+				rc = fail(p, "bad %s %s: the state is up, draining or down", what, V(spec));
 				goto out;
 			}
 			if ((rc = set(p, b, "state", json_string(st + 1))) != 0)
@@ -285,6 +387,31 @@ out:
 	return rc;
 }
 
+/* One more value of a repeatable integer option, appended to its array: in range, at most a->many, none twice. */
+static int add_uint(struct ctl_parse *p, const struct ctl_arg *a, const char *what, const char *s, json_t *args)
+{
+	json_t *list = json_object_get(args, a->key), *x;
+	uint32_t v;
+	size_t i;
+
+	if (!parse_uint(s, a->lo, a->hi, &v))
+		return fail(p, "bad %s %s: %s", what, V(s), a->says);
+	if (list == NULL) {
+		if (set(p, args, a->key, json_array()) != 0)
+			return p->rc;
+		list = json_object_get(args, a->key);
+	}
+	if (json_array_size(list) >= a->many)
+		return fail(p, "at most %u %s", a->many, what);
+	json_array_foreach(list, i, x) {
+		if (json_integer_value(x) == (json_int_t)v)
+			return fail(p, "%s %u given twice", what, v);
+	}
+	if (json_array_append_new(list, json_integer(v)) != 0)
+		return nomem(p);
+	return 0;
+}
+
 /* Checks one argument (what: "PORT", "--weight", ...) and puts it into args. */
 static int take(struct ctl_parse *p, const struct ctl_arg *a, const char *what, const char *s, json_t *args)
 {
@@ -293,11 +420,11 @@ static int take(struct ctl_parse *p, const struct ctl_arg *a, const char *what, 
 	switch (a->kind) {
 	case KIND_ADDR:
 		if (!is_addr(s))
-			return fail(p, "bad %s %s: not an IPv4 or IPv6 address", what, Q(s));
+			return fail(p, "bad %s %s: not an IPv4 or IPv6 address", what, V(s));
 		return set(p, args, a->key, json_string(s));
 	case KIND_PORT:
 		if (!parse_uint(s, 1, 65535, &v))
-			return fail(p, "bad %s %s: a port is 1..65535", what, Q(s));
+			return fail(p, "bad %s %s: a port is 1..65535", what, V(s));
 		return set(p, args, a->key, json_integer(v));
 	case KIND_PORTS: {
 		const char *dash = strchr(s, '-');
@@ -305,48 +432,112 @@ static int take(struct ctl_parse *p, const struct ctl_arg *a, const char *what, 
 
 		if (dash == NULL) {
 			if (!parse_uint(s, 1, 65535, &v))
-				return fail(p, "bad %s %s: a port 1..65535 or a range A-B of them", what, Q(s));
+				return fail(p, "bad %s %s: a port 1..65535 or a range A-B of them", what, V(s));
 			return set(p, args, "port", json_integer(v));
 		}
 		if ((size_t)(dash - s) >= sizeof(lo))
-			return fail(p, "bad %s %s: a port 1..65535 or a range A-B of them", what, Q(s));
+			return fail(p, "bad %s %s: a port 1..65535 or a range A-B of them", what, V(s));
 		memcpy(lo, s, (size_t)(dash - s));
 		lo[dash - s] = '\0';
 		if (!parse_uint(lo, 1, 65535, &v) || !parse_uint(dash + 1, 1, 65535, &hi))
-			return fail(p, "bad %s %s: a port 1..65535 or a range A-B of them", what, Q(s));
+			return fail(p, "bad %s %s: a port 1..65535 or a range A-B of them", what, V(s));
 		if (v > hi)
-			return fail(p, "bad %s %s: the range is reversed", what, Q(s));
+			return fail(p, "bad %s %s: the range is reversed", what, V(s));
 		/* canonical, whatever zeros the user typed */
 		snprintf(buf, sizeof(buf), "%u-%u", v, hi);
 		return set(p, args, "ports", json_string(buf));
 	}
 	case KIND_WEIGHT:
 		if (!parse_uint(s, 1, 65535, &v))
-			return fail(p, "bad %s %s: a weight is 1..65535", what, Q(s));
+			return fail(p, "bad %s %s: a weight is 1..65535", what, V(s));
 		return set(p, args, a->key, json_integer(v));
 	case KIND_LIMIT:
 		if (!parse_uint(s, 1, 10000, &v))
-			return fail(p, "bad %s %s: the limit is 1..10000", what, Q(s));
+			return fail(p, "bad %s %s: the limit is 1..10000", what, V(s));
 		return set(p, args, a->key, json_integer(v));
 	case KIND_STATE:
 		if (!one_of(s, states))
-			return fail(p, "bad %s %s: up, draining or down", what, Q(s));
+			return fail(p, "bad %s %s: up, draining or down", what, V(s));
 		return set(p, args, a->key, json_string(s));
 	case KIND_HASH:
 		if (!one_of(s, hashes))
-			return fail(p, "bad %s %s: five-tuple or dst-port", what, Q(s));
+			return fail(p, "bad %s %s: five-tuple or dst-port", what, V(s));
 		return set(p, args, a->key, json_string(s));
 	case KIND_ENCAP:
 		if (!one_of(s, encaps))
-			return fail(p, "bad %s %s: gue or ipip", what, Q(s));
+			return fail(p, "bad %s %s: gue or ipip", what, V(s));
 		return set(p, args, a->key, json_string(s));
 	case KIND_BACKEND:
 		return add_backend(p, what, s, args);
-	case KIND_VIP_PORT:
+	case KIND_UINT:
+		if (!parse_uint(s, a->lo, a->hi, &v))
+			return fail(p, "bad %s %s: %s", what, V(s), a->says);
+		return set(p, args, a->key, json_integer(v));
+	case KIND_UINTS:
+		return add_uint(p, a, what, s, args);
+	case KIND_SUITE:
+		if (!one_of(s, suites))
+			return fail(p, "bad %s %s: AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM or NONE", what, V(s));
+		return set(p, args, a->key, json_string(s));
+	case KIND_KEY:
+		/* what was typed stays out of the message: it may be most of a key */
+		if (b64_bytes(s) < 0)
+			return fail(p, "bad %s: not base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 "
+				    "characters)", what);
+		return set(p, args, a->key, json_string(s));
+	case KIND_FLAG:
+		return set(p, args, a->key, json_true());
+	case KIND_ADDR_PORT:
 	case KIND_NONE:
 		break;
 	}
 	return fail(p, "internal error: argument kind %d", (int)a->kind);
+}
+
+/* ------------------------------------------------------------------ */
+/* arguments that go together */
+
+/* Both limits given: the dataplane would refuse more speakers than members. */
+static int check_room_add(struct ctl_parse *p, json_t *args)
+{
+	const json_t *m = json_object_get(args, "max_members"), *sp = json_object_get(args, "max_speakers");
+
+	if (m != NULL && sp != NULL && json_integer_value(sp) > json_integer_value(m))
+		return fail(p, "--max-speakers %" JSON_INTEGER_FORMAT " is more than --max-members %" JSON_INTEGER_FORMAT,
+			    json_integer_value(sp), json_integer_value(m));
+	return 0;
+}
+
+/*
+ * The keys the suite takes (master key || salt, RFC 4568 6.1): 30 bytes for
+ * AES_CM_128_HMAC_SHA1_80 (the default), 28 for AEAD_AES_128_GCM, none for
+ * NONE. The suite may come after the keys, hence the check at the end.
+ */
+static int check_member_add(struct ctl_parse *p, json_t *args)
+{
+	static const char *const keys[][2] = {{"tx_key", "--tx-key"}, {"rx_key", "--rx-key"}};
+	const char *suite = json_string_value(json_object_get(args, "suite"));
+	int need;
+
+	if (suite == NULL)
+		suite = "AES_CM_128_HMAC_SHA1_80";
+	need = strcmp(suite, "NONE") == 0 ? 0 : strcmp(suite, "AEAD_AES_128_GCM") == 0 ? 28 : 30;
+	for (size_t i = 0; i < 2; i++) {
+		const char *k = json_string_value(json_object_get(args, keys[i][0]));
+		int n;
+
+		if (need == 0) {
+			if (k != NULL)
+				return fail(p, "--suite NONE takes no keys: leave out %s", keys[i][1]);
+			continue;
+		}
+		if (k == NULL)
+			return fail(p, "missing %s", keys[i][1]);
+		n = b64_bytes(k);
+		if (n != need)
+			return fail(p, "bad %s: %d bytes, %s takes %d (master key || salt)", keys[i][1], n, suite, need);
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -396,12 +587,14 @@ static int parse_cmd(struct ctl_parse *p, int argc, char **argv, json_t *args)
 	while (max_pos < CTL_MAX_POS && c->pos[max_pos].name != NULL)
 		max_pos++;
 	for (; nb_opt < CTL_MAX_OPT && c->opt[nb_opt].name != NULL; nb_opt++)
-		longs[nb_opt] = (struct option){c->opt[nb_opt].name, required_argument, NULL, 0x100 + (int)nb_opt};
+		longs[nb_opt] = (struct option){c->opt[nb_opt].name,
+						c->opt[nb_opt].kind == KIND_FLAG ? no_argument : required_argument, NULL,
+						0x100 + (int)nb_opt};
 	longs[nb_opt] = (struct option){NULL, 0, NULL, 0};
 
 	/* "-": positionals come back in order, so nothing is permuted and
-	 * --vip can take the word after its argument; ":": report a missing
-	 * argument apart from an unknown option. */
+	 * --vip and --client can take the word after their argument; ":":
+	 * report a missing argument apart from an unknown option. */
 	optind = 0;
 	opterr = 0;
 	while (p->rc == 0) {
@@ -413,7 +606,7 @@ static int parse_cmd(struct ctl_parse *p, int argc, char **argv, json_t *args)
 			break;
 		if (ch == 1) {
 			if (nb_pos == max_pos)
-				return fail(p, "unexpected argument %s", Q(optarg));
+				return fail(p, "unexpected argument %s", V(optarg));
 			take(p, &c->pos[nb_pos], c->pos[nb_pos].name, optarg, args);
 			nb_pos++;
 		} else if (ch >= 0x100 && ch < 0x100 + (int)nb_opt) {
@@ -422,24 +615,31 @@ static int parse_cmd(struct ctl_parse *p, int argc, char **argv, json_t *args)
 			unsigned bit = 1u << (ch - 0x100);
 
 			snprintf(what, sizeof(what), "--%s", a->name);
-			if ((seen & bit) && a->kind != KIND_BACKEND)
+			if ((seen & bit) && a->kind != KIND_BACKEND && a->kind != KIND_UINTS)
 				return fail(p, "%s given twice", what);
 			seen |= bit;
-			if (a->kind == KIND_VIP_PORT) {
+			if (a->kind == KIND_ADDR_PORT) {
 				const char *port = optind < gargc ? gargv[optind] : NULL;
-				static const struct ctl_arg vip = {"vip", "vip", KIND_ADDR};
-				static const struct ctl_arg vport = {"vip", "port", KIND_PORT};
+				const struct ctl_arg addr = {a->name, a->key, KIND_ADDR};
+				const struct ctl_arg aport = {a->name, a->key2, KIND_PORT};
+				char what2[40];
 
 				if (port == NULL || (port[0] == '-' && port[1] != '\0'))
 					return fail(p, "%s needs ADDR PORT", what);
 				optind++;
-				if (take(p, &vip, "--vip ADDR", optarg, args) == 0)
-					take(p, &vport, "--vip PORT", port, args);
+				snprintf(what2, sizeof(what2), "%s ADDR", what);
+				if (take(p, &addr, what2, optarg, args) == 0) {
+					snprintf(what2, sizeof(what2), "%s PORT", what);
+					take(p, &aport, what2, port, args);
+				}
 			} else {
 				take(p, a, what, optarg, args);
 			}
 		} else if (ch == ':') {
 			return fail(p, "%s needs an argument", OPT(gargv[optind - 1]));
+		} else if (optopt >= 0x100 && optopt < 0x100 + (int)nb_opt) {
+			/* getopt names the option for a flag given a value, and only for that */
+			return fail(p, "--%s takes no value", c->opt[optopt - 0x100].name);
 		} else if (is_global_option(gargv[at])) {
 			const char *w = gargv[at];
 
@@ -451,7 +651,7 @@ static int parse_cmd(struct ctl_parse *p, int argc, char **argv, json_t *args)
 	/* after "--" every word is a positional */
 	for (; p->rc == 0 && optind < gargc; optind++) {
 		if (nb_pos == max_pos)
-			return fail(p, "unexpected argument %s", Q(gargv[optind]));
+			return fail(p, "unexpected argument %s", V(gargv[optind]));
 		take(p, &c->pos[nb_pos], c->pos[nb_pos].name, gargv[optind], args);
 		nb_pos++;
 	}
@@ -459,9 +659,13 @@ static int parse_cmd(struct ctl_parse *p, int argc, char **argv, json_t *args)
 		return p->rc;
 	if (nb_pos < max_pos)
 		return fail(p, "missing %s", c->pos[nb_pos].name);
-	if (p->rc == 0 && c->need_change && json_object_get(args, "weight") == NULL &&
-	    json_object_get(args, "state") == NULL)
+	for (unsigned i = 0; i < nb_opt; i++)
+		if (c->opt[i].need && !(seen & (1u << i)))
+			return fail(p, "missing --%s", c->opt[i].name);
+	if (c->need_change && json_object_get(args, "weight") == NULL && json_object_get(args, "state") == NULL)
 		return fail(p, "nothing to change: give --weight or --state");
+	if (c->check != NULL)
+		return c->check(p, args);
 	return p->rc;
 }
 
@@ -556,6 +760,8 @@ void vr_ctl_help(FILE *f)
 		"      --timeout S    give up after S seconds, connecting and answering together (default %u)\n"
 		"  -h, --help         this text; after a command: that command's usage\n"
 		"An IPv6 backend with a weight is written [ADDR]:WEIGHT[:STATE].\n"
+		"A member's keys are base64 of its SRTP master key and salt (30 bytes, 28 for AEAD_AES_128_GCM):\n"
+		"--tx-key the one it sends with, --rx-key the one it receives with.\n"
 		"Exit status: 0 done; 1 the dataplane refused (its code and message on stderr);\n"
 		"2 bad arguments; 3 the dataplane cannot be reached (nothing was sent);\n"
 		"4 no answer in time, or not a valid one (a change may have been applied all the same).\n",

@@ -11,6 +11,7 @@
 #include "ctlsock.h"
 #include "dp.h"
 #include "health.h"
+#include "relay_dp.h"
 #include "tap.h"
 #include "voxrelay/pkt.h"
 
@@ -65,6 +66,19 @@ static const char *fixed_part_changed(const struct vr_config *a, const struct vr
 		return "lcores";
 	if (a->ct_capacity != b->ct_capacity)
 		return "conntrack capacity";
+	/* rooms live on the lcores: their limits and addresses are fixed too */
+	if (a->role != b->role)
+		return "role";
+	if (a->relay_max_rooms != b->relay_max_rooms || a->relay_max_members != b->relay_max_members ||
+	    a->relay_max_speakers != b->relay_max_speakers || a->relay_slow_queue != b->relay_slow_queue ||
+	    a->relay_gue_port != b->relay_gue_port || a->relay_ttl != b->relay_ttl ||
+	    a->nb_relay_vips != b->nb_relay_vips)
+		return "relay";
+	for (uint32_t i = 0; i < a->nb_relay_vips; i++)
+		if (!vr_addr_eq(&a->relay_vips[i].addr, &b->relay_vips[i].addr) ||
+		    a->relay_vips[i].port_lo != b->relay_vips[i].port_lo ||
+		    a->relay_vips[i].port_hi != b->relay_vips[i].port_hi)
+			return "relay.vips";
 	return NULL;
 }
 
@@ -303,6 +317,7 @@ void vr_dp_ctl_loop(struct vr_dp *dp)
 			}
 		}
 		slow_path(dp);
+		vr_dp_relay_slow_poll(dp);
 		vr_dp_tap_poll(dp);
 		probe_gateways(dp, now);
 		vr_dp_health_tick(dp, now);

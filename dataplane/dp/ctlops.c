@@ -284,25 +284,39 @@ void vr_dp_ctl_flush(void *arg)
 
 /* ---- dispatch ---- */
 
+/* Which role an operation belongs to. */
+#define ROLE_ANY 0
+#define ROLE_LB 1
+#define ROLE_RELAY 2
+
 static const struct {
 	const char *name;
 	int (*fn)(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
 	bool change; /* staged for the batch; anything else first commits what is staged */
+	uint8_t role;
 } ops[] = {
-	{"health.list", vr_ctl_op_health_list, false},
-	{"ping", vr_ctl_op_ping, false},
-	{"vip.list", vr_ctl_op_vip_list, false},
-	{"vip.add", vr_ctl_op_vip_add, true},
-	{"vip.remove", vr_ctl_op_vip_remove, true},
-	{"backend.add", vr_ctl_op_backend_add, true},
-	{"backend.remove", vr_ctl_op_backend_remove, true},
-	{"backend.set", vr_ctl_op_backend_set, true},
-	{"maglev.shares", vr_ctl_op_maglev_shares, false},
-	{"stats", vr_ctl_op_stats, false},
-	{"state.history", vr_ctl_op_state_history, false},
-	{"conntrack.list", vr_ctl_op_conntrack_list, false},
-	{"conntrack.flush", vr_ctl_op_conntrack_flush, false},
-	{"reload", vr_ctl_op_reload, false},
+	{"health.list", vr_ctl_op_health_list, false, ROLE_LB},
+	{"ping", vr_ctl_op_ping, false, ROLE_ANY},
+	{"vip.list", vr_ctl_op_vip_list, false, ROLE_LB},
+	{"vip.add", vr_ctl_op_vip_add, true, ROLE_LB},
+	{"vip.remove", vr_ctl_op_vip_remove, true, ROLE_LB},
+	{"backend.add", vr_ctl_op_backend_add, true, ROLE_LB},
+	{"backend.remove", vr_ctl_op_backend_remove, true, ROLE_LB},
+	{"backend.set", vr_ctl_op_backend_set, true, ROLE_LB},
+	{"maglev.shares", vr_ctl_op_maglev_shares, false, ROLE_LB},
+	{"stats", vr_ctl_op_stats, false, ROLE_ANY},
+	{"state.history", vr_ctl_op_state_history, false, ROLE_ANY},
+	{"conntrack.list", vr_ctl_op_conntrack_list, false, ROLE_LB},
+	{"conntrack.flush", vr_ctl_op_conntrack_flush, false, ROLE_LB},
+	{"reload", vr_ctl_op_reload, false, ROLE_ANY},
+	{"room.add", vr_ctl_op_room_add, false, ROLE_RELAY},
+	{"room.remove", vr_ctl_op_room_remove, false, ROLE_RELAY},
+	{"room.list", vr_ctl_op_room_list, false, ROLE_RELAY},
+	{"room.show", vr_ctl_op_room_show, false, ROLE_RELAY},
+	{"member.add", vr_ctl_op_member_add, false, ROLE_RELAY},
+	{"member.remove", vr_ctl_op_member_remove, false, ROLE_RELAY},
+	{"member.set", vr_ctl_op_member_set, false, ROLE_RELAY},
+	{"relay.slowpath", vr_ctl_op_relay_slowpath, false, ROLE_RELAY},
 };
 
 int vr_dp_ctl_handle(void *arg, const char *line, size_t len, char **answer)
@@ -345,6 +359,12 @@ int vr_dp_ctl_handle(void *arg, const char *line, size_t len, char **answer)
 				commit(dp);
 			r.msg[0] = '\0';
 			ch.id = id;
+			if (ops[i].role != ROLE_ANY &&
+			    (ops[i].role == ROLE_RELAY) != (dp->cfg->role == VR_ROLE_RELAY)) {
+				rc = vr_ctl_fail(&r, -EOPNOTSUPP, "\"%s\" is not an operation of role %s", op,
+						 dp->cfg->role == VR_ROLE_RELAY ? "relay" : "balancer");
+				break;
+			}
 			rc = ops[i].fn(dp, args, &r, &ch);
 			break;
 		}

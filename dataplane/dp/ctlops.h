@@ -85,5 +85,14 @@ int vr_ctl_op_health_list(struct vr_dp *dp, json_t *args, struct ctl_reply *r, s
 int vr_ctl_op_state_history(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
 int vr_ctl_op_conntrack_list(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
 int vr_ctl_op_conntrack_flush(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
+/* relay_ctl.c, relay_slow.c: role relay */
+int vr_ctl_op_room_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
+int vr_ctl_op_room_remove(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
+int vr_ctl_op_room_list(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
+int vr_ctl_op_room_show(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
+int vr_ctl_op_member_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
+int vr_ctl_op_member_remove(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
+int vr_ctl_op_member_set(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
+int vr_ctl_op_relay_slowpath(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struct ctl_change *ch);
 
 #endif

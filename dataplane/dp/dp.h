@@ -58,6 +58,9 @@ struct vr_dp;
 struct vr_dp_tap;
 struct vr_health_target;
 struct vr_ctl_batch;
+struct vr_relay_lcore;
+struct vr_relay_dir;
+struct vr_relay_slowlog;
 
 /** Generations a worker remembers the first forwarded packet of (power of two). */
 #define VR_DP_FWD_LOG 1024
@@ -123,6 +126,7 @@ struct vr_worker {
 	uint64_t state_gen;           /**< generation of the state last seen */
 	uint64_t fwd_gen;             /**< generation of the last packet forwarded */
 	struct vr_worker_req *req;    /**< pending control request, or NULL (atomic) */
+	struct vr_relay_lcore *relay; /**< role relay: its rooms, hand-off ring, commands (relay_dp.h) */
 	struct {
 		uint16_t n;
 		struct rte_mbuf *pkts[VR_DP_MAX_BURST];
@@ -170,6 +174,12 @@ struct vr_dp {
 	 * current backend: reports subtract them, so a reused id starts at zero. */
 	uint64_t backend_base_tx[VR_MAX_BACKENDS], backend_base_bytes[VR_MAX_BACKENDS];
 	pthread_mutex_t ctl_lock;     /**< control thread vs telemetry readers; never taken by workers */
+	/* role relay (relay_dp.h) */
+	struct rte_ring *relay_slow_ring; /**< STUN/DTLS frames from workers to the control thread */
+	struct vr_relay_slowlog *relay_slow; /**< what the control side can read (relay.slowpath) */
+	struct vr_relay_dir *relay_dir; /**< rooms by VIP:port, their owners (control thread) */
+	uint32_t rx_enabled;          /**< workers read packets once set (after --control-script), atomic */
+	pthread_mutex_t relay_cmd_lock; /**< one command per worker at a time: control thread vs telemetry */
 };
 
 /* Sum of one worker counter over all workers: workers write, readers read

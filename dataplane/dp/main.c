@@ -17,6 +17,7 @@
 #include "ctlsock.h"
 #include "dp.h"
 #include "health.h"
+#include "relay_dp.h"
 
 volatile sig_atomic_t vr_force_quit;
 volatile sig_atomic_t vr_want_reload;
@@ -35,11 +36,13 @@ static void on_signal(int sig)
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s -c FILE [--stats-json OUT]\n"
+		"usage: %s -c FILE [--stats-json OUT] [--control-script FILE]\n"
 		"       %s --check-config FILE\n"
 		"  -c, --config FILE     configuration (YAML); EAL settings come from it\n"
 		"      --check-config F  validate F and exit (0 valid, 1 invalid)\n"
 		"      --stats-json OUT  write the final counters to OUT as JSON at exit\n"
+		"      --control-script F  control requests (one JSON line each, docs/control.md) run\n"
+		"                        before any packet is read: rooms and members, VIP changes\n"
 		"signals: HUP reloads FILE, USR1 prints counters, INT/TERM stop\n",
 		prog, prog);
 }
@@ -60,7 +63,10 @@ static int check_config(const char *path)
 		vr_config_free(cfg);
 		return 1;
 	}
-	printf("%s: valid (%u VIPs)\n", path, cfg->nb_vips);
+	if (cfg->role == VR_ROLE_RELAY)
+		printf("%s: valid (role relay, %u relay VIPs)\n", path, cfg->nb_relay_vips);
+	else
+		printf("%s: valid (%u VIPs)\n", path, cfg->nb_vips);
 	vr_lb_state_free(st);
 	vr_config_free(cfg);
 	return 0;
@@ -117,6 +123,53 @@ static void workers_free(struct vr_dp *dp)
 	rte_free(dp->qsv);
 }
 
+/*
+ * Run each line of @path through the control handler, as if a client had
+ * sent it, before any packet is read (rooms of a pcap replay, a preloaded
+ * host). Answers go to stdout; the first refused request stops the start
+ * with "file:line: message".
+ */
+static int run_script(struct vr_dp *dp, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned int lineno = 0;
+	int rc = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "%s: cannot read: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (n = getline(&line, &cap, f)) > 0) {
+		char *answer = NULL;
+		json_t *a;
+
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0 || line[0] == '#')
+			continue;
+		if (vr_dp_ctl_handle(dp, line, (size_t)n, &answer) == 1)
+			vr_dp_ctl_flush(dp);
+		a = answer != NULL ? json_loads(answer, 0, NULL) : NULL;
+		if (a == NULL || !json_is_true(json_object_get(a, "ok"))) {
+			const char *msg = json_string_value(json_object_get(json_object_get(a, "error"), "message"));
+
+			fprintf(stderr, "%s:%u: %s\n", path, lineno, msg != NULL ? msg : "no answer");
+			rc = -1;
+		} else {
+			fputs(answer, stdout);
+		}
+		json_decref(a);
+		free(answer);
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
 /* Read CLOCK_MONOTONIC and the TSC together: state.history reports in the clients' clock. */
 static void clock_pair(struct vr_dp *dp)
 {
@@ -133,12 +186,13 @@ int main(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"check-config", required_argument, NULL, 'k'},
 		{"stats-json", required_argument, NULL, 'j'},
+		{"control-script", required_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static struct vr_dp dp;
 	char err[VR_CFG_ERR_LEN];
-	const char *stats_json = NULL;
+	const char *stats_json = NULL, *script = NULL;
 	struct vr_lb_state *st;
 	int opt, rc, ret = 1;
 
@@ -151,6 +205,9 @@ int main(int argc, char **argv)
 			return check_config(optarg);
 		case 'j':
 			stats_json = optarg;
+			break;
+		case 's':
+			script = optarg;
 			break;
 		case 'h':
 			usage(argv[0]);
@@ -170,10 +227,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	if (dp.cfg->role != VR_ROLE_BALANCER) {
-		fprintf(stderr, "%s: role relay is not implemented yet\n", dp.config_path);
-		goto out_cfg;
-	}
 	st = vr_lb_state_build(dp.cfg, NULL, err, sizeof(err));
 	if (st == NULL) {
 		fprintf(stderr, "%s: %s\n", dp.config_path, err);
@@ -181,6 +234,11 @@ int main(int argc, char **argv)
 	}
 	dp.state = st;
 	pthread_mutex_init(&dp.ctl_lock, NULL);
+	pthread_mutex_init(&dp.relay_cmd_lock, NULL);
+	if (dp.cfg->role == VR_ROLE_RELAY && vr_relay_global_init() != 0) {
+		fprintf(stderr, "%s: libsrtp initialisation failed\n", dp.config_path);
+		goto out_state;
+	}
 	/* Claimed before EAL touches a port, so a second instance stops here. */
 	if (dp.cfg->control_socket[0] != '\0') {
 		dp.ctl = vr_ctl_server_open(dp.cfg->control_socket, dp.cfg->control_mode, dp.cfg->control_group,
@@ -215,6 +273,13 @@ int main(int argc, char **argv)
 	rc = workers_init(&dp);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "workers: %s\n", rte_strerror(-rc));
+	if (dp.cfg->role == VR_ROLE_RELAY) {
+		rc = vr_dp_relay_init(&dp);
+		if (rc == 0)
+			rc = vr_dp_relay_slow_init(&dp);
+		if (rc < 0)
+			rte_exit(EXIT_FAILURE, "relay: %s\n", rte_strerror(-rc));
+	}
 	rc = vr_dp_ports_init(&dp);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "ports: %s\n", rte_strerror(-rc));
@@ -222,11 +287,22 @@ int main(int argc, char **argv)
 	if (vr_dp_telemetry_init(&dp) < 0)
 		fprintf(stderr, "voxrelay-dp: telemetry commands not registered\n");
 	for (uint32_t i = 0; i < dp.nb_workers; i++) {
-		rc = rte_eal_remote_launch(vr_dp_worker_main, dp.workers[i], dp.workers[i]->lcore_id);
+		rc = rte_eal_remote_launch(dp.cfg->role == VR_ROLE_RELAY ? vr_dp_relay_worker_main : vr_dp_worker_main,
+					   dp.workers[i], dp.workers[i]->lcore_id);
 		if (rc != 0)
 			rte_exit(EXIT_FAILURE, "launch on lcore %u: %s\n", dp.workers[i]->lcore_id, rte_strerror(-rc));
 	}
-	printf("voxrelay-dp: ready (%u ports, %u workers, %u VIPs)\n", dp.nb_ports, dp.nb_workers, st->nb_vips);
+	if (script != NULL && run_script(&dp, script) != 0) {
+		vr_force_quit = 1;
+		rte_eal_mp_wait_lcore();
+		rte_exit(EXIT_FAILURE, "%s: the control script failed; not starting\n", script);
+	}
+	__atomic_store_n(&dp.rx_enabled, 1, __ATOMIC_RELEASE);
+	if (dp.cfg->role == VR_ROLE_RELAY)
+		printf("voxrelay-dp: ready, role relay (%u ports, %u workers, %u relay VIPs)\n", dp.nb_ports,
+		       dp.nb_workers, dp.cfg->nb_relay_vips);
+	else
+		printf("voxrelay-dp: ready (%u ports, %u workers, %u VIPs)\n", dp.nb_ports, dp.nb_workers, st->nb_vips);
 	fflush(stdout);
 
 	vr_dp_ctl_loop(&dp);
@@ -238,6 +314,9 @@ int main(int argc, char **argv)
 	vr_ctl_server_close(dp.ctl);
 	vr_dp_ctl_cleanup(&dp);
 	dp.ctl = NULL;
+	vr_dp_relay_fini(&dp);
+	vr_dp_relay_slow_fini(&dp);
+	vr_dp_relay_dir_free(&dp);
 	vr_dp_ports_close(&dp);
 	vr_dp_health_fini(&dp);
 	workers_free(&dp);

@@ -8,6 +8,7 @@
 #include <rte_ethdev.h>
 
 #include "dp.h"
+#include "relay_dp.h"
 
 const char *vr_dp_backend_state_name(uint8_t s)
 {
@@ -91,6 +92,9 @@ json_t *vr_dp_vip_json(struct vr_dp *dp, const struct vr_lb_state *st, uint16_t 
 			 (json_int_t)VR_DP_SUM(dp, vip_rx[vip_id]), "backends", backends);
 }
 
+static json_t *build_common(struct vr_dp *dp, json_t *ports, json_t *lcores, json_t *vips, json_t *backends,
+			    json_t *drops, size_t mem);
+
 json_t *vr_dp_stats_build(struct vr_dp *dp)
 {
 	static uint32_t flows[VR_MAX_BACKENDS];
@@ -135,6 +139,21 @@ json_t *vr_dp_stats_build(struct vr_dp *dp)
 		json_object_set_new(drops, vr_drop_name(r), json_integer((json_int_t)VR_DP_SUM(dp, drops[r])));
 	for (uint32_t i = 0; i < dp->nb_workers; i++)
 		mem += vr_ct_memory(dp->workers[i]->ct);
+	if (dp->cfg->role == VR_ROLE_RELAY) {
+		json_t *j = build_common(dp, ports, lcores, vips, backends, drops, mem);
+
+		if (j != NULL)
+			json_object_set_new(j, "relay", vr_dp_relay_stats_json(dp));
+		return j;
+	}
+	return build_common(dp, ports, lcores, vips, backends, drops, mem);
+}
+
+static json_t *build_common(struct vr_dp *dp, json_t *ports, json_t *lcores, json_t *vips, json_t *backends,
+			    json_t *drops, size_t mem)
+{
+	const struct vr_lb_state *st = dp->state;
+
 	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:{s:I, s:i, s:I, s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:I}",
 			 "tsc_hz", (json_int_t)dp->tsc_hz, "ports", ports, "lcores", lcores, "vips", vips, "backends",
 			 backends, "drops", drops, "conntrack", "memory_bytes", (json_int_t)mem, "entries", ct_entries(dp),
@@ -203,6 +222,14 @@ void vr_dp_stats_print(struct vr_dp *dp, FILE *f)
 			fprintf(f, " %s=%" PRIu64, vr_drop_name(r), n);
 	}
 	fprintf(f, "\nreloads %" PRIu64 " failed %" PRIu64 "\n", dp->reloads, dp->reload_failures);
+	if (dp->cfg->role == VR_ROLE_RELAY) {
+		json_t *rj = vr_dp_relay_stats_json(dp);
+		char *txt = rj != NULL ? json_dumps(rj, JSON_COMPACT) : NULL;
+
+		fprintf(f, "relay %s\n", txt != NULL ? txt : "?");
+		free(txt);
+		json_decref(rj);
+	}
 	pthread_mutex_unlock(&dp->ctl_lock);
 	fflush(f);
 }

@@ -9,6 +9,7 @@
 
 #include "dp.h"
 #include "health.h"
+#include "relay_dp.h"
 #include "telemetry.h"
 
 /*
@@ -375,5 +376,8 @@ int vr_dp_telemetry_init(struct vr_dp *dp)
 	for (size_t i = 0; i < RTE_DIM(tel_cmds); i++)
 		if (rte_telemetry_register_cmd(tel_cmds[i].cmd, tel_cmds[i].fn, tel_cmds[i].help) != 0)
 			return -EINVAL;
+	/* the role is fixed for the life of the process (a reload cannot change it) */
+	if (dp->cfg->role == VR_ROLE_RELAY)
+		return vr_dp_relay_telemetry_init(dp);
 	return 0;
 }

@@ -281,6 +281,13 @@ int vr_dp_worker_main(void *arg)
 		const struct vr_lb_state *st = __atomic_load_n(&dp->state, __ATOMIC_ACQUIRE);
 		struct vr_lb_clock clk;
 		uint64_t start = rte_rdtsc();
+
+		/* Until --control-script has run, no packet is read. */
+		if (VR_UNLIKELY(!__atomic_load_n(&dp->rx_enabled, __ATOMIC_ACQUIRE))) {
+			rte_rcu_qsbr_quiescent(dp->qsv, w->index);
+			last = start;
+			continue;
+		}
 		uint64_t got = 0, tx_bytes = w->st.tx_bytes;
 
 		clk.now = start;
@@ -316,6 +323,8 @@ int vr_dp_worker_main(void *arg)
 		if (got != 0) {
 			w->st.rx_packets += got;
 			w->st.busy_cycles += end - start;
+		} else if (dp->cfg->idle_sleep_us != 0) {
+			rte_delay_us_sleep(dp->cfg->idle_sleep_us); /* shared CPUs (labs, small VMs) */
 		}
 		w->st.total_cycles += end - last;
 		last = end;

@@ -377,6 +377,7 @@ void vr_config_free(struct vr_config *cfg)
 		for (uint32_t i = 0; i < cfg->nb_vips; i++)
 			free(cfg->vips[i].backends);
 	free(cfg->vips);
+	free(cfg->relay_vips);
 	free(cfg);
 }
 
@@ -390,6 +391,15 @@ struct vr_config *vr_config_clone(const struct vr_config *cfg)
 	c->nb_eal_args = 0;
 	c->vips = NULL;
 	c->nb_vips = 0;
+	c->relay_vips = NULL;
+	c->nb_relay_vips = 0;
+	if (cfg->nb_relay_vips != 0) {
+		c->relay_vips = malloc(cfg->nb_relay_vips * sizeof(*c->relay_vips));
+		if (c->relay_vips == NULL)
+			goto fail;
+		memcpy(c->relay_vips, cfg->relay_vips, cfg->nb_relay_vips * sizeof(*c->relay_vips));
+		c->nb_relay_vips = cfg->nb_relay_vips;
+	}
 	for (uint32_t i = 0; i < cfg->nb_eal_args; i++) {
 		c->eal_args[i] = strdup(cfg->eal_args[i]);
 		if (c->eal_args[i] == NULL)

@@ -231,5 +231,17 @@ int vr_cfg_post_root(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, y
 					       i, j, a, is6 ? "IPv6" : "IPv4", is6 ? "ipv6" : "ipv4");
 		}
 	}
+	yaml_node_t *rel = given[vr_cfg_key_idx(&vr_cfg_root_section, "relay")];
+	struct vr_cfg_pos rpos = top;
+	int rc;
+
+	if (rel) {
+		rpos.line = (uint32_t)rel->start_mark.line + 1;
+		rpos.column = (uint32_t)rel->start_mark.column + 1;
+	}
+	rc = vr_cfg_check_relay_role(c, cfg, &rpos);
+
+	if (rc != 0)
+		return rc;
 	return vr_cfg_check_http_probes(c, cfg);
 }

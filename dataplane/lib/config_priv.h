@@ -148,6 +148,8 @@ extern const struct vr_cfg_section vr_cfg_balancer_section;
 extern const struct vr_cfg_section vr_cfg_vip_section;
 extern const struct vr_cfg_section vr_cfg_port_section;
 extern const struct vr_cfg_section vr_cfg_health_section;
+extern const struct vr_cfg_section vr_cfg_relay_section;
+extern const struct vr_cfg_section vr_cfg_relay_vip_section;
 
 /* Index of @name in @s, for hooks reading their `given` array (0 if absent: callers name real keys). */
 static inline uint32_t vr_cfg_key_idx(const struct vr_cfg_section *s, const char *name)
@@ -166,6 +168,13 @@ int vr_cfg_post_port(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, y
 int vr_cfg_post_dataplane(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
 int vr_cfg_post_balancer(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
 int vr_cfg_post_root(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
+
+/* config_relay.c: the relay section */
+
+int vr_cfg_post_relay_vip(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
+int vr_cfg_post_relay(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
+/* Role relay: relay VIPs present, no balancer VIPs, a sending port of each VIP's family. */
+int vr_cfg_check_relay_role(struct vr_cfg_ctx *c, const struct vr_config *cfg, const struct vr_cfg_pos *top);
 
 /* config_health.c: health checks' type-dependent defaults and checks */
 

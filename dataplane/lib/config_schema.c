@@ -158,6 +158,7 @@ static const struct vr_cfg_key dataplane_keys[] = {
 	 .max = RTE_MAX_LCORE - 1, .def = "1"},
 	{"mbufs", VR_CFG_T_UINT, 0, FLD(struct vr_config, mbufs), .min = 1023, .max = 4194303, .def = "16383"},
 	{"burst", VR_CFG_T_UINT, 0, FLD(struct vr_config, burst), .min = 1, .max = 256, .def = "32"},
+	{"idle_sleep_us", VR_CFG_T_UINT, 0, FLD(struct vr_config, idle_sleep_us), .min = 0, .max = 100000, .def = "0"},
 	{"stats_interval", VR_CFG_T_DURATION, 0, FLD(struct vr_config, stats_interval_s), .min = 0, .max = 86400000,
 	 .unit = 1000, .def = "0s"},
 	{"ports", VR_CFG_T_SEQ, VR_CFG_F_REQ | VR_CFG_F_INLINE, .off = offsetof(struct vr_config, ports),
@@ -185,12 +186,38 @@ static const struct vr_cfg_key balancer_keys[] = {
 };
 const struct vr_cfg_section vr_cfg_balancer_section = {SECTION(balancer_keys, vr_cfg_post_balancer)};
 
-/* The relay's own settings come later; an empty mapping is accepted now. */
-static const struct vr_cfg_section relay_section = {.keys = NULL, .nb_keys = 0, .post = NULL};
+static const struct vr_cfg_key relay_vip_keys[] = {
+	{"address", VR_CFG_T_ADDR, VR_CFG_F_REQ, FLD(struct vr_cfg_relay_vip, addr)},
+	{"ports", VR_CFG_T_PORT_RANGE, 0, .off = offsetof(struct vr_cfg_relay_vip, port_lo), .size = 4},
+	{"port", VR_CFG_T_PORT_RANGE, VR_CFG_F_SINGLE | VR_CFG_F_NODUMP,
+	 .off = offsetof(struct vr_cfg_relay_vip, port_lo), .size = 4},
+};
+_Static_assert(offsetof(struct vr_cfg_relay_vip, port_hi) == offsetof(struct vr_cfg_relay_vip, port_lo) + sizeof(uint16_t),
+	       "port_hi must follow port_lo");
+const struct vr_cfg_section vr_cfg_relay_vip_section = {
+	SECTION(relay_vip_keys, vr_cfg_post_relay_vip),
+	.pos_off = offsetof(struct vr_cfg_relay_vip, pos) + 1,
+};
+
+static const struct vr_cfg_key relay_keys[] = {
+	{"max_rooms", VR_CFG_T_UINT, 0, FLD(struct vr_config, relay_max_rooms), .min = 1, .max = 1048576,
+	 .def = "65536"},
+	{"max_members", VR_CFG_T_UINT, 0, FLD(struct vr_config, relay_max_members), .min = 2,
+	 .max = VR_CFG_RELAY_MAX_MEMBERS, .def = "32"},
+	{"max_speakers", VR_CFG_T_UINT, 0, FLD(struct vr_config, relay_max_speakers), .min = 1,
+	 .max = VR_CFG_RELAY_MAX_MEMBERS, .def = "3"},
+	{"slow_path_queue", VR_CFG_T_UINT, 0, FLD(struct vr_config, relay_slow_queue), .min = 16, .max = 65536,
+	 .def = "1024"},
+	{"gue_port", VR_CFG_T_UINT, 0, FLD(struct vr_config, relay_gue_port), .min = 1, .max = 65535, .def = "6080"},
+	{"ttl", VR_CFG_T_UINT, 0, FLD(struct vr_config, relay_ttl), .min = 1, .max = 255, .def = "64"},
+	{"vips", VR_CFG_T_SEQ, 0, FLD(struct vr_config, relay_vips), .count_off = offsetof(struct vr_config, nb_relay_vips),
+	 .cmin = 0, .cmax = VR_MAX_VIPS, .sub = &vr_cfg_relay_vip_section, .item_size = sizeof(struct vr_cfg_relay_vip)},
+};
+const struct vr_cfg_section vr_cfg_relay_section = {SECTION(relay_keys, vr_cfg_post_relay)};
 
 static const struct vr_cfg_key root_keys[] = {
 	{"dataplane", VR_CFG_T_MAP, VR_CFG_F_REQ, .sub = &dataplane_section},
 	{"balancer", VR_CFG_T_MAP, 0, .sub = &vr_cfg_balancer_section},
-	{"relay", VR_CFG_T_MAP, 0, .sub = &relay_section},
+	{"relay", VR_CFG_T_MAP, 0, .sub = &vr_cfg_relay_section},
 };
 const struct vr_cfg_section vr_cfg_root_section = {SECTION(root_keys, vr_cfg_post_root)};

@@ -10,6 +10,7 @@
 #include <rte_udp.h>
 
 #include "bytes.h"
+#include "pkt_priv.h"
 #include "voxrelay/encap.h"
 
 
@@ -41,60 +42,6 @@ static inline uint8_t vr_inner_tclass(const uint8_t *l3, uint8_t inner_family)
 }
 
 /*
- * Ones'-complement sums (RFC 1071) in memory order, as DPDK's rte_raw_cksum
- * returns them. DPDK 22.11 adds 16 bits at a time in one dependency chain;
- * these add 32-bit words into a 64-bit accumulator (RFC 1071 section 2(B):
- * the sum is independent of word size), which is what makes the headers of
- * a 218-byte voice frame cheap to checksum at 10 Mpps.
- */
-static inline uint32_t fold(uint64_t s)
-{
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffffffffu) + (s >> 32);
-	s = (s & 0xffff) + (s >> 16);
-	s = (s & 0xffff) + (s >> 16);
-	return (uint32_t)s;
-}
-
-static inline uint64_t sum_words(const uint8_t *p, uint32_t n)
-{
-	uint64_t s = 0;
-	uint32_t i = 0;
-
-	for (; i + 4 <= n; i += 4) {
-		uint32_t w;
-
-		memcpy(&w, p + i, 4);
-		s += w;
-	}
-	if (i + 2 <= n) {
-		uint16_t w;
-
-		memcpy(&w, p + i, 2);
-		s += w;
-		i += 2;
-	}
-	if (i < n) {
-		/* The odd byte is the first byte of a zero-padded word. */
-		union { uint8_t b[2]; uint16_t w; } last = { { p[i], 0 } };
-
-		s += last.w;
-	}
-	return s;
-}
-
-/* Pseudo-header sums (RFC 768, RFC 8200 section 8.1) of an IP header. */
-static inline uint64_t phdr4_sum(const uint8_t *ip, uint8_t proto, uint16_t l4_len)
-{
-	return sum_words(ip + 12, 8) + rte_cpu_to_be_16((uint16_t)proto) + rte_cpu_to_be_16(l4_len);
-}
-
-static inline uint64_t phdr6_sum(const uint8_t *ip, uint8_t proto, uint32_t l4_len)
-{
-	return sum_words(ip + 8, 32) + rte_cpu_to_be_32((uint32_t)proto) + rte_cpu_to_be_32(l4_len);
-}
-
-/*
  * Ones'-complement sum of the inner packet. When the inner packet is UDP
  * with a checksum that covers exactly its IP payload, that checksum already
  * vouches for the payload: the payload's sum is the complement of the inner
@@ -111,18 +58,18 @@ static uint64_t inner_sum(const uint8_t *l3, uint32_t l3_len, uint8_t family)
 
 		if ((udp[6] | udp[7]) != 0 && udp_len == l3_len - VR_IPV4_HDR_LEN &&
 		    rte_be_to_cpu_16(((const struct rte_ipv4_hdr *)l3)->total_length) == l3_len)
-			return sum_words(l3, VR_IPV4_HDR_LEN) +
-			       (uint16_t)~fold(phdr4_sum(l3, IPPROTO_UDP, udp_len));
+			return vr_csum_words(l3, VR_IPV4_HDR_LEN) +
+			       (uint16_t)~vr_csum_fold(vr_csum_phdr4(l3, IPPROTO_UDP, udp_len));
 	} else if (family == AF_INET6 && l3[6] == IPPROTO_UDP && l3_len >= VR_IPV6_HDR_LEN + 8) {
 		const uint8_t *udp = l3 + VR_IPV6_HDR_LEN;
 		uint16_t udp_len = (uint16_t)(udp[4] << 8 | udp[5]);
 
 		if ((udp[6] | udp[7]) != 0 && udp_len == l3_len - VR_IPV6_HDR_LEN &&
 		    rte_be_to_cpu_16(((const struct rte_ipv6_hdr *)l3)->payload_len) == udp_len)
-			return sum_words(l3, VR_IPV6_HDR_LEN) +
-			       (uint16_t)~fold(phdr6_sum(l3, IPPROTO_UDP, udp_len));
+			return vr_csum_words(l3, VR_IPV6_HDR_LEN) +
+			       (uint16_t)~vr_csum_fold(vr_csum_phdr6(l3, IPPROTO_UDP, udp_len));
 	}
-	return sum_words(l3, l3_len);
+	return vr_csum_words(l3, l3_len);
 }
 
 int vr_encap(const struct vr_encap_params *p, uint8_t *l3, uint32_t l3_len, uint8_t inner_family,
@@ -181,7 +128,7 @@ int vr_encap(const struct vr_encap_params *p, uint8_t *l3, uint32_t l3_len, uint
 		h->hdr_checksum = 0;
 		h->src_addr = p->src.a.w[3];
 		h->dst_addr = p->dst.a.w[3];
-		h->hdr_checksum = (uint16_t)~fold(sum_words(ip, VR_IPV4_HDR_LEN));
+		h->hdr_checksum = (uint16_t)~vr_csum_fold(vr_csum_words(ip, VR_IPV4_HDR_LEN));
 	} else {
 		struct rte_ipv6_hdr *h = (struct rte_ipv6_hdr *)ip;
 		/* RFC 6438: a flow label from the flow hash lets the underlay's ECMP
@@ -214,9 +161,9 @@ int vr_encap(const struct vr_encap_params *p, uint8_t *l3, uint32_t l3_len, uint
 		gue[2] = 0;
 		gue[3] = 0;
 		uint16_t udp_len = (uint16_t)(tun_hlen + l3_len);
-		uint64_t sum = inner_sum(l3, l3_len, inner_family) + sum_words((const uint8_t *)udp, 8 + VR_GUE_HDR_LEN);
-		sum += outer_v6 ? phdr6_sum(ip, IPPROTO_UDP, udp_len) : phdr4_sum(ip, IPPROTO_UDP, udp_len);
-		uint16_t ck = (uint16_t)~fold(sum);
+		uint64_t sum = inner_sum(l3, l3_len, inner_family) + vr_csum_words((const uint8_t *)udp, 8 + VR_GUE_HDR_LEN);
+		sum += outer_v6 ? vr_csum_phdr6(ip, IPPROTO_UDP, udp_len) : vr_csum_phdr4(ip, IPPROTO_UDP, udp_len);
+		uint16_t ck = (uint16_t)~vr_csum_fold(sum);
 		/* RFC 768: a computed 0 is sent as all ones. */
 		udp->dgram_cksum = ck == 0 ? 0xffff : ck;
 	}

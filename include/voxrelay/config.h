@@ -18,6 +18,8 @@
 #define VR_CFG_HTTP_LEN 256
 /** Room for a kernel interface name (IFNAMSIZ). */
 #define VR_CFG_IFNAME_LEN 16
+/** Most members of one relay room (equals VR_RELAY_MAX_MEMBERS of relay.h). */
+#define VR_CFG_RELAY_MAX_MEMBERS 256
 
 enum vr_role { VR_ROLE_BALANCER = 0, VR_ROLE_RELAY = 1 };
 /** How a VIP hashes packets onto its Maglev table (config `hash:`). */
@@ -68,6 +70,13 @@ enum vr_health_type {
 	VR_HEALTH_HTTP = 2,     /**< GET path from VIP:port over TCP (the kernel's, through a tap), encapsulated as traffic is */
 };
 
+/** An address and port range the relay answers from (`relay.vips`): its rooms live on VIP:port. */
+struct vr_cfg_relay_vip {
+	struct vr_addr addr;
+	uint16_t port_lo, port_hi;  /**< host byte order, inclusive; `port: N` or `ports: A-B` */
+	struct vr_cfg_pos pos;
+};
+
 struct vr_cfg_port {
 	char name[VR_CFG_NAME_LEN];
 	char device[VR_CFG_DEVICE_LEN]; /**< PCI address (0000:03:00.0) or vdev string (net_af_xdp0,iface=eth1) */
@@ -100,6 +109,7 @@ struct vr_config {
 	/* I/O */
 	uint32_t mbufs;                     /**< mbufs per port pool, default 16383 */
 	uint32_t burst;                     /**< RX/TX burst, 1..256, default 32 */
+	uint32_t idle_sleep_us;             /**< a worker loop that found nothing sleeps this long, us; 0 busy-polls (default) */
 	uint32_t nb_ports;
 	struct vr_cfg_port ports[VR_CFG_MAX_PORTS];
 	/* balancer */
@@ -116,6 +126,15 @@ struct vr_config {
 	char control_group[VR_CFG_NAME_LEN]; /**< group owning the socket; "" keeps the process's */
 	uint32_t nb_vips;
 	struct vr_cfg_vip *vips;
+	/* relay (role relay; docs/relay.md) */
+	uint32_t relay_max_rooms;           /**< rooms on this host, default 65536 */
+	uint32_t relay_max_members;         /**< a room's member limit when room.add gives none, default 32 */
+	uint32_t relay_max_speakers;        /**< N loudest speakers forwarded when room.add gives none, default 3 */
+	uint32_t relay_slow_queue;          /**< STUN/DTLS datagrams kept for the control side, default 1024 */
+	uint16_t relay_gue_port;            /**< UDP port of GUE from the balancer, default 6080 */
+	uint8_t relay_ttl;                  /**< TTL / hop limit of what the relay sends, default 64 */
+	uint32_t nb_relay_vips;
+	struct vr_cfg_relay_vip *relay_vips;
 };
 
 /**

@@ -12,6 +12,21 @@
  * UDP_CHECKSUM: an IPv6 UDP datagram with checksum 0, which RFC 8200
  * section 8.1 forbids (UDP checksums are otherwise not verified on the
  * fast path; SRTP authentication covers the voice payload).
+ *
+ * The relay's tunnelled input (vr_relay_frame_parse(), relaypkt.h): the
+ * outer frame keeps the reasons above; what it carries has its own, so a
+ * counter says whether a client or the tunnel's sender is at fault.
+ * GUE_BAD_HEADER: UDP to the GUE port whose GUE header is not one we
+ * accept (draft-ietf-intarea-gue-09: variant 0 with the C bit, optional
+ * fields or an inner protocol other than 4/41; variant 1 whose first
+ * nibble is neither 4 nor 6; variants 2/3; fewer bytes than the header).
+ * INNER_TRUNCATED: the inner IP or UDP header does not fit in what the
+ * tunnel carries. INNER_BAD_LENGTH: an inner IP or UDP length field points
+ * past the tunnel's payload or below its own header. INNER_BAD_HEADER: inner
+ * IP version other than announced, IPv4 IHL below 5 or options, or an IPv6
+ * extension header. INNER_BAD_CHECKSUM: inner IPv4 header checksum wrong,
+ * or inner IPv6 UDP checksum 0. INNER_FRAGMENT: the inner packet is a
+ * fragment. INNER_NOT_UDP: a valid inner IP packet that is not UDP.
  */
 #define VR_DROP_REASONS(X) \
 	X(NONE, "none") \
@@ -43,7 +58,14 @@
 	X(SLOWPATH_FULL, "slowpath_full") \
 	X(TX_FULL, "tx_full") \
 	X(NO_HEADROOM, "no_headroom") \
-	X(UDP_CHECKSUM, "udp_bad_checksum")
+	X(UDP_CHECKSUM, "udp_bad_checksum") \
+	X(GUE_BAD_HEADER, "gue_bad_header") \
+	X(INNER_TRUNCATED, "inner_truncated") \
+	X(INNER_BAD_LENGTH, "inner_bad_length") \
+	X(INNER_BAD_HEADER, "inner_bad_header") \
+	X(INNER_BAD_CHECKSUM, "inner_bad_checksum") \
+	X(INNER_FRAGMENT, "inner_fragment") \
+	X(INNER_NOT_UDP, "inner_not_udp")
 
 enum vr_drop {
 #define VR_DROP_ENUM(id, name) VR_DROP_##id,

@@ -231,11 +231,38 @@ static void test_good(void)
 		CHECK_EQ(cfg->maglev_size, 307); /* the smallest prime >= 100 x 3 backends */
 		vr_config_free(cfg);
 	}
-	/* relay role: no VIPs needed, relay: left empty */
+	/* relay role: no balancer VIPs, its own VIPs and limits; a clone copies them */
 	if ((cfg = load_good("relay.yaml"))) {
+		struct vr_config *c2 = vr_config_clone(cfg);
+
 		CHECK_EQ(cfg->role, VR_ROLE_RELAY);
 		CHECK_EQ(cfg->nb_vips, 0);
 		CHECK(cfg->vips == NULL);
+		CHECK_EQ(cfg->relay_gue_port, 6081);
+		CHECK_EQ(cfg->relay_ttl, 32);
+		CHECK_EQ(cfg->relay_max_rooms, 100);
+		CHECK_EQ(cfg->relay_max_members, 8);
+		CHECK_EQ(cfg->relay_max_speakers, 2);
+		CHECK_EQ(cfg->relay_slow_queue, 64);
+		CHECK_EQ(cfg->nb_relay_vips, 3);
+		CHECK_EQ(cfg->relay_vips[0].port_lo, 50000);
+		CHECK_EQ(cfg->relay_vips[0].port_hi, 50999);
+		CHECK_EQ(cfg->relay_vips[1].port_lo, 51000);
+		CHECK_EQ(cfg->relay_vips[1].port_hi, 51000);
+		CHECK_EQ(cfg->relay_vips[2].addr.family, AF_INET6);
+		CHECK(c2 != NULL && c2->nb_relay_vips == 3 && c2->relay_vips != cfg->relay_vips &&
+		      vr_addr_eq(&c2->relay_vips[2].addr, &cfg->relay_vips[2].addr));
+		vr_config_free(c2);
+		vr_config_free(cfg);
+	}
+	/* relay defaults */
+	if ((cfg = load_good("relay_defaults.yaml"))) {
+		CHECK_EQ(cfg->relay_gue_port, 6080);
+		CHECK_EQ(cfg->relay_max_rooms, 65536);
+		CHECK_EQ(cfg->relay_max_members, 32);
+		CHECK_EQ(cfg->relay_max_speakers, 3);
+		CHECK_EQ(cfg->relay_slow_queue, 1024);
+		CHECK_EQ(cfg->idle_sleep_us, 0);
 		vr_config_free(cfg);
 	}
 	/* two-armed: a receive-only port needs no gateway; everything else given */

@@ -21,6 +21,16 @@ static const char *const request_texts[] = {
 	"{\"op\":\"conntrack.list\"}",
 	"{\"op\":\"conntrack.flush\"}",
 	"{\"op\":\"reload\"}",
+	"{\"op\":\"room.add\",\"args\":{\"vip\":\"10.0.0.1\",\"port\":40000}}",
+	"{\"op\":\"room.remove\",\"args\":{\"vip\":\"10.0.0.1\",\"port\":40000}}",
+	"{\"op\":\"room.list\"}",
+	"{\"op\":\"room.show\",\"args\":{\"vip\":\"10.0.0.1\",\"port\":40000}}",
+	"{\"op\":\"member.add\",\"args\":{\"vip\":\"10.0.0.1\",\"port\":40000,\"id\":7}}",
+	"{\"op\":\"member.remove\",\"args\":{\"vip\":\"10.0.0.1\",\"port\":40000,\"id\":7}}",
+	"{\"op\":\"member.set\",\"args\":{\"vip\":\"fd00::1\",\"port\":40000,\"id\":7,\"client_address\":\"fd00::7\","
+	"\"client_port\":5000}}",
+	"{\"op\":\"member.set\",\"args\":{\"vip\":\"10.0.0.1\",\"port\":40000,\"id\":7}}",
+	"{\"op\":\"relay.slowpath\",\"args\":{\"peek\":true}}",
 	"{\"op\":\"unknown.op\"}",
 };
 

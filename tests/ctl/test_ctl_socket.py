@@ -411,9 +411,72 @@ def test_bad_arguments():
                "[--hash five-tuple|dst-port] [--encap gue|ipip] [--gue-port N] [--backend ADDR[:WEIGHT[:STATE]]]...\n")
 
 
+K30 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"
+K30B = "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CB"
+ROOM = {"vip": "10.77.200.1", "port": 40001, "id": 2, "max_members": 8, "max_speakers": 4, "audio_level_id": 1,
+        "members": 1, "lcore": 2}
+ROOM_SHOW = {"room": dict(ROOM, rx_packets=10, tx_packets=0, slow_path=1, drops={"relay_auth_fail": 2}),
+             "members": [{"id": 7, "suite": "AES_CM_128_HMAC_SHA1_80", "address": None, "client_port": 0,
+                          "fixed": False, "verified": False, "latched": False,
+                          "counters": {"rx_packets": 10, "rx_bytes": 1720, "tx_packets": 0, "tx_bytes": 0,
+                                       "rx_drops": 2, "relatches": 0},
+                          "ssrcs": [{"ssrc": 42, "started": True, "packets": 8, "bytes": 1376, "cumulative_lost": 0,
+                                     "ext_highest_seq": 107, "roc": 0, "jitter_ms": 0.5, "rtcp_packets": 0}]}]}
+
+
+def test_relay():
+    # the keys go on the wire, as they must, and nowhere else
+    with Case("member add") as c:
+        c.serve(echo_ok({"room": ROOM, "member": 7}))
+        got = run(["member", "add", "10.77.200.1", "40001", "7", "--ssrc", "42", "--ssrc", "43", "--tx-key", K30,
+                   "--rx-key", K30B, "--client", "192.0.2.10", "50000"], c.path)
+        expect("member add", got, rc=0, err="", out="added member 7 to room 10.77.200.1 port 40001: 1 of 8 members\n")
+        wire("member add", c.peer, {"op": "member.add", "args": {
+            "vip": "10.77.200.1", "port": 40001, "id": 7, "ssrcs": [42, 43], "tx_key": K30, "rx_key": K30B,
+            "client_address": "192.0.2.10", "client_port": 50000}})
+
+    with Case("room show") as c:
+        c.serve(echo_ok(ROOM_SHOW))
+        got = run(["room", "show", "10.77.200.1", "40001"], c.path)
+        expect("room show", got, rc=0, err="")
+        check(got[1].startswith("room 10.77.200.1 port 40001 (id 2, lcore 2): 1 of 8 members") and
+              "drops: relay_auth_fail 2\n" in got[1] and "MEMBER  SSRC" in got[1], f"room show: {got[1]!r}")
+        expect("room show --json", run(["--json", "room", "show", "10.77.200.1", "40001"], c.path), rc=0, err="",
+               out_json=ROOM_SHOW)
+
+    with Case("slowpath") as c:
+        c.serve(echo_ok({"datagrams": [], "queued": 0, "received": 3, "overwritten": 0, "read": 3, "malformed": 0}))
+        expect("slowpath", run(["slowpath", "--peek", "--max", "5"], c.path), rc=0, err="",
+               out="0 datagrams (peeked: still queued); 0 queued, 3 received, 0 overwritten, 3 read, 0 malformed\n")
+        wire("slowpath", c.peer, {"op": "relay.slowpath", "args": {"peek": True, "max": 5}})
+
+    # a balancer answers the relay's ops with EOPNOTSUPP, and the other way round
+    with Case("wrong role") as c:
+        c.serve(reply({"id": 1, "ok": False, "error": {"code": "EOPNOTSUPP",
+                                                       "message": "\"room.list\" is not an operation of role balancer"}}))
+        expect("wrong role", run(["room", "list"], c.path), rc=1, out="",
+               err="voxrelayctl: the dataplane refused: EOPNOTSUPP: \"room.list\" is not an operation of role "
+                   "balancer\n")
+
+    # a bad or misplaced key: refused before connecting, and not repeated
+    with Case("bad keys") as c:
+        c.serve(echo_ok({}))
+        for name, args in [
+                ("short key", ["--tx-key", K30[:-4], "--rx-key", K30B]),
+                ("gcm key for sha1", ["--tx-key", K30, "--rx-key", K30B[:-4] + "AA=="]),
+                ("url alphabet", ["--tx-key", K30.replace("/", "_"), "--rx-key", K30B.replace("+", "-")]),
+                ("a key too many", ["--tx-key", K30, "--rx-key", K30B, K30B]),
+                ("key for --ssrc", ["--tx-key", K30, "--rx-key", K30B, "--ssrc", K30B])]:
+            got = run(["member", "add", "10.77.200.1", "40001", "7", "--ssrc", "1"] + args, c.path)
+            expect(name, got, rc=2, out="", err_start="voxrelayctl: member add: ")
+            for k in (K30, K30B, K30[:12], K30B[:12], K30B[-12:]):
+                check(k not in got[2], f"{name}: a key on stderr: {got[2]!r}")
+        check(c.peer.connections == 0, f"bad keys: {c.peer.connections} connections, want none")
+
+
 def main():
     for t in (test_success, test_refusal, test_protocol_errors, test_sizes, test_unreachable, test_timeout,
-              test_bad_arguments):
+              test_bad_arguments, test_relay):
         t()
     if failures:
         print(f"test_ctl_socket: {len(failures)} failure(s)", file=sys.stderr)

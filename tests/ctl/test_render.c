@@ -310,6 +310,181 @@ static void test_render(void)
 	expect("{\"op\":\"future.op\"}", "{\"a\":1}", "{\n  \"a\": 1\n}\n");
 }
 
+/* ------------------------------------------------------------------ */
+/* relay */
+
+/* As relay_ctl.c writes them: a member whose address is not known yet has "address": null. */
+static const char room_show[] =
+	"{\"room\":{\"vip\":\"10.77.200.1\",\"port\":40001,\"id\":2,\"max_members\":8,\"max_speakers\":4,"
+	"\"audio_level_id\":1,\"members\":3,\"lcore\":2,\"rx_packets\":1510,\"tx_packets\":1500,\"slow_path\":4,"
+	"\"drops\":{\"relay_not_rtp\":0,\"relay_auth_fail\":7,\"relay_replay\":3,\"relay_not_loudest\":0}},"
+	"\"members\":["
+	"{\"id\":7,\"suite\":\"AES_CM_128_HMAC_SHA1_80\",\"address\":\"192.0.2.10\",\"client_port\":50000,"
+	"\"fixed\":false,\"verified\":true,\"latched\":true,\"counters\":{\"rx_packets\":1010,\"rx_bytes\":173720,"
+	"\"tx_packets\":500,\"tx_bytes\":86000,\"rx_drops\":10,\"relatches\":1},\"ssrcs\":["
+	"{\"ssrc\":3735928559,\"started\":true,\"packets\":1000,\"bytes\":172000,\"cumulative_lost\":-2,"
+	"\"ext_highest_seq\":65636,\"roc\":1,\"jitter_ms\":1.25,\"rtcp_packets\":5},"
+	"{\"ssrc\":17,\"started\":false,\"packets\":0,\"bytes\":0,\"cumulative_lost\":0,\"ext_highest_seq\":0,"
+	"\"roc\":0,\"jitter_ms\":0.0,\"rtcp_packets\":0}]},"
+	"{\"id\":8,\"suite\":\"AEAD_AES_128_GCM\",\"address\":null,\"client_port\":0,\"fixed\":false,"
+	"\"verified\":false,\"latched\":false,\"counters\":{\"rx_packets\":0,\"rx_bytes\":0,\"tx_packets\":1000,"
+	"\"tx_bytes\":172000,\"rx_drops\":0,\"relatches\":0},\"ssrcs\":["
+	"{\"ssrc\":42,\"started\":true,\"packets\":500,\"bytes\":86000,\"cumulative_lost\":12,"
+	"\"ext_highest_seq\":511,\"roc\":0,\"jitter_ms\":20.5,\"rtcp_packets\":2}]},"
+	"{\"id\":9,\"suite\":\"NONE\",\"address\":\"2001:db8::9\",\"client_port\":3478,\"fixed\":true,"
+	"\"verified\":false,\"latched\":false,\"counters\":{},\"ssrcs\":[]}]}";
+
+static const char room_show_text[] =
+	"room 10.77.200.1 port 40001 (id 2, lcore 2): 3 of 8 members, at most 4 speakers, audio level id 1; "
+	"1510 packets in, 1500 out, 4 to the slow path\n"
+	"drops: relay_auth_fail 7, relay_replay 3\n"
+	"ID  SUITE                    ADDRESS             FIXED  VERIFIED  LATCHED  RX_PACKETS  RX_BYTES  TX_PACKETS"
+	"  TX_BYTES  RX_DROPS  RELATCHES\n"
+	" 7  AES_CM_128_HMAC_SHA1_80  192.0.2.10:50000    no     yes       yes            1010    173720         500"
+	"     86000        10          1\n"
+	" 8  AEAD_AES_128_GCM         -                   no     no        no                0         0        1000"
+	"    172000         0          0\n"
+	" 9  NONE                     [2001:db8::9]:3478  yes    no        no                -         -           -"
+	"         -         -          -\n"
+	"\n"
+	"MEMBER        SSRC  PACKETS  LOST  EXT_SEQ  JITTER_MS  ROC  RTCP\n"
+	"     7  3735928559     1000    -2    65636       1.25    1     5\n"
+	"     7          17        0     0        -          -    -     0\n"
+	"     8          42      500    12      511      20.50    0     2\n";
+
+/* The relay's stats: the common part (no VIPs, no backends) and its own object. */
+static const char stats_relay[] =
+	"{\"tsc_hz\":2400000000,\"ports\":[{\"name\":\"uplink\",\"rx_packets\":3000,\"tx_packets\":2990,"
+	"\"rx_bytes\":516000,\"tx_bytes\":514280,\"rx_missed\":0,\"tx_errors\":0}],"
+	"\"lcores\":[{\"lcore\":1,\"rx_packets\":1500,\"tx_packets\":1495,\"busy_cycles\":100,\"total_cycles\":1000,"
+	"\"cycles_per_packet\":850.5}],\"vips\":[],\"backends\":[],\"drops\":{\"not_ip\":0,\"no_vip\":0},"
+	"\"conntrack\":{\"memory_bytes\":0,\"entries\":0,\"lookups\":0,\"hits\":0,\"inserts\":0,\"updates\":0,"
+	"\"expired\":0,\"evictions\":0},\"slow_path\":0,\"reloads\":0,\"reload_failures\":0,\"state_generation\":1,"
+	"\"relay\":{\"rooms\":2,\"members\":5,\"rx_packets\":3000,\"tx_packets\":2990,\"slow_path\":6,\"stun\":4,"
+	"\"dtls\":2,\"handoff_out\":700,\"handoff_in\":700,\"drops\":{\"relay_not_rtp\":0,\"relay_auth_fail\":7,"
+	"\"relay_no_room\":3,\"relay_handoff_full\":0},\"future_counter\":9}}";
+
+static const char stats_relay_text[] =
+	"PORT    RX_PACKETS  RX_BYTES  TX_PACKETS  TX_BYTES  RX_MISSED  TX_ERRORS\n"
+	"uplink        3000    516000        2990    514280          0          0\n"
+	"\n"
+	"LCORE  RX_PACKETS  TX_PACKETS   BUSY  CYCLES/PACKET\n"
+	"    1        1500        1495  10.0%          850.5\n"
+	"\n"
+	"ROOMS  MEMBERS  RX_PACKETS  TX_PACKETS  SLOW_PATH  STUN  DTLS  HANDOFF_OUT  HANDOFF_IN\n"
+	"    2        5        3000        2990          6     4     2          700         700\n"
+	"\n"
+	"COUNTER                           VALUE\n"
+	"conntrack.memory_bytes                0\n"
+	"conntrack.entries                     0\n"
+	"conntrack.lookups                     0\n"
+	"conntrack.hits                        0\n"
+	"conntrack.inserts                     0\n"
+	"conntrack.updates                     0\n"
+	"conntrack.expired                     0\n"
+	"conntrack.evictions                   0\n"
+	"relay.future_counter                  9\n"
+	"relay.drops.relay_auth_fail           7\n"
+	"relay.drops.relay_no_room             3\n"
+	"tsc_hz                       2400000000\n"
+	"slow_path                             0\n"
+	"reloads                               0\n"
+	"reload_failures                       0\n"
+	"state_generation                      1\n";
+
+/* A room object as the change answers carry it. */
+#define ROOM(members) \
+	"{\"vip\":\"10.77.200.1\",\"port\":40001,\"id\":2,\"max_members\":8,\"max_speakers\":4,\"audio_level_id\":0," \
+	"\"members\":" #members ",\"lcore\":2}"
+#define ROOM_ARGS "\"args\":{\"vip\":\"10.77.200.1\",\"port\":40001"
+
+static void test_relay(void)
+{
+	/* listed by id, whatever the dataplane's order */
+	expect("{\"op\":\"room.list\"}",
+	       "{\"rooms\":[{\"vip\":\"10.77.200.1\",\"port\":40001,\"id\":2,\"max_members\":8,\"max_speakers\":4,"
+	       "\"audio_level_id\":1,\"members\":3,\"lcore\":2},{\"vip\":\"fd77:200::1\",\"port\":40000,\"id\":1,"
+	       "\"max_members\":256,\"max_speakers\":3,\"audio_level_id\":0,\"members\":0,\"lcore\":1}],"
+	       "\"max_rooms\":1024}",
+	       "ID  VIP          PORT   MEMBERS  MAX_MEMBERS  MAX_SPEAKERS  AUDIO_LEVEL_ID  LCORE\n"
+	       " 1  fd77:200::1  40000        0          256             3               0      1\n"
+	       " 2  10.77.200.1  40001        3            8             4               1      2\n"
+	       "2 rooms of at most 1024\n");
+	expect("{\"op\":\"room.list\"}", "{\"rooms\":[" ROOM(1) "],\"max_rooms\":1}",
+	       "ID  VIP          PORT   MEMBERS  MAX_MEMBERS  MAX_SPEAKERS  AUDIO_LEVEL_ID  LCORE\n"
+	       " 2  10.77.200.1  40001        1            8             4               0      2\n"
+	       "1 room of at most 1\n");
+	expect("{\"op\":\"room.list\"}", "{\"rooms\":[],\"max_rooms\":1024}", "0 rooms of at most 1024\n");
+	/* what is missing shows as "-", ids or not */
+	expect("{\"op\":\"room.list\"}", "{\"rooms\":[{\"id\":5},{},7]}",
+	       "ID  VIP  PORT  MEMBERS  MAX_MEMBERS  MAX_SPEAKERS  AUDIO_LEVEL_ID  LCORE\n"
+	       " -  -    -           -            -             -               -      -\n"
+	       " -  -    -           -            -             -               -      -\n"
+	       " 5  -    -           -            -             -               -      -\n"
+	       "3 rooms of at most -\n");
+	expect_proto("{\"op\":\"room.list\"}", "{\"max_rooms\":1024}", "unexpected answer to room.list: no \"rooms\" list");
+
+	expect("{\"op\":\"room.show\"," ROOM_ARGS "}}", room_show, room_show_text);
+	expect("{\"op\":\"room.show\"," ROOM_ARGS "}}",
+	       "{\"room\":{\"vip\":\"fd77:200::1\",\"port\":40000,\"id\":1,\"max_members\":2,\"max_speakers\":1,"
+	       "\"audio_level_id\":0,\"members\":0,\"lcore\":1,\"rx_packets\":0,\"tx_packets\":0,\"slow_path\":0,"
+	       "\"drops\":{\"relay_not_rtp\":0}},\"members\":[]}",
+	       "room fd77:200::1 port 40000 (id 1, lcore 1): 0 of 2 members, at most 1 speaker, no audio level; "
+	       "0 packets in, 0 out, 0 to the slow path\n"
+	       "no members\n");
+	expect_proto("{\"op\":\"room.show\"," ROOM_ARGS "}}", "{\"members\":[]}",
+		     "unexpected answer to room.show: no \"room\" object");
+	expect_proto("{\"op\":\"room.show\"," ROOM_ARGS "}}", "{\"room\":{}}",
+		     "unexpected answer to room.show: no \"members\" list");
+
+	expect("{\"op\":\"relay.slowpath\",\"args\":{\"peek\":true}}",
+	       "{\"datagrams\":[{\"mono_ns\":123456789012,\"kind\":\"stun\",\"vip\":\"10.77.200.1\",\"port\":40001,"
+	       "\"src\":\"192.0.2.10\",\"sport\":50000,\"encap\":\"gue\",\"len\":20,\"truncated\":false,"
+	       "\"hex\":\"000100002112a442b7e7a701bc34d686fa87dfae\"},"
+	       "{\"mono_ns\":123456799999,\"kind\":\"dtls\",\"vip\":\"fd77:200::1\",\"port\":40000,"
+	       "\"src\":\"2001:db8::9\",\"sport\":3478,\"encap\":\"none\",\"len\":1600,\"truncated\":true,"
+	       "\"hex\":\"16fefd000000000000000000\"},"
+	       "{\"mono_ns\":123456800000,\"kind\":\"dtls\",\"vip\":\"10.77.200.1\",\"port\":40001,"
+	       "\"src\":\"192.0.2.11\",\"sport\":1,\"encap\":\"ipip\",\"len\":33,\"truncated\":false,"
+	       "\"hex\":\"16fefd00000000000000000000000000000000000000000000000000000000000001\"}],"
+	       "\"queued\":3,\"received\":17,\"overwritten\":1,\"read\":14,\"malformed\":0}",
+	       "     MONO_NS  KIND  VIP                  SOURCE              ENCAP   LEN  DATA\n"
+	       "123456789012  stun  10.77.200.1:40001    192.0.2.10:50000    gue      20  "
+	       "000100002112a442b7e7a701bc34d686fa87dfae\n"
+	       "123456799999  dtls  [fd77:200::1]:40000  [2001:db8::9]:3478  none   1600  16fefd000000000000000000...\n"
+	       "123456800000  dtls  10.77.200.1:40001    192.0.2.11:1        ipip     33  "
+	       "16fefd0000000000000000000000000000000000000000000000000000000000...\n"
+	       "3 datagrams (peeked: still queued); 3 queued, 17 received, 1 overwritten, 14 read, 0 malformed\n");
+	expect("{\"op\":\"relay.slowpath\"}",
+	       "{\"datagrams\":[],\"queued\":0,\"received\":1,\"overwritten\":0,\"read\":1,\"malformed\":0}",
+	       "0 datagrams; 0 queued, 1 received, 0 overwritten, 1 read, 0 malformed\n");
+	expect_proto("{\"op\":\"relay.slowpath\"}", "{\"datagrams\":{}}",
+		     "unexpected answer to relay.slowpath: no \"datagrams\" list");
+
+	expect("{\"op\":\"stats\"}", stats_relay, stats_relay_text);
+
+	expect("{\"op\":\"room.add\"," ROOM_ARGS "}}", "{\"room\":" ROOM(0) "}",
+	       "added room 10.77.200.1 port 40001 (id 2, lcore 2): at most 8 members and 4 speakers, no audio level\n");
+	expect("{\"op\":\"room.remove\"," ROOM_ARGS "}}", "{\"room\":" ROOM(1) "}",
+	       "removed room 10.77.200.1 port 40001 (id 2) and its 1 member\n");
+	expect("{\"op\":\"room.remove\"," ROOM_ARGS "}}", "{\"room\":" ROOM(0) "}",
+	       "removed room 10.77.200.1 port 40001 (id 2) and its 0 members\n");
+	expect("{\"op\":\"member.add\"," ROOM_ARGS ",\"id\":7}}", "{\"room\":" ROOM(2) ",\"member\":7}",
+	       "added member 7 to room 10.77.200.1 port 40001: 2 of 8 members\n");
+	expect("{\"op\":\"member.remove\"," ROOM_ARGS ",\"id\":7}}", "{\"room\":" ROOM(1) ",\"member\":7}",
+	       "removed member 7 from room 10.77.200.1 port 40001: 1 of 8 members left\n");
+	expect("{\"op\":\"member.set\"," ROOM_ARGS ",\"id\":7,\"client_address\":\"2001:db8::10\",\"client_port\":5000}}",
+	       "{\"room\":" ROOM(1) ",\"member\":7}",
+	       "changed member 7 of room 10.77.200.1 port 40001: fixed at [2001:db8::10]:5000\n");
+	expect("{\"op\":\"member.set\"," ROOM_ARGS ",\"id\":7}}", "{\"room\":" ROOM(1) ",\"member\":7}",
+	       "changed member 7 of room 10.77.200.1 port 40001: address forgotten, latched again from its next "
+	       "authenticated packet\n");
+	expect_proto("{\"op\":\"member.add\"," ROOM_ARGS ",\"id\":7}}", "{\"member\":7}",
+		     "unexpected answer to member.add: no \"room\" object");
+	expect_proto("{\"op\":\"room.add\"," ROOM_ARGS "}}", "{\"room\":[]}",
+		     "unexpected answer to room.add: no \"room\" object");
+}
+
 /* What the dataplane says goes to a terminal: its control characters must not. */
 static void test_hostile_text(void)
 {
@@ -320,6 +495,24 @@ static void test_hostile_text(void)
 	       " 0  10.0.0.1?[2J  1-2?3  ?31m  \u00e9t\u00e9           -         0           -\n");
 	expect("{\"op\":\"reload\"}", "{\"state_generation\":\"\\u0007\\u007f\"}",
 	       "reloaded the configuration file: state generation ??\n");
+	expect("{\"op\":\"room.show\"}",
+	       "{\"room\":{\"vip\":\"10.0.0.1\\u001b[2J\",\"drops\":{\"\\u009bx\":1}},\"members\":[{\"suite\":\"a\\nb\","
+	       "\"address\":\"\\u0007\",\"ssrcs\":[{\"ssrc\":\"\\u001b\"}]}]}",
+	       "room 10.0.0.1?[2J port - (id -, lcore -): - of - members, at most - speakers, audio level id -; "
+	       "- packets in, - out, - to the slow path\n"
+	       "drops: ?x 1\n"
+	       "ID  SUITE  ADDRESS  FIXED  VERIFIED  LATCHED  RX_PACKETS  RX_BYTES  TX_PACKETS  TX_BYTES  RX_DROPS"
+	       "  RELATCHES\n"
+	       " -  a?b    ?        -      -         -                 -         -           -         -         -"
+	       "          -\n"
+	       "\n"
+	       "MEMBER  SSRC  PACKETS  LOST  EXT_SEQ  JITTER_MS  ROC  RTCP\n"
+	       "     -     ?        -     -        -          -    -     -\n");
+	expect("{\"op\":\"relay.slowpath\"}",
+	       "{\"datagrams\":[{\"kind\":\"\\u001b[31m\",\"hex\":\"\\u009b\\u009b\"}]}",
+	       "MONO_NS  KIND   VIP  SOURCE  ENCAP  LEN  DATA\n"
+	       "      -  ?[31m  -    -       -        -  ??\n"
+	       "1 datagram; - queued, - received, - overwritten, - read, - malformed\n");
 }
 
 static void test_json(void)
@@ -389,6 +582,7 @@ int main(void)
 {
 	test_parse();
 	test_render();
+	test_relay();
 	test_hostile_text();
 	test_json();
 	test_refusal();

@@ -11,6 +11,14 @@
 
 #define MAX_WORDS 32
 
+/* SRTP keys, base64 master key || salt: 30 bytes (AES_CM_128_HMAC_SHA1_80), another 30, 28 (AEAD_AES_128_GCM), 29 */
+#define K30 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"
+#define K30B "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CB"
+#define K28 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw=="
+#define K29 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxw="
+/* the start of a command line of member add, up to the options */
+#define MADD "member add 10.0.0.1 5000 7 "
+
 /* Words split on single spaces; '' stands for an empty word. Returns argc. */
 static int split(const char *line, char *store, size_t storelen, char **argv)
 {
@@ -95,6 +103,52 @@ static const struct good goods[] = {
 	{"conntrack flush --vip 10.77.100.1 50000 --backend 10.77.2.11",
 	 "{\"op\":\"conntrack.flush\",\"args\":{\"vip\":\"10.77.100.1\",\"port\":50000,\"backend\":\"10.77.2.11\"}}"},
 	{"reload", "{\"op\":\"reload\"}"},
+	/* relay */
+	{"room add 10.77.200.1 40000", "{\"op\":\"room.add\",\"args\":{\"vip\":\"10.77.200.1\",\"port\":40000}}"},
+	{"room add 10.77.200.1 40000 --max-members 8 --max-speakers 4 --audio-level-id 1",
+	 "{\"op\":\"room.add\",\"args\":{\"vip\":\"10.77.200.1\",\"port\":40000,\"max_members\":8,"
+	 "\"max_speakers\":4,\"audio_level_id\":1}}"},
+	{"room add --audio-level-id=0 fd77:200::1 --max-members 256 40000 --max-speakers 256",
+	 "{\"op\":\"room.add\",\"args\":{\"audio_level_id\":0,\"vip\":\"fd77:200::1\",\"max_members\":256,"
+	 "\"port\":40000,\"max_speakers\":256}}"},
+	{"room add 10.77.200.1 40000 --max-members 2 --max-speakers 2 --audio-level-id 14",
+	 "{\"op\":\"room.add\",\"args\":{\"vip\":\"10.77.200.1\",\"port\":40000,\"max_members\":2,"
+	 "\"max_speakers\":2,\"audio_level_id\":14}}"},
+	/* one limit alone: the dataplane's default is the other */
+	{"room add 10.77.200.1 40000 --max-speakers 200",
+	 "{\"op\":\"room.add\",\"args\":{\"vip\":\"10.77.200.1\",\"port\":40000,\"max_speakers\":200}}"},
+	{"room remove 10.77.200.1 40000",
+	 "{\"op\":\"room.remove\",\"args\":{\"vip\":\"10.77.200.1\",\"port\":40000}}"},
+	{"room list", "{\"op\":\"room.list\"}"},
+	{"room show fd77:200::1 40000", "{\"op\":\"room.show\",\"args\":{\"vip\":\"fd77:200::1\",\"port\":40000}}"},
+	{"member add 10.77.200.1 40000 7 --ssrc 3735928559 --tx-key " K30 " --rx-key " K30B,
+	 "{\"op\":\"member.add\",\"args\":{\"vip\":\"10.77.200.1\",\"port\":40000,\"id\":7,"
+	 "\"ssrcs\":[3735928559],\"tx_key\":\"" K30 "\",\"rx_key\":\"" K30B "\"}}"},
+	{"member add 10.77.200.1 40000 0 --ssrc 0 --ssrc 4294967295 --ssrc 1 --ssrc 2 --suite AEAD_AES_128_GCM "
+	 "--tx-key " K28 " --rx-key=" K28 " --client 192.0.2.10 50000 --clock-rate 8000",
+	 "{\"op\":\"member.add\",\"args\":{\"vip\":\"10.77.200.1\",\"port\":40000,\"id\":0,"
+	 "\"ssrcs\":[0,4294967295,1,2],\"suite\":\"AEAD_AES_128_GCM\",\"tx_key\":\"" K28 "\",\"rx_key\":\"" K28 "\","
+	 "\"client_address\":\"192.0.2.10\",\"client_port\":50000,\"clock_rate\":8000}}"},
+	/* the suite after the keys it decides the length of; options before the words */
+	{"member add --rx-key " K30B " --tx-key " K30 " fd77:200::1 40000 4294967295 --clock-rate 192000 --ssrc 9 "
+	 "--suite AES_CM_128_HMAC_SHA1_80 --client=2001:db8::10 1",
+	 "{\"op\":\"member.add\",\"args\":{\"rx_key\":\"" K30B "\",\"tx_key\":\"" K30 "\",\"vip\":\"fd77:200::1\","
+	 "\"port\":40000,\"id\":4294967295,\"clock_rate\":192000,\"ssrcs\":[9],\"suite\":\"AES_CM_128_HMAC_SHA1_80\","
+	 "\"client_address\":\"2001:db8::10\",\"client_port\":1}}"},
+	{"member add 10.77.200.1 40000 3 --ssrc 5 --suite NONE --clock-rate 1000",
+	 "{\"op\":\"member.add\",\"args\":{\"vip\":\"10.77.200.1\",\"port\":40000,\"id\":3,\"ssrcs\":[5],"
+	 "\"suite\":\"NONE\",\"clock_rate\":1000}}"},
+	{"member remove 10.77.200.1 40000 7",
+	 "{\"op\":\"member.remove\",\"args\":{\"vip\":\"10.77.200.1\",\"port\":40000,\"id\":7}}"},
+	{"member set 10.77.200.1 40000 7 --client 192.0.2.10 50000",
+	 "{\"op\":\"member.set\",\"args\":{\"vip\":\"10.77.200.1\",\"port\":40000,\"id\":7,"
+	 "\"client_address\":\"192.0.2.10\",\"client_port\":50000}}"},
+	/* no address: forget it and latch again */
+	{"member set 10.77.200.1 40000 7",
+	 "{\"op\":\"member.set\",\"args\":{\"vip\":\"10.77.200.1\",\"port\":40000,\"id\":7}}"},
+	{"slowpath", "{\"op\":\"relay.slowpath\"}"},
+	{"slowpath --max 10000 --peek", "{\"op\":\"relay.slowpath\",\"args\":{\"max\":10000,\"peek\":true}}"},
+	{"slowpath --peek --max=1", "{\"op\":\"relay.slowpath\",\"args\":{\"peek\":true,\"max\":1}}"},
 };
 
 /* A command line and the exact message it must be refused with. */
@@ -214,6 +268,128 @@ static const struct bad bads[] = {
 	{"conntrack flush --limit 5", "conntrack flush: unknown option --limit"},
 	{"conntrack flush --client 10.0.0.1", "conntrack flush: unknown option --client"},
 	{"conntrack flush all", "conntrack flush: unexpected argument \"all\""},
+	/* relay */
+	{"room", "room: missing subcommand"},
+	{"room frob", "room: unknown subcommand \"frob\""},
+	{"member", "member: missing subcommand"},
+	{"member list", "member: unknown subcommand \"list\""},
+	{"room add", "room add: missing VIP"},
+	{"room add 10.0.0.1", "room add: missing PORT"},
+	{"room add relay.example 5000", "room add: bad VIP \"relay.example\": not an IPv4 or IPv6 address"},
+	{"room add 10.0.0.1 5000-5001", "room add: bad PORT \"5000-5001\": a port is 1..65535"},
+	{"room add 10.0.0.1 5000 6000", "room add: unexpected argument \"6000\""},
+	{"room add 10.0.0.1 5000 --max-members 1", "room add: bad --max-members \"1\": the member limit is 2..256"},
+	{"room add 10.0.0.1 5000 --max-members 257", "room add: bad --max-members \"257\": the member limit is 2..256"},
+	{"room add 10.0.0.1 5000 --max-speakers 0", "room add: bad --max-speakers \"0\": the speaker limit is 1..256"},
+	{"room add 10.0.0.1 5000 --max-speakers 257",
+	 "room add: bad --max-speakers \"257\": the speaker limit is 1..256"},
+	{"room add 10.0.0.1 5000 --audio-level-id 15",
+	 "room add: bad --audio-level-id \"15\": an RTP header extension id is 0..14 (0: none)"},
+	{"room add 10.0.0.1 5000 --audio-level-id -1", "room add: bad --audio-level-id \"-1\": an RTP header extension id "
+						     "is 0..14 (0: none)"},
+	{"room add 10.0.0.1 5000 --max-speakers 5 --max-members 4", "room add: --max-speakers 5 is more than --max-members 4"},
+	{"room add 10.0.0.1 5000 --max-members 8 --max-members 9", "room add: --max-members given twice"},
+	{"room add 10.0.0.1 5000 --max-members", "room add: --max-members needs an argument"},
+	{"room add 10.0.0.1 5000 --ssrc 1", "room add: unknown option --ssrc"},
+	{"room remove 10.0.0.1", "room remove: missing PORT"},
+	{"room remove 10.0.0.1 5000 --max-members 3", "room remove: unknown option --max-members"},
+	{"room list all", "room list: unexpected argument \"all\""},
+	{"room list --peek", "room list: unknown option --peek"},
+	{"room show 10.0.0.1", "room show: missing PORT"},
+	{"room show 10.0.0.1 0", "room show: bad PORT \"0\": a port is 1..65535"},
+	{"member add 10.0.0.1 5000", "member add: missing ID"},
+	{"member add 10.0.0.1 5000 x --ssrc 1", "member add: bad ID \"x\": a member id is 0..4294967295"},
+	{"member add 10.0.0.1 5000 4294967296", "member add: bad ID \"4294967296\": a member id is 0..4294967295"},
+	{MADD "--tx-key " K30 " --rx-key " K30, "member add: missing --ssrc"},
+	{MADD "--ssrc 4294967296", "member add: bad --ssrc \"4294967296\": an SSRC is 0..4294967295"},
+	{MADD "--ssrc 0x10", "member add: bad --ssrc \"0x10\": an SSRC is 0..4294967295"},
+	{MADD "--ssrc 1 --ssrc 2 --ssrc 3 --ssrc 4 --ssrc 5", "member add: at most 4 --ssrc"},
+	{MADD "--ssrc 1 --ssrc 01", "member add: --ssrc 1 given twice"},
+	{MADD "--ssrc", "member add: --ssrc needs an argument"},
+	{MADD "--ssrc 1", "member add: missing --tx-key"},
+	{MADD "--ssrc 1 --tx-key " K30, "member add: missing --rx-key"},
+	{MADD "--ssrc 1 --rx-key " K30, "member add: missing --tx-key"},
+	{MADD "--ssrc 1 --suite aes_cm_128_hmac_sha1_80",
+	 "member add: bad --suite \"aes_cm_128_hmac_sha1_80\": AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM or NONE"},
+	{MADD "--ssrc 1 --suite none", "member add: bad --suite \"none\": AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM or NONE"},
+	{MADD "--ssrc 1 --suite NONE --suite NONE", "member add: --suite given twice"},
+	{MADD "--ssrc 1 --tx-key " K28 " --rx-key " K30,
+	 "member add: bad --tx-key: 28 bytes, AES_CM_128_HMAC_SHA1_80 takes 30 (master key || salt)"},
+	{MADD "--ssrc 1 --tx-key " K30 " --rx-key " K29,
+	 "member add: bad --rx-key: 29 bytes, AES_CM_128_HMAC_SHA1_80 takes 30 (master key || salt)"},
+	{MADD "--ssrc 1 --suite AEAD_AES_128_GCM --tx-key " K30 " --rx-key " K28,
+	 "member add: bad --tx-key: 30 bytes, AEAD_AES_128_GCM takes 28 (master key || salt)"},
+	{MADD "--ssrc 1 --rx-key " K30 " --tx-key " K30 " --suite AEAD_AES_128_GCM",
+	 "member add: bad --tx-key: 30 bytes, AEAD_AES_128_GCM takes 28 (master key || salt)"},
+	{MADD "--ssrc 1 --suite NONE --tx-key " K30 " --rx-key " K30,
+	 "member add: --suite NONE takes no keys: leave out --tx-key"},
+	{MADD "--ssrc 1 --rx-key " K30 " --suite NONE", "member add: --suite NONE takes no keys: leave out --rx-key"},
+	{MADD "--ssrc 1 --tx-key " K30 " --tx-key " K30, "member add: --tx-key given twice"},
+	{MADD "--ssrc 1 --tx-key", "member add: --tx-key needs an argument"},
+	{MADD "--clock-rate 999", "member add: bad --clock-rate \"999\": the clock rate is 1000..192000 Hz"},
+	{MADD "--clock-rate 192001", "member add: bad --clock-rate \"192001\": the clock rate is 1000..192000 Hz"},
+	{MADD "--client 192.0.2.1", "member add: --client needs ADDR PORT"},
+	{MADD "--client 192.0.2.1 --ssrc 1", "member add: --client needs ADDR PORT"},
+	{MADD "--client 192.0.2.1 x", "member add: bad --client PORT \"x\": a port is 1..65535"},
+	{MADD "--client host.example 5000", "member add: bad --client ADDR \"host.example\": not an IPv4 or IPv6 address"},
+	{MADD "--client 192.0.2.1 1 --client 192.0.2.1 2", "member add: --client given twice"},
+	{"member remove 10.0.0.1 5000", "member remove: missing ID"},
+	{"member remove 10.0.0.1 5000 7 8", "member remove: unexpected argument \"8\""},
+	{"member remove 10.0.0.1 5000 7 --client 10.0.0.9 5", "member remove: unknown option --client"},
+	{"member set 10.0.0.1 5000 7 --client 10.0.0.9", "member set: --client needs ADDR PORT"},
+	{"member set 10.0.0.1 5000 7 --client 10.0.0.9 0", "member set: bad --client PORT \"0\": a port is 1..65535"},
+	{"member set 10.0.0.1 5000 7 --ssrc 1", "member set: unknown option --ssrc"},
+	{"slowpath now", "slowpath: unexpected argument \"now\""},
+	{"slowpath --max 0", "slowpath: bad --max \"0\": the maximum is 1..10000 datagrams"},
+	{"slowpath --max 10001", "slowpath: bad --max \"10001\": the maximum is 1..10000 datagrams"},
+	{"slowpath --max", "slowpath: --max needs an argument"},
+	{"slowpath --peek=yes", "slowpath: --peek takes no value"},
+	{"slowpath --peek --peek", "slowpath: --peek given twice"},
+	{"slowpath --json", "slowpath: --json is a global option: put it before the command"},
+};
+
+/*
+ * A key, or most of one, never shows in a message: not when it is not
+ * base64 or not the right length, not when it lands where something else
+ * was expected. want is the message; no part of a key is in it.
+ */
+static const struct bad secret_bads[] = {
+	{MADD "--ssrc 1 --tx-key " K30 "x --rx-key " K30,
+	 "member add: bad --tx-key: not base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters)"},
+	/* unpadded, padding inside, the URL alphabet, a blank */
+	{MADD "--ssrc 1 --tx-key " K30 " --rx-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw",
+	 "member add: bad --rx-key: not base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters)"},
+	{MADD "--ssrc 1 --tx-key AAECAwQFBgcICQoLDA0O=xAREhMUFRYXGBkaGxwd --rx-key " K30,
+	 "member add: bad --tx-key: not base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters)"},
+	{MADD "--ssrc 1 --tx-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxw= --rx-key ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1-f4CB",
+	 "member add: bad --rx-key: not base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters)"},
+	{MADD "--ssrc 1 --tx-key '' --rx-key " K30,
+	 "member add: bad --tx-key: not base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters)"},
+	{MADD "--ssrc 1 --tx-key=" K30 "= --rx-key " K30,
+	 "member add: bad --tx-key: not base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters)"},
+	/* --tx-key takes "--rx-key" for its value; the key is then a word too many */
+	{MADD "--ssrc 1 --tx-key --rx-key " K30,
+	 "member add: bad --tx-key: not base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters)"},
+	{MADD "--ssrc 1 --tx-key " K30 " " K30B, "member add: unexpected argument (not shown: it may be a key)"},
+	{MADD "--ssrc 1 --tx-key " K30 " -- " K30B, "member add: unexpected argument (not shown: it may be a key)"},
+	{"member add 10.0.0.1 5000 " K30 " --ssrc 1",
+	 "member add: bad ID (not shown: it may be a key): a member id is 0..4294967295"},
+	{"member add 10.0.0.1 " K30 " 7", "member add: bad PORT (not shown: it may be a key): a port is 1..65535"},
+	{"member add " K30 " 5000 7", "member add: bad VIP (not shown: it may be a key): not an IPv4 or IPv6 address"},
+	{MADD "--ssrc " K30, "member add: bad --ssrc (not shown: it may be a key): an SSRC is 0..4294967295"},
+	{MADD "--ssrc 1 --suite " K30, "member add: bad --suite (not shown: it may be a key): AES_CM_128_HMAC_SHA1_80, "
+				       "AEAD_AES_128_GCM or NONE"},
+	{MADD "--ssrc 1 --client " K30 " 5000", "member add: bad --client ADDR (not shown: it may be a key): not an IPv4 or "
+						"IPv6 address"},
+	{MADD "--ssrc 1 --clock-rate " K28, "member add: bad --clock-rate (not shown: it may be a key): the clock rate is "
+					    "1000..192000 Hz"},
+	/* a shard of a key split by a blank: what could be a piece of one is not shown either */
+	{MADD "--ssrc 1 --tx-key AAECAwQFBgcICQoLDA0OD xAREhMUFRYXGBkaGxwd",
+	 "member add: bad --tx-key: not base64 (A-Z, a-z, 0-9, + and /, padded with = to a multiple of 4 characters)"},
+	{MADD "--ssrc 1 --tx-key AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd DxAREhMUFRYX",
+	 "member add: unexpected argument (not shown: it may be a key)"},
+	/* a short word is shown: nothing there is long enough to be a key's */
+	{MADD "--ssrc 1 --tx-key " K30 " --rx-key " K30 " extra", "member add: unexpected argument \"extra\""},
 };
 
 static void test_goods(void)
@@ -260,6 +436,34 @@ static void test_bads(void)
 		CHECK_MSG(errno == EINVAL, "%s: errno %d", bads[i].line, errno);
 		CHECK_STR(err, bads[i].want, bads[i].line);
 		json_decref(got);
+	}
+}
+
+static void test_secrets(void)
+{
+	static const char *const keys[] = {K30, K30B, K28, "AAECAwQFBgcI", "DxAREhMUFRYX", "f4CB"};
+	char store[1024], *argv[MAX_WORDS], err[VR_CTL_ERR_LEN];
+
+	for (size_t i = 0; i < sizeof(secret_bads) / sizeof(secret_bads[0]); i++) {
+		int argc = split(secret_bads[i].line, store, sizeof(store), argv);
+		json_t *got;
+
+		errno = 0;
+		got = vr_ctl_build_request(argc, argv, err, sizeof(err));
+		CHECK_MSG(got == NULL, "%s: accepted", secret_bads[i].line);
+		CHECK_MSG(errno == EINVAL, "%s: errno %d", secret_bads[i].line, errno);
+		CHECK_STR(err, secret_bads[i].want, secret_bads[i].line);
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			CHECK_MSG(strstr(err, keys[k]) == NULL, "%s: a key in the message: %s", secret_bads[i].line, err);
+		json_decref(got);
+	}
+	/* nor in any refusal of the other tables' lines that carry one */
+	for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		int argc = split(bads[i].line, store, sizeof(store), argv);
+
+		json_decref(vr_ctl_build_request(argc, argv, err, sizeof(err)));
+		for (size_t k = 0; k < 3; k++)
+			CHECK_MSG(strstr(err, keys[k]) == NULL, "%s: a key in the message: %s", bads[i].line, err);
 	}
 }
 
@@ -414,6 +618,15 @@ static char *usage_of(const char *line)
 	"  conntrack list [--client ADDR] [--backend ADDR] [--vip ADDR PORT] [--limit N]\n"                         \
 	"  conntrack flush [--backend ADDR] [--vip ADDR PORT]\n"                                                   \
 	"  health list\n"                                                                                         \
+	"  room add VIP PORT [--max-members N] [--max-speakers N] [--audio-level-id N]\n"                           \
+	"  room remove VIP PORT\n"                                                                                 \
+	"  room list\n"                                                                                            \
+	"  room show VIP PORT\n"                                                                                   \
+	"  member add VIP PORT ID --ssrc N [--ssrc N]... [--suite AES_CM_128_HMAC_SHA1_80|AEAD_AES_128_GCM|NONE] "  \
+	"--tx-key B64 --rx-key B64 [--client ADDR PORT] [--clock-rate HZ]\n"                                      \
+	"  member remove VIP PORT ID\n"                                                                            \
+	"  member set VIP PORT ID [--client ADDR PORT]\n"                                                          \
+	"  slowpath [--max N] [--peek]\n"                                                                          \
 	"  reload\n"
 
 static void test_usage(void)
@@ -433,6 +646,14 @@ static void test_usage(void)
 			"  vip add ADDRESS PORT|A-B [--hash five-tuple|dst-port] [--encap gue|ipip] [--gue-port N] "
 			"[--backend ADDR[:WEIGHT[:STATE]]]...\n"
 			"  vip remove ADDRESS PORT\n"},
+		{"room", "usage: voxrelayctl [-s SOCKET] [--json] [--timeout S] COMMAND [ARGS]\n"
+			 "  room add VIP PORT [--max-members N] [--max-speakers N] [--audio-level-id N]\n"
+			 "  room remove VIP PORT\n"
+			 "  room list\n"
+			 "  room show VIP PORT\n"},
+		{"member set 10.0.0.1", "usage: voxrelayctl [-s SOCKET] [--json] [--timeout S] member set VIP PORT ID "
+					"[--client ADDR PORT]\n"},
+		{"slowpath --max", "usage: voxrelayctl [-s SOCKET] [--json] [--timeout S] slowpath [--max N] [--peek]\n"},
 		{"conntrack show", "usage: voxrelayctl [-s SOCKET] [--json] [--timeout S] COMMAND [ARGS]\n"
 				   "  conntrack list [--client ADDR] [--backend ADDR] [--vip ADDR PORT] [--limit N]\n"
 				   "  conntrack flush [--backend ADDR] [--vip ADDR PORT]\n"},
@@ -476,6 +697,7 @@ int main(void)
 {
 	test_goods();
 	test_bads();
+	test_secrets();
 	test_messages();
 	test_options();
 	test_usage();
