@@ -71,6 +71,31 @@ static const char *const known_help[][2] = {
 	{NS "lcore_loops_over_1ms_total", "Loop iterations of the worker lcore longer than 1 ms."},
 	{NS "lcore_loops_over_10ms_total", "Loop iterations of the worker lcore longer than 10 ms: a worker that waited."},
 	{NS "lcore_busy_ratio", "Busy cycles over all cycles of the lcore since the previous scrape."},
+	{NS "relay_rooms", "Rooms on the relay's worker lcores."},
+	{NS "relay_members", "Members of the relay's rooms."},
+	{NS "relay_rx_packets_total", "Datagrams into the relay's fan-out core, all rooms."},
+	{NS "relay_tx_packets_total", "Copies the relay's fan-out core sent to members, all rooms."},
+	{NS "relay_slow_path_total", "Datagrams of the rooms the fan-out core left to the slow path."},
+	{NS "relay_stun_total", "STUN datagrams the relay workers queued for the control thread."},
+	{NS "relay_dtls_total", "DTLS datagrams the relay workers queued for the control thread."},
+	{NS "relay_handoff_out_total", "Datagrams a relay worker passed to the lcore owning their room."},
+	{NS "relay_handoff_in_total", "Datagrams a relay worker took over from other lcores for its rooms."},
+	{NS "relay_drops_total", "Datagrams the relay dropped, by reason (docs/relay.md)."},
+	{NS "relay_room_members", "Members of the room."},
+	{NS "relay_room_max_members", "Members the room may hold."},
+	{NS "relay_room_rx_packets_total", "Datagrams of the room into the fan-out core."},
+	{NS "relay_room_tx_packets_total", "Copies the fan-out core sent to the room's members."},
+	{NS "relay_room_slow_path_total", "Datagrams of the room the fan-out core left to the slow path."},
+	{NS "relay_room_drops_total", "Datagrams of the room the fan-out core dropped, by reason (reasons that counted)."},
+	{NS "relay_room_info", "Always 1; labels give the room's id and the worker lcore that owns it."},
+	{NS "relay_ssrc_packets_total", "RTP packets received from the SSRC (authenticated)."},
+	{NS "relay_ssrc_bytes_total", "RTP payload bytes received from the SSRC (headers excluded)."},
+	{NS "relay_ssrc_rtcp_packets_total", "RTCP packets received with the SSRC as sender."},
+	{NS "relay_ssrc_lost", "Packets of the SSRC lost so far: RFC 3550 cumulative number lost (negative with duplicates)."},
+	{NS "relay_ssrc_jitter_seconds", "Interarrival jitter of the SSRC (RFC 3550 6.4.1), in seconds."},
+	{NS "relay_ssrc_ext_highest_seq", "Extended highest RTP sequence number received from the SSRC."},
+	{"voxrelay_exporter_relay_limit_reached",
+	 "1 if the last scrape left out relay rooms or SSRCs beyond --relay-max-rooms or --relay-max-ssrcs."},
 };
 
 static const char *known(const char *fam)
@@ -98,11 +123,15 @@ static bool ends_with(const char *s, const char *suffix)
 	return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* An entry ending in '*' matches every name starting with what precedes it. */
 static bool in_list(const char *s, const char *const *list)
 {
-	for (; list != NULL && *list != NULL; list++)
-		if (strcmp(s, *list) == 0)
+	for (; list != NULL && *list != NULL; list++) {
+		size_t n = strlen(*list);
+
+		if (n > 0 && (*list)[n - 1] == '*' ? strncmp(s, *list, n - 1) == 0 : strcmp(s, *list) == 0)
 			return true;
+	}
 	return false;
 }
 
@@ -304,13 +333,16 @@ static int query(struct scrape *s, const char *cmd, json_t **out)
  * Calls @fn for every object member of a dict reply. A reply carrying
  * "next": N is a page; "<cmd>,N" asks for the following one, so long lists
  * fit DPDK's reply cap. @first: the first page when the caller already asked
- * for it (its reference is taken), else NULL.
+ * for it (its reference is taken), else NULL. At most @max entries: *@limited
+ * (if given) says whether the list went on after them.
  */
-static int each_entry(struct scrape *s, const char *cmd, json_t *first,
-		      void (*fn)(struct scrape *, const char *, const json_t *))
+static int each_entry_max(struct scrape *s, const char *cmd, json_t *first,
+			  void (*fn)(struct scrape *, const char *, const json_t *), size_t max, bool *limited)
 {
 	char c[128];
 	uint64_t next = 0;
+	size_t seen = 0;
+	bool cut = false;
 
 	for (int page = 0; page < MAX_PAGES; page++) {
 		const char *key;
@@ -334,18 +366,34 @@ static int each_entry(struct scrape *s, const char *cmd, json_t *first,
 			return 0;
 		}
 		json_object_foreach(r, key, v) {
-			if (json_is_object(v))
-				fn(s, key, v);
+			if (!json_is_object(v))
+				continue;
+			if (seen == max) {
+				cut = true;
+				break;
+			}
+			fn(s, key, v);
+			seen++;
 		}
 		nx = json_object_get(r, "next");
 		more = json_is_integer(nx) && json_integer_value(nx) > 0 && (uint64_t)json_integer_value(nx) > next;
 		if (more)
 			next = (uint64_t)json_integer_value(nx);
 		json_decref(r);
-		if (!more)
+		/* at the bound with pages left: entries were probably left out (a page may come back empty) */
+		cut |= more && seen == max;
+		if (!more || cut)
 			break;
 	}
+	if (limited != NULL)
+		*limited = cut;
 	return 0;
+}
+
+static int each_entry(struct scrape *s, const char *cmd, json_t *first,
+		      void (*fn)(struct scrape *, const char *, const json_t *))
+{
+	return each_entry_max(s, cmd, first, fn, SIZE_MAX, NULL);
 }
 
 static const char *str(const json_t *obj, const char *key)
@@ -623,6 +671,162 @@ static void lcore_entry(struct scrape *s, const char *key, const json_t *c)
 	add_value(s, NS "lcore_busy_ratio", "gauge", known(NS "lcore_busy_ratio"), NULL, &l, 0, p->ratio, false);
 }
 
+/* ---- relay role ---- */
+
+/* @field of @obj as the gauge @fam, times @scale; nothing when it is missing or not a number. */
+static void add_gauge_field(struct scrape *s, const char *fam, const json_t *obj, const char *field, double scale,
+			    const struct vr_labels *l)
+{
+	uint64_t u;
+	double d;
+	bool is_int;
+
+	if (!number(json_object_get(obj, field), &u, &d, &is_int))
+		return;
+	if (scale != 1.0)
+		add_value(s, fam, "gauge", known(fam), NULL, l, 0, d * scale, false);
+	else
+		add_value(s, fam, "gauge", known(fam), NULL, l, u, d, is_int);
+}
+
+/* "vip" and "port" of a room or SSRC entry as labels; false when either is missing. */
+static bool room_labels(const json_t *e, struct vr_labels *l)
+{
+	const char *vip = str(e, "vip");
+	const json_t *port = json_object_get(e, "port");
+	char p[24];
+
+	if (vip == NULL || !json_is_integer(port))
+		return false;
+	snprintf(p, sizeof(p), "%" JSON_INTEGER_FORMAT, json_integer_value(port));
+	vr_labels_init(l);
+	vr_labels_add(l, "vip", vip);
+	vr_labels_add(l, "port", p);
+	return true;
+}
+
+static void relay_room_entry(struct scrape *s, const char *key, const json_t *e)
+{
+	static const char *const skip[] = {"vip", "port", "lcore", "members", "max_members", "drops_*", NULL};
+	const json_t *lcore = json_object_get(e, "lcore");
+	struct vr_labels l, il;
+	const char *k;
+	json_t *v;
+
+	if (!room_labels(e, &l))
+		return;
+	export_fields(s, e, NS "relay_room_", &l, "/voxrelay/relay/rooms", skip, NULL);
+	add_gauge_field(s, NS "relay_room_members", e, "members", 1.0, &l);
+	add_gauge_field(s, NS "relay_room_max_members", e, "max_members", 1.0, &l);
+	/* a room's reasons only once they counted: 13 series a room would mostly be zeros */
+	json_object_foreach((json_t *)e, k, v) {
+		struct vr_labels dl = l;
+		uint64_t u;
+		double d;
+		bool is_int;
+
+		if (strncmp(k, "drops_", 6) != 0 || !number(v, &u, &d, &is_int) || d == 0)
+			continue;
+		vr_labels_add(&dl, "reason", k + 6);
+		add_value(s, NS "relay_room_drops_total", "counter", known(NS "relay_room_drops_total"), NULL, &dl, u, d,
+			  is_int);
+	}
+	il = l;
+	vr_labels_add(&il, "id", key);
+	if (json_is_integer(lcore)) {
+		char c[24];
+
+		snprintf(c, sizeof(c), "%" JSON_INTEGER_FORMAT, json_integer_value(lcore));
+		vr_labels_add(&il, "lcore", c);
+	}
+	add_value(s, NS "relay_room_info", "gauge", known(NS "relay_room_info"), NULL, &il, 1, 0, true);
+}
+
+static void relay_ssrc_entry(struct scrape *s, const char *key, const json_t *e)
+{
+	/* roc and started stay in telemetry: ext_highest_seq and packets say as much */
+	static const char *const skip[] = {"vip", "port", "member", "ssrc", "cumulative_lost", "jitter_us",
+					   "ext_highest_seq", "roc", "started", NULL};
+	const json_t *member = json_object_get(e, "member"), *ssrc = json_object_get(e, "ssrc");
+	struct vr_labels l;
+	char b[24];
+
+	(void)key;
+	if (!room_labels(e, &l) || !json_is_integer(member) || !json_is_integer(ssrc))
+		return;
+	snprintf(b, sizeof(b), "%" JSON_INTEGER_FORMAT, json_integer_value(member));
+	vr_labels_add(&l, "member", b);
+	snprintf(b, sizeof(b), "%" JSON_INTEGER_FORMAT, json_integer_value(ssrc));
+	vr_labels_add(&l, "ssrc", b);
+	export_fields(s, e, NS "relay_ssrc_", &l, "/voxrelay/relay/ssrcs", skip, NULL);
+	add_gauge_field(s, NS "relay_ssrc_lost", e, "cumulative_lost", 1.0, &l);
+	add_gauge_field(s, NS "relay_ssrc_jitter_seconds", e, "jitter_us", 1e-6, &l);
+	add_gauge_field(s, NS "relay_ssrc_ext_highest_seq", e, "ext_highest_seq", 1.0, &l);
+}
+
+static void relay_limit(struct scrape *s, const char *list, bool limited)
+{
+	struct vr_labels l;
+
+	vr_labels_init(&l);
+	vr_labels_add(&l, "list", list);
+	add_value(s, "voxrelay_exporter_relay_limit_reached", "gauge", known("voxrelay_exporter_relay_limit_reached"),
+		  NULL, &l, limited, 0, true);
+}
+
+/*
+ * The relay role's totals, rooms and SSRCs. A balancer answers
+ * /voxrelay/relay with null (nobody registered it): nothing more is asked.
+ * Rooms and SSRCs are high-cardinality (and each room a round trip to its
+ * lcore): at most --relay-max-rooms and --relay-max-ssrcs of them.
+ */
+static int collect_relay(struct scrape *s)
+{
+	static const char *const skip[] = {"rooms", "members", "drops", NULL};
+	struct vr_labels none;
+	const char *key;
+	json_t *r, *v;
+	bool limited;
+	int rc = query(s, "/voxrelay/relay", &r);
+
+	if (rc < 0)
+		return rc;
+	if (!json_is_object(r)) {
+		json_decref(r);
+		return 0;
+	}
+	vr_labels_init(&none);
+	export_fields(s, r, NS "relay_", &none, "/voxrelay/relay", skip, NULL);
+	add_gauge_field(s, NS "relay_rooms", r, "rooms", 1.0, &none);
+	add_gauge_field(s, NS "relay_members", r, "members", 1.0, &none);
+	json_object_foreach(json_object_get(r, "drops"), key, v) {
+		struct vr_labels l;
+		uint64_t u;
+		double d;
+		bool is_int;
+
+		if (!number(v, &u, &d, &is_int))
+			continue;
+		vr_labels_init(&l);
+		vr_labels_add(&l, "reason", key);
+		add_value(s, NS "relay_drops_total", "counter", known(NS "relay_drops_total"), NULL, &l, u, d, is_int);
+	}
+	/* with a bound of 0 nothing is asked: left out is whatever exists */
+	limited = json_integer_value(json_object_get(r, "rooms")) > 0;
+	if (s->x->relay_max_rooms > 0 &&
+	    (rc = each_entry_max(s, "/voxrelay/relay/rooms", NULL, relay_room_entry, s->x->relay_max_rooms, &limited)) < 0)
+		goto out;
+	relay_limit(s, "rooms", limited);
+	limited = json_integer_value(json_object_get(r, "members")) > 0;
+	if (s->x->relay_max_ssrcs > 0 &&
+	    (rc = each_entry_max(s, "/voxrelay/relay/ssrcs", NULL, relay_ssrc_entry, s->x->relay_max_ssrcs, &limited)) < 0)
+		goto out;
+	relay_limit(s, "ssrcs", limited);
+out:
+	json_decref(r);
+	return rc;
+}
+
 static int collect(struct vr_exporter *x, struct vr_metrics *m)
 {
 	struct scrape s = {.x = x, .m = m};
@@ -632,7 +836,7 @@ static int collect(struct vr_exporter *x, struct vr_metrics *m)
 	    (rc = each_entry(&s, "/voxrelay/vips", NULL, vip_entry)) < 0 ||
 	    (rc = each_entry(&s, "/voxrelay/backends", NULL, backend_entry)) < 0 ||
 	    (rc = each_entry(&s, "/voxrelay/probes", NULL, backend_entry)) < 0 ||
-	    (rc = each_entry(&s, "/voxrelay/lcores", NULL, lcore_entry)) < 0)
+	    (rc = each_entry(&s, "/voxrelay/lcores", NULL, lcore_entry)) < 0 || (rc = collect_relay(&s)) < 0)
 		goto out;
 	rc = m->oom ? -ENOMEM : 0;
 out:
@@ -644,6 +848,8 @@ void vr_exporter_init(struct vr_exporter *x, const char *socket_path, int timeou
 {
 	memset(x, 0, sizeof(*x));
 	vr_tel_init(&x->tel, socket_path, timeout_ms);
+	x->relay_max_rooms = VR_EXP_RELAY_MAX_ROOMS;
+	x->relay_max_ssrcs = VR_EXP_RELAY_MAX_SSRCS;
 }
 
 static void self_metrics(struct vr_exporter *x, struct vr_metrics *m, bool up, double secs)

@@ -89,6 +89,9 @@ void vr_format_double(char *buf, size_t n, double v);
 /* ---- collect.c: telemetry -> metrics ---- */
 
 #define VR_EXP_MAX_LCORES 1024
+/** Default bounds of the relay's high-cardinality series (--relay-max-rooms, --relay-max-ssrcs). */
+#define VR_EXP_RELAY_MAX_ROOMS 1000
+#define VR_EXP_RELAY_MAX_SSRCS 4000
 
 /** An lcore's cycle counters at the previous scrape. */
 struct vr_lcore_prev {
@@ -103,8 +106,10 @@ struct vr_exporter {
 	bool warned_truncated;
 	uint64_t connects, errors, truncated, scrapes;
 	struct vr_lcore_prev lcore[VR_EXP_MAX_LCORES]; /**< for busy ratios between scrapes */
+	size_t relay_max_rooms, relay_max_ssrcs; /**< most rooms / SSRCs exported per scrape; 0: none asked */
 };
 
+/** Resets @x; the relay bounds get their defaults (VR_EXP_RELAY_MAX_*). */
 void vr_exporter_init(struct vr_exporter *x, const char *socket_path, int timeout_ms);
 /** One scrape: the exposition text in *@out (malloc'd). 0, or -ENOMEM. */
 int vr_exporter_scrape(struct vr_exporter *x, char **out, size_t *len);

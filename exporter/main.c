@@ -25,13 +25,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: " VR_EXP_PROG " --file-prefix PREFIX [--listen HOST:PORT] [--telemetry-socket PATH]\n"
-		"                         [--timeout-ms MS]\n"
+		"                         [--timeout-ms MS] [--relay-max-rooms N] [--relay-max-ssrcs N]\n"
 		"Serves the counters of the voxrelay-dp instance with EAL file prefix PREFIX (DPDK telemetry)\n"
 		"as Prometheus metrics on http://HOST:PORT/metrics (default " DEFAULT_LISTEN ").\n"
 		"  --telemetry-socket PATH  instead of DPDK's default <runtime dir>/dpdk/PREFIX/dpdk_telemetry.v2\n"
 		"  --timeout-ms MS          wait for each telemetry reply at most MS ms (default %d)\n"
+		"  --relay-max-rooms N      relay role: per-room series of at most N rooms (default %d, 0 none)\n"
+		"  --relay-max-ssrcs N      relay role: per-SSRC series of at most N SSRCs (default %d, 0 none)\n"
 		"While the dataplane is not running, /metrics still answers, with voxrelay_dp_up 0.\n",
-		DEFAULT_TIMEOUT_MS);
+		DEFAULT_TIMEOUT_MS, VR_EXP_RELAY_MAX_ROOMS, VR_EXP_RELAY_MAX_SSRCS);
 }
 
 /* The same runtime directory DPDK's EAL picks, so both sides agree without configuration. */
@@ -75,6 +77,8 @@ int main(int argc, char **argv)
 		{"listen", required_argument, NULL, 'l'},
 		{"telemetry-socket", required_argument, NULL, 's'},
 		{"timeout-ms", required_argument, NULL, 't'},
+		{"relay-max-rooms", required_argument, NULL, 'R'},
+		{"relay-max-ssrcs", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -84,7 +88,7 @@ int main(int argc, char **argv)
 	struct vr_http_handler h = {.fn = handle, .arg = &x};
 	const char *prefix = NULL, *listen_addr = DEFAULT_LISTEN, *sock = NULL;
 	char path[sizeof(x.tel.path)];
-	long timeout = DEFAULT_TIMEOUT_MS;
+	long timeout = DEFAULT_TIMEOUT_MS, max_rooms = VR_EXP_RELAY_MAX_ROOMS, max_ssrcs = VR_EXP_RELAY_MAX_SSRCS;
 	struct sigaction sa;
 	int c;
 
@@ -107,6 +111,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'R':
+		case 'S': {
+			long *n = c == 'R' ? &max_rooms : &max_ssrcs;
+
+			*n = strtol(optarg, &end, 10);
+			if (*end != '\0' || end == optarg || *n < 0 || *n > 1000000) {
+				fprintf(stderr, VR_EXP_PROG ": --relay-max-%s: 0..1000000\n", c == 'R' ? "rooms" : "ssrcs");
+				return 2;
+			}
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -143,6 +158,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	vr_exporter_init(&x, path, (int)timeout);
+	x.relay_max_rooms = (size_t)max_rooms;
+	x.relay_max_ssrcs = (size_t)max_ssrcs;
 	if (vr_http_listen(&srv, listen_addr) < 0)
 		return 1;
 	fprintf(stderr, VR_EXP_PROG ": serving http://%s/metrics from telemetry %s\n", srv.bound, path);

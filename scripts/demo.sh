@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# End-to-end demo: builds voxrelay, brings up the lab, sends speech and replays real captures through the balancer, reports.
+# End-to-end demo: builds voxrelay, brings up the lab, sends speech and replays real captures through the balancer, then a voice room through the balancer and the relay, reports.
 #
 # As root on Debian 12:  scripts/demo.sh
 # Environment: BUILD (build directory, default build), KEEP=1 (keep the work
@@ -12,6 +12,10 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lab/common.sh
 . "$here/lab/common.sh"
+# shellcheck source=lab/voice.sh
+. "$here/lab/voice.sh"
+# shellcheck source=lab/relay.sh
+. "$here/lab/relay.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: must run as root (namespaces, XDP, hugepages)" >&2
@@ -61,4 +65,30 @@ echo
 rc=0
 "$PY" "$LAB_DIR/report.py" "${args[@]}" || rc=$?
 [ "$audio_rc" -eq 0 ] || rc=1
+
+# Part two: vr-be1 becomes the relay host (voxrelay-dp, role relay, AF_XDP on
+# its eth0) and the balancer sends it every room; three SRTP clients talk in
+# one room, a fourth sits alone in another.
+echo
+log "relay: three clients in room $LAB_VIP4:50000, one in 50001, through the balancer and the relay on vr-be1"
+relay_lb_config "$WORK/lb-relay.yaml"
+start_dp "$WORK/lb-relay.yaml"
+probe_balancer >&2 || die "the balancer does not answer ARP/ND on $LAB_LB_DEV"
+start_relay
+relay_rc=0
+relay_voice_job || relay_rc=$?
+stop_relay
+"$PY" - "$WORK/relay-job.json" <<'PYEOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+print("== relay ==")
+r = j["room_50000"]
+print(f"room 10.77.100.1:50000: {r['rx_packets']} packets in, {r['tx_packets']} copies out, drops {r['drops'] or 'none'}")
+for m in j["members"]:
+    s = m["ssrc"][0]
+    print(f"  member {m['id']} at {m['address']}: sent {m['rx']}, received {m['tx']}; SSRC {s['ssrc']:#010x} lost {s['cumulative_lost']} jitter {s['jitter_ms']:.2f} ms")
+print(f"room 10.77.100.1:50001 (one member): {j['room_50001_tx']} copies out")
+print("each client heard exactly the other two, c4 heard nothing" if not j["problems"] else "PROBLEMS: " + "; ".join(j["problems"]))
+PYEOF
+[ "$relay_rc" -eq 0 ] || rc=1
 exit "$rc"

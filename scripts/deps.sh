@@ -17,6 +17,8 @@ PKGS=(
 	iproute2 iputils-ping ethtool tcpreplay tshark python3 python3-scapy
 	gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 	gstreamer1.0-plugins-bad espeak-ng sox procps psmisc python3-numpy
+	# voice clients (scripts/lab/voice_client.py): GStreamer from Python, srtpdec's request-key answered per SSRC
+	python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
 	# metrics: promtool and a real Prometheus server for tests/metrics (libjansson-dev, above, builds the exporter)
 	prometheus
 )

@@ -107,28 +107,44 @@ void vr_dp_relay_fini(struct vr_dp *dp)
 int vr_dp_relay_call(struct vr_dp *dp, uint32_t idx, struct vr_relay_cmd *cmd)
 {
 	struct vr_relay_lcore *rl = dp->workers[idx]->relay;
+	/* The worker writes into a copy on the heap: if we stop waiting, it
+	 * may still finish later, and must not write into our caller's stack. */
+	struct vr_relay_cmd *c = malloc(sizeof(*c));
 	uint64_t deadline;
 	int rc = 0;
 
+	if (c == NULL)
+		return -ENOMEM;
+	*c = *cmd;
+	c->done = 0;
+	c->rc = 0;
 	pthread_mutex_lock(&dp->relay_cmd_lock);
 	/* A command abandoned after a timeout still holds the slot. */
 	if (__atomic_load_n(&rl->cmd, __ATOMIC_ACQUIRE) != NULL) {
 		rc = -EBUSY;
 		goto out;
 	}
-	cmd->done = 0;
-	cmd->rc = 0;
-	__atomic_store_n(&rl->cmd, cmd, __ATOMIC_RELEASE);
+	__atomic_store_n(&rl->cmd, c, __ATOMIC_RELEASE);
 	deadline = rte_rdtsc() + dp->tsc_hz * RELAY_CMD_WAIT_MS / 1000;
-	while (!__atomic_load_n(&cmd->done, __ATOMIC_ACQUIRE)) {
+	while (!__atomic_load_n(&c->done, __ATOMIC_ACQUIRE)) {
 		if (rte_rdtsc() > deadline) {
+			/* left to the worker (leaked), with any buffer it points to */
+			c = NULL;
 			rc = -EBUSY;
 			goto out;
 		}
 		usleep(50);
 	}
+	*cmd = *c;
 out:
 	pthread_mutex_unlock(&dp->relay_cmd_lock);
+	if (c != NULL) {
+		/* member keys */
+		memset(c->in_key, 0, sizeof(c->in_key));
+		memset(c->out_key, 0, sizeof(c->out_key));
+		__asm__ volatile("" ::"r"(c) : "memory");
+		free(c);
+	}
 	return rc;
 }
 

@@ -49,8 +49,8 @@ def read_wav(path):
     return x, rate
 
 
-def features(x, rate):
-    """Frame RMS and log band energies, one row per 10 ms."""
+def features(x, rate, f_hi=F_HI):
+    """Frame RMS and log band energies (F_LO..@f_hi), one row per 10 ms."""
     hop, win = int(round(HOP_S * rate)), int(round(WIN_S * rate))
     nfft = 1 << (win - 1).bit_length()
     if len(x) < win:
@@ -61,7 +61,7 @@ def features(x, rate):
     rms = np.sqrt(np.mean(frames**2, axis=1))
     spec = np.abs(np.fft.rfft(frames * np.hanning(win)[None, :], n=nfft, axis=1)) ** 2
     freqs = np.fft.rfftfreq(nfft, 1.0 / rate)
-    edges = np.geomspace(F_LO, F_HI, BANDS + 1)
+    edges = np.geomspace(F_LO, f_hi, BANDS + 1)
     band = np.empty((nfr, BANDS))
     for b in range(BANDS):
         sel = (freqs >= edges[b]) & (freqs < edges[b + 1])

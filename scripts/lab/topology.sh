@@ -30,11 +30,13 @@ LAB_VIP4=10.77.100.1
 LAB_VIP6=fd77:100::1
 LAB_GUE_PORT=6080
 
-LAB_CLIENTS=(vr-c1 vr-c2)
-LAB_CLIENT_RTDEV=(c1 c2)
-LAB_CLIENT_MAC=(02:77:01:00:00:11 02:77:01:00:00:12)
-LAB_CLIENT_4=(10.77.1.11 10.77.1.12)
-LAB_CLIENT_6=(fd77:1::11 fd77:1::12)
+# vr-c3 and vr-c4 are the third and fourth voice clients of the relay test
+# (tests/lab/lab_relay.sh); the other tests use the first two.
+LAB_CLIENTS=(vr-c1 vr-c2 vr-c3 vr-c4)
+LAB_CLIENT_RTDEV=(c1 c2 c3 c4)
+LAB_CLIENT_MAC=(02:77:01:00:00:11 02:77:01:00:00:12 02:77:01:00:00:13 02:77:01:00:00:14)
+LAB_CLIENT_4=(10.77.1.11 10.77.1.12 10.77.1.13 10.77.1.14)
+LAB_CLIENT_6=(fd77:1::11 fd77:1::12 fd77:1::13 fd77:1::14)
 
 # vr-be4 is a spare: not in conf/lab.yaml, the stickiness test adds it.
 LAB_BACKENDS=(vr-be1 vr-be2 vr-be3 vr-be4)

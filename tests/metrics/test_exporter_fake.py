@@ -33,6 +33,7 @@ class FakeTelemetry:
         self.hang_on = None          # a command answered never (once)
         self.big_drops = False
         self.old_dataplane = False   # no /voxrelay/ports: the exporter falls back to DPDK's /ethdev/*
+        self.relay = False           # role relay: /voxrelay/relay and its lists answer
         self.commands = []
         self.conns = []
         self.lock = threading.Lock()
@@ -135,8 +136,40 @@ class FakeTelemetry:
                           "probe_failures": 1, "probe_latency_us_le_1000": 2, "probe_latency_us_le_5000": 3,
                           "probe_latency_us_le_50000": 3, "probe_latency_us_sum": 6000,
                           "probe_latency_us_count": 4}}
+        if self.relay and name.startswith("/voxrelay/relay"):
+            return self.relay_reply(name, param)
         if name == "/voxrelay/lcores":
             return {"1": {"rx_packets": 990, "tx_packets": 980, "busy_cycles": self.busy, "total_cycles": self.total}}
+        return None
+
+
+    def relay_reply(self, name, param):
+        room = {"vip": "203.0.113.10", "lcore": 1, "members": 2, "max_members": 4, "slow_path": 0,
+                "drops_relay_not_rtp": 4, "drops_relay_auth_fail": 0}
+        ssrc = {"vip": "203.0.113.10", "bytes": 100, "cumulative_lost": 0, "jitter_us": 0, "rtcp_packets": 0,
+                "roc": 0, "started": 1}
+        if name == "/voxrelay/relay":
+            return {"rooms": 2, "members": 3, "rx_packets": 500, "tx_packets": 490, "slow_path": 0, "stun": 93,
+                    "dtls": 2, "handoff_out": 0, "handoff_in": 0,
+                    "drops": {"relay_not_rtp": 4, "relay_auth_fail": 0, "relay_no_room": 1}}
+        if name == "/voxrelay/relay/rooms":
+            # two pages, the second after a removed room's id
+            if param == "":
+                return {"1": {**room, "port": 40000, "rx_packets": 498, "tx_packets": 490}, "next": 3}
+            if param == "3":
+                return {"3": {**room, "port": 40001, "lcore": 2, "members": 1, "rx_packets": 2, "tx_packets": 0,
+                              "drops_relay_not_rtp": 0}}
+            return {}
+        if name == "/voxrelay/relay/ssrcs":
+            # a page that ends inside room 1, then the rest; positions are room id << 10 | index
+            if param == "":
+                return {"1024": {**ssrc, "port": 40000, "member": 1, "ssrc": 3499283094, "packets": 245,
+                                 "cumulative_lost": -2, "ext_highest_seq": 65600, "jitter_us": 1250},
+                        "next": 1025}
+            if param == "1025":
+                return {"1025": {**ssrc, "port": 40000, "member": 2, "ssrc": 1378587563, "packets": 241},
+                        "3072": {**ssrc, "port": 40001, "member": 7, "ssrc": 5, "packets": 0, "started": 0}}
+            return {}
         return None
 
 
@@ -294,6 +327,36 @@ def main():
         check(abs(value(fams, "voxrelay_dp_lcore_busy_ratio", lcore="1") - 0.5) < 1e-9,
               f"busy ratio between scrapes: {value(fams, 'voxrelay_dp_lcore_busy_ratio', lcore='1')}")
         check(value(fams, "voxrelay_exporter_truncated_replies_total") == 0, "false truncation")
+        # A balancer answers /voxrelay/relay with null: no relay series, nothing more asked.
+        check(not any("_relay_" in n for n in fams), f"relay series of a balancer: {[n for n in fams if '_relay_' in n]}")
+        check(not any(c.startswith("/voxrelay/relay/") for c in fake.commands), "relay lists asked of a balancer")
+        # Role relay: totals, rooms and SSRCs over two pages each, gauges where values can go down.
+        fake.relay = True
+        fams, body = scrape(port)
+        promtool_lint(body, "relay")
+        R = "voxrelay_dp_relay_"
+        check(value(fams, R + "rooms") == 2 and fams[R + "rooms"]["type"] == "gauge", "relay rooms gauge")
+        check(value(fams, R + "members") == 3 and value(fams, R + "rx_packets_total") == 500, "relay totals")
+        check(value(fams, R + "stun_total") == 93 and value(fams, R + "drops_total", reason="relay_no_room") == 1 and
+              value(fams, R + "drops_total", reason="relay_auth_fail") == 0, "relay stun, drops")
+        check(value(fams, R + "room_rx_packets_total", vip="203.0.113.10", port="40001") == 2, "room on page 2")
+        check(value(fams, R + "room_members", port="40000") == 2 and fams[R + "room_members"]["type"] == "gauge",
+              "room members gauge")
+        check(value(fams, R + "room_info", port="40001", id="3", lcore="2") == 1, "room info")
+        check({(l["port"], l["reason"]): v for l, v in samples(fams, R + "room_drops_total")} ==
+              {("40000", "relay_not_rtp"): 4}, f"room drops, non-zero only: {samples(fams, R + 'room_drops_total')}")
+        lab = {"vip": "203.0.113.10", "port": "40000", "member": "1", "ssrc": "3499283094"}
+        check(value(fams, R + "ssrc_packets_total", **lab) == 245 and value(fams, R + "ssrc_bytes_total", **lab) == 100,
+              "ssrc counters")
+        check(value(fams, R + "ssrc_lost", **lab) == -2 and fams[R + "ssrc_lost"]["type"] == "gauge", "ssrc lost < 0")
+        check(value(fams, R + "ssrc_jitter_seconds", **lab) == 0.00125, "ssrc jitter in seconds")
+        check(value(fams, R + "ssrc_ext_highest_seq", **lab) == 65600, "ssrc ext_highest_seq")
+        check(len(samples(fams, R + "ssrc_packets_total")) == 3, "ssrcs of both pages")
+        check(not any(n.startswith(R + "ssrc_roc") or n.startswith(R + "ssrc_started") for n in fams), "roc, started")
+        check(value(fams, "voxrelay_exporter_relay_limit_reached", list="ssrcs") == 0, "relay limit")
+        check("/voxrelay/relay/ssrcs,1025" in fake.commands and "/voxrelay/relay/rooms,3" in fake.commands,
+              "relay pages not followed")
+        fake.relay = False
 
         http_edges(port)
 
