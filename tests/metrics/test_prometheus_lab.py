@@ -105,7 +105,9 @@ def main():
         groups = rules.get("data", {}).get("groups", [])
         bad = [(g["name"], r.get("name"), r.get("lastError")) for g in groups for r in g["rules"]
                if r.get("health") == "err"]
-        check(len(groups) == 4 and not bad, f"rule groups {[g['name'] for g in groups]}, errors {bad}")
+        want = {"voxrelay-cp.slo.alerts", "voxrelay-cp.slo.recording", "voxrelay-dp.alerts", "voxrelay-dp.recording",
+                "voxrelay-relay.alerts", "voxrelay-relay.recording"}
+        check({g["name"] for g in groups} == want and not bad, f"rule groups {[g['name'] for g in groups]}, errors {bad}")
     finally:
         for p in (prom, exp):
             if p is not None and p.poll() is None:
