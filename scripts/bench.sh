@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Performance benchmarks of voxrelay: `bench.sh balancer` (cycles per packet against testpmd's io ceiling), `bench.sh pktgen`.
+# Performance benchmarks of voxrelay: `bench.sh balancer` (cycles per packet against testpmd's io ceiling), `bench.sh pktgen`, `bench.sh relay`.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,7 +45,13 @@ subcommands:
   control    voxrelay-dp forwarding at full rate while backend.set changes arrive at --rate per second:
              forwarding rate with and without them, their ratio, and each change's time from request
              to the first packet forwarded with it (p50/p99); last line one JSON object
-  relay, gateway, xdp   not written yet
+  relay      voxrelay-relay-bench on one core (no DPDK): raw libsrtp protect+unprotect, then the relay's
+             fan-out core at 1..5000 rooms of 5 (SRTP ops/s per core and ratio to raw), bytes per member,
+             100,000 members built; last line one JSON object
+  gateway, xdp   not written yet
+options (relay):
+  --rooms N        headline room count (default: the benchmark's, 2000)
+  --quick          CI smoke: a short curve, 5,000 members extrapolated to 100,000
 options (control):
   --rate N         changes per second (default $CHANGE_RATE)
   --window S       seconds per window (default $CHANGE_WINDOW); --rounds, --flows, --warmup as below
@@ -354,6 +360,41 @@ bench_pktgen() {
 }
 
 # ---------------------------------------------------------------------------
+# the relay's fan-out core on one core: no DPDK, no hugepages, no sender
+
+RELAY_BIN=$BUILD/pktgen/voxrelay-relay-bench
+RELAY_ROOMS=""
+RELAY_QUICK=0
+
+bench_relay() {
+	local args=() cpu
+	if [ "$DO_DEPS" = 1 ]; then
+		"$ROOT/scripts/deps.sh"
+	fi
+	if [ "$DO_BUILD" = 1 ]; then
+		[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$ROOT" >/dev/null
+		ninja -C "$BUILD" pktgen/voxrelay-relay-bench >/dev/null
+	fi
+	[ -x "$RELAY_BIN" ] || die "$RELAY_BIN is missing (build it or drop --no-build)"
+	OUT=${OUT:-$BUILD/bench/relay-$(date -u +%Y%m%dT%H%M%SZ)}
+	mkdir -p "$OUT/bin"
+	log "logs and results in $OUT"
+	# run copy: a rebuild during the run must not change what is measured
+	cp "$RELAY_BIN" "$OUT/bin/voxrelay-relay-bench"
+	VERSION=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
+	[ -n "$RELAY_ROOMS" ] && args+=(--rooms "$RELAY_ROOMS")
+	[ "$RELAY_QUICK" = 1 ] && args+=(--quick)
+	# the last cpu: cpu 0 is where the rest of the machine tends to run
+	cpu=$(($(nproc) - 1))
+	# the conditions first (stderr), so the benchmark's JSON stays the last line
+	printf 'date=%s cpu=%s cpus=%s version=%s bench_cpu=%s loadavg=%s\n' \
+		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
+		"$(nproc)" "$VERSION" "$cpu" "$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/conditions.txt" >&2
+	"$OUT/bin/voxrelay-relay-bench" --cpu "$cpu" "${args[@]}" | tee "$OUT/relay.log"
+	tail -n 1 "$OUT/relay.log" >"$OUT/results.json"
+}
+
+# ---------------------------------------------------------------------------
 
 [ $# -ge 1 ] || { usage; exit 2; }
 cmd=$1
@@ -374,6 +415,8 @@ while [ $# -gt 0 ]; do
 	--no-deps) DO_DEPS=0; shift ;;
 	--no-build) DO_BUILD=0; shift ;;
 	--perf) DO_PERF=1; shift ;;
+	--rooms) RELAY_ROOMS=$2; shift 2 ;;
+	--quick) RELAY_QUICK=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage; exit 2 ;;
 	esac
@@ -383,6 +426,7 @@ case $cmd in
 balancer) bench_balancer ;;
 pktgen) bench_pktgen ;;
 control) bench_control ;;
-relay | gateway | xdp) die "'$cmd' is not written yet" ;;
+relay) bench_relay ;;
+gateway | xdp) die "'$cmd' is not written yet" ;;
 *) usage; exit 2 ;;
 esac

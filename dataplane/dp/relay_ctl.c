@@ -184,7 +184,8 @@ int vr_ctl_op_room_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r, stru
 	dr->conf.vip_port = dr->key.port;
 	dr->conf.max_members = (uint16_t)maxm;
 	dr->conf.max_speakers = (uint16_t)maxs;
-	dr->audio_level_id = (uint8_t)alid; /* TODO(relay.h audio_level_id) */
+	dr->audio_level_id = (uint8_t)alid;
+	dr->conf.audio_level_id = (uint8_t)alid;
 	dr->owner = vr_dp_relay_owner(dp, &dr->key);
 	c.op = VR_RCMD_ROOM_ADD;
 	c.key = dr->key;

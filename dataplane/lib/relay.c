@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The relay's fan-out core: per-member libsrtp sessions, SSRC lookup, unprotect once and protect per recipient with the sender's ROC. */
+/* The relay's fan-out core: per-member libsrtp sessions (one template each way), SSRC lookup, unprotect once and protect per recipient with the sender's ROC. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +9,6 @@
 
 #include "voxrelay/relay.h"
 #include "voxrelay/rtp.h"
-
-/* A member counts as a speaker for this long after its last forwarded RTP. */
-#define SPEAKER_HOLD_NS 1000000000ull
 
 static const char *const drop_names[] = {
 #define VR_RELAY_DROP_NAME(id, name) name,
@@ -59,66 +56,96 @@ int vr_relay_global_init(void)
 
 /* ---- SSRC table ---- */
 
-static uint32_t ssrc_hash(uint32_t ssrc)
+static inline uint32_t ssrc_hash(uint32_t ssrc)
 {
 	return (ssrc * 0x9e3779b1u) ^ (ssrc >> 16);
 }
 
-static int ht_find(const struct vr_relay_room *room, uint32_t ssrc)
+/* One 64-bit word per entry, ssrc << 32 | (slot + 1), so a probe reads one word. */
+static inline int ht_find(const struct vr_relay_room *room, uint32_t ssrc)
 {
 	for (uint32_t i = ssrc_hash(ssrc) & room->ht_mask;; i = (i + 1) & room->ht_mask) {
-		if (room->ht_slot[i] == 0)
+		uint64_t e = room->ht[i];
+
+		if (e == 0)
 			return -1;
-		if (room->ht_ssrc[i] == ssrc)
-			return room->ht_slot[i] - 1;
+		if ((uint32_t)(e >> 32) == ssrc)
+			return (int)(uint32_t)e - 1;
 	}
 }
 
-static void ht_insert(struct vr_relay_room *room, uint32_t ssrc, uint32_t slot)
+static void ht_insert(uint64_t *ht, uint32_t mask, uint32_t ssrc, uint32_t slot)
 {
-	uint32_t i = ssrc_hash(ssrc) & room->ht_mask;
+	uint32_t i = ssrc_hash(ssrc) & mask;
 
-	while (room->ht_slot[i] != 0)
-		i = (i + 1) & room->ht_mask;
-	room->ht_ssrc[i] = ssrc;
-	room->ht_slot[i] = (uint16_t)(slot + 1);
+	while (ht[i] != 0)
+		i = (i + 1) & mask;
+	ht[i] = (uint64_t)ssrc << 32 | (slot + 1);
 }
 
-/* Control path: rebuild after a removal (no tombstones on the fast path). */
-static void ht_rebuild(struct vr_relay_room *room)
+/* Refill @ht (mask @mask) from the members: after a removal (no tombstones
+ * on the fast path) or into a bigger table. */
+static void ht_fill(const struct vr_relay_room *room, uint64_t *ht, uint32_t mask)
 {
-	memset(room->ht_slot, 0, (room->ht_mask + 1) * sizeof(room->ht_slot[0]));
+	memset(ht, 0, ((size_t)mask + 1) * sizeof(ht[0]));
 	for (uint32_t s = 0; s < room->conf.max_members; s++) {
 		const struct vr_relay_member *m = &room->members[s];
 
 		for (unsigned k = 0; m->in_use && k < m->nssrc; k++)
-			ht_insert(room, m->streams[k].ssrc, s);
+			ht_insert(ht, mask, m->streams[k].ssrc, s);
 	}
+}
+
+/* Make room for @more SSRCs: at most half full, so a miss (an unknown SSRC,
+ * the attacker's case) ends within a probe or two. Sized to the SSRCs the
+ * room has rather than the most it could have: rooms of 5 with one SSRC
+ * each keep 16 entries (128 bytes) instead of 64. Control path. */
+static int ht_reserve(struct vr_relay_room *room, uint32_t more)
+{
+	uint32_t need = 2 * (room->nssrcs + more), size = room->ht_mask + 1;
+	uint64_t *ht;
+
+	if (need <= size)
+		return 0;
+	while (size < need)
+		size <<= 1;
+	ht = calloc(size, sizeof(*ht));
+	if (!ht)
+		return -ENOMEM;
+	ht_fill(room, ht, size - 1);
+	free(room->ht);
+	room->ht = ht;
+	room->ht_mask = size - 1;
+	return 0;
 }
 
 /* ---- room ---- */
 
+#define HT_MIN 8
+
 struct vr_relay_room *vr_relay_room_create(const struct vr_relay_room_conf *conf)
 {
 	struct vr_relay_room *room = NULL;
-	uint32_t size = 16;
+	struct vr_relay_room_conf c;
 	int err = EINVAL;
 
 	if (!conf || conf->max_members < 2 || conf->max_members > VR_RELAY_MAX_MEMBERS ||
-	    conf->max_speakers < 1 || conf->max_speakers > conf->max_members)
+	    conf->max_speakers > conf->max_members || conf->audio_level_id > 14)
 		goto fail;
+	c = *conf;
+	if (c.max_speakers == 0)
+		c.max_speakers = VR_RELAY_DEFAULT_SPEAKERS < c.max_members ? VR_RELAY_DEFAULT_SPEAKERS
+									    : c.max_members;
 	err = ENOMEM;
 	room = calloc(1, sizeof(*room));
 	if (!room)
 		goto fail;
-	room->conf = *conf;
-	while (size < 2u * conf->max_members * VR_RELAY_MAX_SSRCS)
-		size <<= 1;
-	room->ht_mask = size - 1;
-	room->members = calloc(conf->max_members, sizeof(room->members[0]));
-	room->ht_ssrc = calloc(size, sizeof(room->ht_ssrc[0]));
-	room->ht_slot = calloc(size, sizeof(room->ht_slot[0]));
-	if (!room->members || !room->ht_ssrc || !room->ht_slot)
+	room->conf = c;
+	room->ht_mask = HT_MIN - 1;
+	room->members = calloc(c.max_members, sizeof(room->members[0]));
+	room->ht = calloc(HT_MIN, sizeof(room->ht[0]));
+	room->sel = calloc(c.max_speakers, sizeof(room->sel[0]));
+	if (!room->members || !room->ht || !room->sel)
 		goto fail;
 	return room;
 fail:
@@ -135,7 +162,7 @@ static void member_clear(struct vr_relay_member *m)
 		srtp_dealloc(m->srtp_in);
 	if (m->srtp_out)
 		srtp_dealloc(m->srtp_out);
-	free(m->out_index);
+	free(m->streams);
 	explicit_bzero(m, sizeof(*m));
 }
 
@@ -146,12 +173,12 @@ void vr_relay_room_free(struct vr_relay_room *room)
 	for (uint32_t s = 0; room->members && s < room->conf.max_members; s++)
 		member_clear(&room->members[s]);
 	free(room->members);
-	free(room->ht_ssrc);
-	free(room->ht_slot);
+	free(room->ht);
+	free(room->sel);
 	free(room);
 }
 
-struct vr_relay_member *vr_relay_member_find(struct vr_relay_room *room, uint32_t id)
+static const struct vr_relay_member *member_find(const struct vr_relay_room *room, uint32_t id)
 {
 	for (uint32_t s = 0; room && s < room->conf.max_members; s++)
 		if (room->members[s].in_use && room->members[s].id == id)
@@ -159,62 +186,58 @@ struct vr_relay_member *vr_relay_member_find(struct vr_relay_room *room, uint32_
 	return NULL;
 }
 
+struct vr_relay_member *vr_relay_member_find(struct vr_relay_room *room, uint32_t id)
+{
+	return (struct vr_relay_member *)member_find(room, id);
+}
+
 /* ---- members ---- */
 
-static void policy_for(srtp_policy_t *p, enum vr_relay_suite suite, uint32_t ssrc, const uint8_t *key)
-{
-	memset(p, 0, sizeof(*p));
-	if (suite == VR_RELAY_SUITE_AEAD_AES_128_GCM) {
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtp);
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtcp);
-	} else {
-		srtp_crypto_policy_set_rtp_default(&p->rtp);
-		srtp_crypto_policy_set_rtcp_default(&p->rtcp);
-	}
-	p->ssrc.type = ssrc_specific;
-	p->ssrc.value = ssrc;
-	p->key = (unsigned char *)key;
-	p->window_size = VR_RELAY_REPLAY_WINDOW;
-	p->allow_repeat_tx = 0; /* a duplicate never reaches protect: unprotect drops it first */
-}
-
-/* Streams for @from's SSRCs in @to's outbound session. */
-static int add_out_streams(struct vr_relay_member *to, const uint32_t *from_ssrcs, unsigned n,
-			   const uint8_t *to_key_if_new)
+/*
+ * A session with one template for any SSRC in direction @type: RFC 3711 4.3
+ * derives the session keys from the master key and the index-independent
+ * labels only, so every SSRC of the session can use the same cipher and HMAC
+ * contexts; srtp_stream_clone() gives each SSRC its own replay window and
+ * ROC and points at the template's contexts.
+ */
+static int session_create(srtp_t *s, enum vr_relay_suite suite, const uint8_t *key, srtp_ssrc_type_t type)
 {
 	srtp_policy_t p;
+	srtp_err_status_t e;
 
-	if (to->suite == VR_RELAY_SUITE_NONE)
-		return 0;
-	for (unsigned k = 0; k < n; k++) {
-		policy_for(&p, to->suite, from_ssrcs[k], to_key_if_new);
-		if (srtp_add_stream(to->srtp_out, &p) != srtp_err_status_ok)
-			return -EIO;
+	memset(&p, 0, sizeof(p));
+	if (suite == VR_RELAY_SUITE_AEAD_AES_128_GCM) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
+	} else {
+		srtp_crypto_policy_set_rtp_default(&p.rtp);
+		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
 	}
-	return 0;
+	p.ssrc.type = type;
+	p.key = (unsigned char *)key;
+	p.window_size = VR_RELAY_REPLAY_WINDOW;
+	p.allow_repeat_tx = 0; /* a duplicate never reaches protect: unprotect drops it first */
+	e = srtp_create(s, &p);
+	explicit_bzero(&p, sizeof(p));
+	return e == srtp_err_status_ok ? 0 : e == srtp_err_status_alloc_fail ? -ENOMEM : -EIO;
 }
 
-static void remove_out_streams(struct vr_relay_member *to, const uint32_t *ssrcs, unsigned n)
+/* Forget @to's outbound clones of @ssrcs (srtp_remove_stream frees the clone's
+ * replay state only: the contexts stay with the template). Absent is fine. */
+static void remove_out_clones(struct vr_relay_member *to, const struct vr_relay_stream *ss, unsigned n)
 {
 	if (to->suite == VR_RELAY_SUITE_NONE || !to->srtp_out)
 		return;
 	for (unsigned k = 0; k < n; k++)
-		srtp_remove_stream(to->srtp_out, htonl(ssrcs[k]));
-}
-
-static void member_ssrcs(const struct vr_relay_member *m, uint32_t *ss)
-{
-	for (unsigned k = 0; k < m->nssrc; k++)
-		ss[k] = m->streams[k].ssrc;
+		srtp_remove_stream(to->srtp_out, htonl(ss[k].ssrc));
 }
 
 int vr_relay_member_add(struct vr_relay_room *room, const struct vr_relay_member_conf *mc)
 {
 	struct vr_relay_member *m = NULL;
-	uint32_t slot = 0, o, added_to = 0;
+	uint32_t slot = 0, maxm;
+	size_t sz;
 	int klen, rc = -EINVAL;
-	srtp_policy_t p;
-	srtp_t s;
 
 	if (!room || !mc || mc->nssrc < 1 || mc->nssrc > VR_RELAY_MAX_SSRCS)
 		goto out;
@@ -226,15 +249,19 @@ int vr_relay_member_add(struct vr_relay_room *room, const struct vr_relay_member
 			if (mc->ssrcs[i] == mc->ssrcs[j])
 				goto out;
 	rc = -EEXIST;
-	if (vr_relay_member_find(room, mc->id))
+	if (member_find(room, mc->id))
 		goto out;
 	for (unsigned i = 0; i < mc->nssrc; i++)
 		if (ht_find(room, mc->ssrcs[i]) >= 0)
 			goto out;
 	rc = -ENOSPC;
-	while (slot < room->conf.max_members && room->members[slot].in_use)
+	maxm = room->conf.max_members;
+	while (slot < maxm && room->members[slot].in_use)
 		slot++;
-	if (slot == room->conf.max_members)
+	if (slot == maxm)
+		goto out;
+	rc = ht_reserve(room, mc->nssrc); /* a bigger table is harmless if we fail below */
+	if (rc != 0)
 		goto out;
 
 	m = &room->members[slot];
@@ -242,73 +269,59 @@ int vr_relay_member_add(struct vr_relay_room *room, const struct vr_relay_member
 	m->id = mc->id;
 	m->suite = (uint8_t)mc->suite;
 	m->nssrc = (uint8_t)mc->nssrc;
-	for (unsigned k = 0; k < mc->nssrc; k++) {
-		m->streams[k].ssrc = mc->ssrcs[k];
-		vr_rtpstats_init(&m->streams[k].stats, mc->clock_hz ? mc->clock_hz : 48000);
-	}
+	m->spk.level = 127;
 	if (mc->addr) {
 		m->addr = *mc->addr;
 		m->port = mc->port;
 		m->addr_fixed = 1;
 		m->addr_verified = 1;
 	}
+	/* The streams and, behind them, their out_index arrays: one allocation,
+	 * sized to the SSRCs it has (not VR_RELAY_MAX_SSRCS). */
 	rc = -ENOMEM;
-	m->out_index = calloc((size_t)room->conf.max_members * VR_RELAY_MAX_SSRCS, sizeof(uint64_t));
-	if (!m->out_index)
-		goto fail_member;
-	if (mc->suite != VR_RELAY_SUITE_NONE) {
-		rc = -EIO;
-		memcpy(m->out_key, mc->out_key, (size_t)klen);
-		/* Inbound: one stream per SSRC it sends (so its ROC exists before the first packet). */
-		if (srtp_create(&s, NULL) != srtp_err_status_ok)
-			goto fail_member;
-		m->srtp_in = s;
-		for (unsigned k = 0; k < mc->nssrc; k++) {
-			policy_for(&p, mc->suite, mc->ssrcs[k], mc->in_key);
-			if (srtp_add_stream(m->srtp_in, &p) != srtp_err_status_ok)
-				goto fail_member;
-		}
-		/* Outbound: one stream per SSRC of every other member. */
-		if (srtp_create(&s, NULL) != srtp_err_status_ok)
-			goto fail_member;
-		m->srtp_out = s;
-		for (o = 0; o < room->conf.max_members; o++) {
-			const struct vr_relay_member *om = &room->members[o];
-			uint32_t ss[VR_RELAY_MAX_SSRCS];
+	sz = mc->nssrc * (sizeof(struct vr_relay_stream) + (size_t)maxm * sizeof(uint64_t));
+	m->streams = calloc(1, sz);
+	if (!m->streams)
+		goto fail;
+	for (unsigned k = 0; k < mc->nssrc; k++) {
+		struct vr_relay_stream *st = &m->streams[k];
 
-			if (o == slot || !om->in_use)
-				continue;
-			member_ssrcs(om, ss);
-			if (add_out_streams(m, ss, om->nssrc, m->out_key) != 0)
-				goto fail_member;
-		}
+		st->ssrc = mc->ssrcs[k];
+		st->out_index = (uint64_t *)(m->streams + mc->nssrc) + (size_t)k * maxm;
+		vr_rtpstats_init(&st->stats, mc->clock_hz ? mc->clock_hz : 48000);
 	}
-	/* Its SSRCs into every other member's outbound session. */
-	rc = -EIO;
-	for (o = 0; o < room->conf.max_members; o++) {
+	if (mc->suite != VR_RELAY_SUITE_NONE) {
+		srtp_t s;
+
+		rc = session_create(&s, mc->suite, mc->in_key, ssrc_any_inbound);
+		if (rc != 0)
+			goto fail;
+		m->srtp_in = s;
+		rc = session_create(&s, mc->suite, mc->out_key, ssrc_any_outbound);
+		if (rc != 0)
+			goto fail;
+		m->srtp_out = s;
+	}
+	/* Nothing can fail from here: the others learn about the newcomer. */
+	for (uint32_t o = 0; o < maxm; o++) {
 		struct vr_relay_member *om = &room->members[o];
 
 		if (o == slot || !om->in_use)
 			continue;
-		if (add_out_streams(om, mc->ssrcs, mc->nssrc, om->out_key) != 0)
-			goto fail_others;
-		/* a slot's previous occupant left its indices behind */
-		memset(&om->out_index[(size_t)slot * VR_RELAY_MAX_SSRCS], 0,
-		       VR_RELAY_MAX_SSRCS * sizeof(uint64_t));
-		added_to = o + 1;
+		/* the slot's previous occupant left its indices behind */
+		for (unsigned k = 0; k < om->nssrc; k++)
+			om->streams[k].out_index[slot] = 0;
+		/* member_remove() already took these out; a clone left by anything
+		 * else would carry an old index and refuse the newcomer as a replay */
+		remove_out_clones(om, m->streams, m->nssrc);
 	}
 	m->in_use = 1;
 	room->nmembers++;
+	room->nssrcs += mc->nssrc;
 	for (unsigned k = 0; k < mc->nssrc; k++)
-		ht_insert(room, mc->ssrcs[k], slot);
-	rc = 0;
-	goto out;
-fail_others:
-	/* remove_out_streams() tolerates streams that were never added */
-	for (o = 0; o <= added_to && o < room->conf.max_members; o++)
-		if (o != slot && room->members[o].in_use)
-			remove_out_streams(&room->members[o], mc->ssrcs, mc->nssrc);
-fail_member:
+		ht_insert(room->ht, room->ht_mask, mc->ssrcs[k], slot);
+	return 0;
+fail:
 	member_clear(m);
 out:
 	return rc;
@@ -317,17 +330,29 @@ out:
 int vr_relay_member_remove(struct vr_relay_room *room, uint32_t id)
 {
 	struct vr_relay_member *m = vr_relay_member_find(room, id);
-	uint32_t ss[VR_RELAY_MAX_SSRCS];
+	uint32_t slot;
 
 	if (!m)
 		return -ENOENT;
-	member_ssrcs(m, ss);
-	for (uint32_t o = 0; o < room->conf.max_members; o++)
-		if (&room->members[o] != m && room->members[o].in_use)
-			remove_out_streams(&room->members[o], ss, m->nssrc);
+	slot = (uint32_t)(m - room->members);
+	for (uint32_t o = 0; o < room->conf.max_members; o++) {
+		struct vr_relay_member *om = &room->members[o];
+
+		if (o == slot || !om->in_use)
+			continue;
+		remove_out_clones(om, m->streams, m->nssrc);
+		for (unsigned k = 0; k < om->nssrc; k++)
+			om->streams[k].out_index[slot] = 0;
+	}
+	for (uint16_t i = 0; i < room->nsel; i++)
+		if (room->sel[i] == slot) {
+			room->sel[i] = room->sel[--room->nsel];
+			break;
+		}
+	room->nssrcs -= m->nssrc;
 	member_clear(m);
 	room->nmembers--;
-	ht_rebuild(room);
+	ht_fill(room, room->ht, room->ht_mask);
 	return 0;
 }
 
@@ -368,41 +393,30 @@ static inline enum vr_relay_verdict drop(struct vr_relay_room *room, struct vr_r
 	return VR_RELAY_DROP;
 }
 
-/* libsrtp's own guess of the index of @seq from a session's highest index
- * (srtp_rdbx_estimate_index(): RFC 3711 Appendix A, except that below index
- * 2^15 it always guesses ROC 0). */
-static uint32_t srtp_guess_roc(uint64_t highest, uint16_t seq)
+/*
+ * libsrtp's own guess of the ROC of @seq for a stream whose highest index is
+ * @highest (srtp_rdbx_estimate_index(): RFC 3711 Appendix A, except that up
+ * to index 2^15 it always guesses ROC 0). Used both ways: inbound it is the
+ * ROC the packet will authenticate with (so no srtp_get_stream_roc() walk
+ * per packet), outbound it tells whether libsrtp's protect-side guess from
+ * what it last sent matches the sender's ROC.
+ */
+static inline uint32_t srtp_guess_roc(uint64_t highest, uint16_t seq)
 {
-	struct vr_roc r;
-	uint32_t v;
+	uint32_t roc = (uint32_t)(highest >> 16);
+	uint16_t s_l = (uint16_t)highest;
 
 	if (highest <= 0x8000)
 		return 0;
-	vr_roc_init(&r, (uint16_t)highest, (uint32_t)(highest >> 16));
-	vr_roc_estimate(&r, seq, &v);
-	return v;
-}
-
-static bool speaker_slot_free(const struct vr_relay_room *room, const struct vr_relay_member *m,
-			      uint64_t now_ns)
-{
-	uint32_t active = 0;
-
-	if (m->last_rtp_ns && now_ns - m->last_rtp_ns < SPEAKER_HOLD_NS)
-		return true;
-	for (uint32_t s = 0; s < room->conf.max_members; s++) {
-		const struct vr_relay_member *o = &room->members[s];
-
-		if (o->in_use && o != m && o->last_rtp_ns && now_ns - o->last_rtp_ns < SPEAKER_HOLD_NS)
-			active++;
-	}
-	return active < room->conf.max_speakers;
+	if (s_l < 32768)
+		return seq > s_l && (uint32_t)(seq - s_l) > 32768 ? roc - 1 : roc;
+	return (uint32_t)(s_l - 32768) > seq ? roc + 1 : roc;
 }
 
 /*
  * Unprotect an SRTP packet of stream @st with the sender's session. @v is
- * our RFC 3711 guess of its ROC (the same libsrtp makes). Returns the libsrtp
- * status; on success *v is the ROC the packet authenticated with.
+ * libsrtp's guess of its ROC (srtp_guess_roc()). Returns the libsrtp status;
+ * on success *v is the ROC the packet authenticated with.
  *
  * Beyond the RFC: after a loss of more than 2^15 packets every guess is a
  * packet "older than the window" (libsrtp refuses it with replay_old before
@@ -430,6 +444,97 @@ static srtp_err_status_t unprotect_rtp(struct vr_relay_member *m, struct vr_rela
 	return e;
 }
 
+/*
+ * The first copy of @ssrc to a recipient at sender ROC @v > 0. libsrtp
+ * clones the outbound template on the first protect of an SSRC, and a fresh
+ * clone guesses ROC 0 (index below 2^15), which would put the packet 2^16*v
+ * too low and make the recipient fail everything after. The pending ROC
+ * (srtp_set_stream_roc) can only be set on a stream that exists, so make
+ * the clone exist first: protect a 12-byte scratch header of the same SSRC
+ * and SEQ (never sent; nothing encrypted, one short HMAC), which records
+ * index SEQ at ROC 0 in the clone; then set the pending ROC v. The real
+ * protect then estimates v * 2^16 + SEQ, more than 2^15 above the clone's
+ * index, takes libsrtp's "index advanced" path (srtp_rdbx_set_roc_seq: ROC
+ * v, s_l SEQ, window cleared) and clears the pending ROC. An SRTCP copy may
+ * have made the clone already: then setting the ROC succeeds at once.
+ */
+static srtp_err_status_t clone_at_roc(srtp_t s, uint32_t ssrc, uint16_t seq, uint32_t v)
+{
+	_Alignas(8) uint8_t scratch[12 + SRTP_MAX_TRAILER_LEN];
+	int len = 12;
+	srtp_err_status_t e;
+
+	if (srtp_set_stream_roc(s, ssrc, v) == srtp_err_status_ok)
+		return srtp_err_status_ok;
+	memset(scratch, 0, 12);
+	scratch[0] = 0x80;
+	scratch[2] = (uint8_t)(seq >> 8);
+	scratch[3] = (uint8_t)seq;
+	scratch[8] = (uint8_t)(ssrc >> 24);
+	scratch[9] = (uint8_t)(ssrc >> 16);
+	scratch[10] = (uint8_t)(ssrc >> 8);
+	scratch[11] = (uint8_t)ssrc;
+	e = srtp_protect(s, scratch, &len);
+	if (e != srtp_err_status_ok)
+		return e;
+	return srtp_set_stream_roc(s, ssrc, v);
+}
+
+/*
+ * Protect one RTP copy for recipient @rc under the SENDER's index v * 2^16 +
+ * seq. SEQ is forwarded unchanged and the recipient guesses the ROC from the
+ * SEQs it sees, exactly as we did. Left alone, libsrtp's protect side would
+ * guess the ROC from what this outbound stream sent last, which is wrong
+ * when (a) more than 2^15 packets went by since (a loss at the sender, the
+ * recipient had no address, the sender was not among the loudest, or the
+ * recipient joined late at ROC > 0): it would place the packet 2^16 too low,
+ * and the recipient would fail to authenticate everything after; or (b) the
+ * index is so far from its last that its guess and ours disagree around a
+ * wrap. So we mirror the stream's highest index (*oi) and, whenever
+ * libsrtp's guess would differ from the sender's ROC, hand it the right ROC
+ * for this packet (the pending ROC used by the next protect, which libsrtp
+ * clears once its index has advanced). Reordering inside +-2^15, even across
+ * a wrap, gives the same guess on both sides and needs nothing. libsrtp
+ * treats a pending ROC of 0 as "none"; a packet of ROC 0 is guessed right
+ * anyway (libsrtp guesses ROC 0 up to index 2^15, and the packet is never
+ * older than the window, which unprotect enforced).
+ */
+static srtp_err_status_t protect_rtp(struct vr_relay_member *rc, uint64_t *oi, uint32_t ssrc, uint8_t *b,
+				     int *olen, uint16_t seq, uint32_t v)
+{
+	uint64_t idx = ((uint64_t)v << 16) | seq;
+	srtp_err_status_t e;
+
+	if (*oi == 0) {
+		if (v != 0 && (e = clone_at_roc(rc->srtp_out, ssrc, seq, v)) != srtp_err_status_ok)
+			return e;
+	} else if (srtp_guess_roc(*oi - 1, seq) != v) {
+		srtp_set_stream_roc(rc->srtp_out, ssrc, v);
+	}
+	e = srtp_protect(rc->srtp_out, b, olen);
+	if (e == srtp_err_status_ok) {
+		if (idx + 1 > *oi)
+			*oi = idx + 1;
+	} else {
+		srtp_set_stream_roc(rc->srtp_out, ssrc, 0);
+	}
+	return e;
+}
+
+/* Keep an SRTCP sender report for vr_relay_ssrc_stats(): one parse per RTCP
+ * datagram, about one a second per stream. Malformed RTCP is still
+ * forwarded (the recipient decides); we just learn nothing from it. */
+static void note_sr(struct vr_relay_stream *st, const uint8_t *p, uint32_t len, uint64_t now_ns)
+{
+	struct vr_rtcp_info ri;
+
+	if (vr_rtcp_parse(p, len, VR_RTCP_REDUCED_SIZE, &ri) == VR_RTP_OK && ri.is_sr && ri.ssrc == st->ssrc) {
+		st->sr.valid = 1;
+		st->sr.si = ri.sr;
+		st->sr.arrival_ns = now_ns;
+	}
+}
+
 enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uint32_t len,
 				     const struct vr_addr *src, uint16_t sport, uint64_t now_ns,
 				     struct vr_relay_out *out)
@@ -437,6 +542,7 @@ enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uin
 	struct vr_relay_member *m;
 	struct vr_relay_stream *st = NULL;
 	struct vr_rtp_hdr h;
+	struct vr_rtp_audio_level al = { 0 };
 	bool rtcp, advanced = false;
 	uint32_t ssrc, v = 0, slot, k;
 	int ilen = (int)len;
@@ -446,6 +552,7 @@ enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uin
 	out->count = 0;
 	out->reason = VR_RELAY_DROP_NONE;
 	room->rx_packets++;
+	room->last_ns = now_ns;
 	switch (vr_demux_classify(p, len)) {
 	case VR_DEMUX_RTP:
 		break;
@@ -481,9 +588,16 @@ enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uin
 		m->c.rx_drops++;
 		return drop(room, out, VR_RELAY_DROP_SRC_MISMATCH);
 	}
+	/* The RFC 6464 element is in the header extension, which SRTP leaves in
+	 * clear (no RFC 6904 here): read it now, believe it only once the packet
+	 * authenticated. A level element without its byte is ignored, not a
+	 * reason to drop the voice. */
+	if (!rtcp && room->conf.audio_level_id && h.extension &&
+	    vr_rtp_audio_level(p, &h, room->conf.audio_level_id, &al) != VR_RTP_OK)
+		al.present = 0;
 
 	if (!rtcp && st->started)
-		vr_roc_estimate(&st->roc, h.seq, &v);
+		v = srtp_guess_roc(st->highest, h.seq);
 	if (m->suite == VR_RELAY_SUITE_NONE)
 		e = srtp_err_status_ok;
 	else if (rtcp)
@@ -504,30 +618,29 @@ enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uin
 		uint64_t idx = ((uint64_t)v << 16) | h.seq;
 
 		if (!st->started || idx > st->highest) {
+			if (st->started && v != st->roc.roc && m->suite != VR_RELAY_SUITE_NONE) {
+				uint32_t lib_roc;
+
+				/* Once per wrap: libsrtp's ROC must be the one we
+				 * mirrored (same estimate, same packets); if ever not,
+				 * trust the one that authenticated. */
+				if (srtp_get_stream_roc(m->srtp_in, ssrc, &lib_roc) == srtp_err_status_ok &&
+				    lib_roc != v) {
+					st->roc_resyncs++;
+					v = lib_roc;
+					idx = ((uint64_t)v << 16) | h.seq;
+				}
+			}
 			advanced = true;
 			st->highest = idx;
 			vr_roc_init(&st->roc, h.seq, v);
 			st->started = 1;
 		}
-		if (m->suite != VR_RELAY_SUITE_NONE) {
-			uint32_t lib_roc;
-
-			/* libsrtp's stream ROC must be ours (same RFC 3711 estimate, same
-			 * packets); if ever not, trust the one that authenticated. */
-			if (srtp_get_stream_roc(m->srtp_in, ssrc, &lib_roc) == srtp_err_status_ok &&
-			    lib_roc != st->roc.roc) {
-				st->roc_resyncs++;
-				st->roc.roc = lib_roc;
-			}
-		}
-		if (!speaker_slot_free(room, m, now_ns)) {
-			m->c.rx_drops++;
-			return drop(room, out, VR_RELAY_DROP_TOO_MANY_SPEAKERS);
-		}
 		m->last_rtp_ns = now_ns;
 		vr_rtpstats_update(&st->stats, h.seq, h.ts, now_ns, (uint32_t)ilen - h.hdr_len);
 	} else {
 		st->rtcp_packets++;
+		note_sr(st, p, (uint32_t)ilen, now_ns);
 	}
 	if (!m->addr_verified) {
 		m->addr = *src;
@@ -544,6 +657,12 @@ enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uin
 	m->c.rx_packets++;
 	m->c.rx_bytes += (uint32_t)ilen;
 	out->sender_id = m->id;
+	if (al.present && !vr_relay_speaker_observe(room, m, al.level, al.voice, now_ns)) {
+		/* everything above still happened: ROC, statistics and latching
+		 * follow every authenticated packet, forwarded or not */
+		m->c.rx_drops++;
+		return drop(room, out, VR_RELAY_DROP_NOT_LOUDEST);
+	}
 
 	for (uint32_t r = 0; r < room->conf.max_members; r++) {
 		struct vr_relay_member *rc = &room->members[r];
@@ -563,42 +682,9 @@ enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uin
 		}
 		memcpy(t->buf, p, (size_t)ilen);
 		if (rc->suite != VR_RELAY_SUITE_NONE) {
-			if (rtcp) {
-				/* SRTCP carries its own explicit index: nothing to align. */
-				e = srtp_protect_rtcp(rc->srtp_out, t->buf, &olen);
-			} else {
-				/*
-				 * The recipient must see the packet under the SENDER's index
-				 * (ROC * 2^16 + SEQ): SEQ is forwarded unchanged, and its
-				 * receiver guesses the ROC from the SEQs it sees, exactly as we
-				 * did. Left alone, libsrtp's protect side would guess the ROC
-				 * from what this outbound stream sent last, which is wrong when
-				 * (a) more than 2^15 packets went by since (a loss at the
-				 * sender, or the recipient had no address, or joined late at
-				 * ROC > 0): it would place the packet 2^16 too low, and the
-				 * recipient would fail to authenticate everything after; or
-				 * (b) the index is so far from its last that its guess and ours
-				 * disagree around a wrap. So we mirror the stream's highest
-				 * index (out_index) and, whenever libsrtp's guess would differ
-				 * from the sender's ROC, hand it the right ROC for this packet
-				 * (srtp_set_stream_roc sets the pending ROC used by the next
-				 * protect). Reordering inside +-2^15, even across a wrap, gives
-				 * the same guess on both sides and needs nothing.
-				 * libsrtp treats a pending ROC of 0 as "none"; a packet of
-				 * ROC 0 is guessed right anyway (libsrtp guesses ROC 0 below
-				 * index 2^15, and the packet is never older than the window).
-				 */
-				uint64_t *oi = &rc->out_index[(size_t)slot * VR_RELAY_MAX_SSRCS + k];
-				uint64_t idx = ((uint64_t)v << 16) | h.seq;
-
-				if (*oi == 0 || srtp_guess_roc(*oi - 1, h.seq) != v)
-					srtp_set_stream_roc(rc->srtp_out, ssrc, v);
-				e = srtp_protect(rc->srtp_out, t->buf, &olen);
-				if (e == srtp_err_status_ok && idx + 1 > *oi)
-					*oi = idx + 1;
-				else if (e != srtp_err_status_ok)
-					srtp_set_stream_roc(rc->srtp_out, ssrc, 0);
-			}
+			/* SRTCP carries its own explicit index: nothing to align. */
+			e = rtcp ? srtp_protect_rtcp(rc->srtp_out, t->buf, &olen)
+				 : protect_rtp(rc, &st->out_index[r], ssrc, t->buf, &olen, h.seq, v);
 			if (e != srtp_err_status_ok) {
 				room->drops[VR_RELAY_DROP_PROTECT_FAIL]++;
 				continue;

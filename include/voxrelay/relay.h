@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The relay's fan-out core: rooms, members, per-member SRTP contexts, and the per-packet unprotect/protect-per-recipient path. */
+/* The relay's fan-out core: rooms, members, per-member SRTP sessions (one libsrtp template each way), the per-packet unprotect/protect-per-recipient path, RFC 6464 active speakers, statistics, cache warm-up. */
 #ifndef VOXRELAY_RELAY_H
 #define VOXRELAY_RELAY_H
 
@@ -7,6 +7,7 @@
 
 #include "voxrelay/common.h"
 #include "voxrelay/roc.h"
+#include "voxrelay/rtp.h"
 #include "voxrelay/rtpstats.h"
 
 /*
@@ -29,6 +30,20 @@
 #define VR_RELAY_MAX_MEMBERS 256
 /** SRTP/SRTCP replay window of every context (RFC 3711 3.3.2; libsrtp allows up to 32767). */
 #define VR_RELAY_REPLAY_WINDOW 1024
+/** Speakers forwarded when vr_relay_room_conf.max_speakers is 0 (RFC 6464 selection). */
+#define VR_RELAY_DEFAULT_SPEAKERS 3
+/**
+ * A member stops being a current speaker this long after its last voiced
+ * packet (V set, level < 127), or after its last packet with a level at
+ * all: a hangover long enough to bridge the pauses between words.
+ */
+#define VR_RELAY_SPEAKER_HANGOVER_NS 500000000ull
+/**
+ * A current speaker outside the forwarded set replaces the quietest one in
+ * it only when louder by this much (smoothed, in 1/16 dB: 48 = 3 dB), so
+ * that two speakers of about the same level do not swap every packet.
+ */
+#define VR_RELAY_SPEAKER_HYSTERESIS 48
 /** Master key + salt bytes of AES_CM_128_HMAC_SHA1_80 (RFC 4568 6.2.1: 16 + 14). */
 #define VR_RELAY_KEY_LEN_AES_CM_128 30
 /** Master key + salt bytes of AEAD_AES_128_GCM (RFC 7714 12: 16 + 12). */
@@ -63,6 +78,9 @@ int vr_relay_suite_key_len(enum vr_relay_suite s);
  * Why the relay dropped a packet (or one copy of it). Counted per room,
  * names stable, new reasons only appended. Per-copy reasons
  * (NO_OUT_BUFFER, OUT_BUFFER_SMALL, PROTECT_FAIL) count once per recipient.
+ * TOO_MANY_SPEAKERS (first come, first served up to max_speakers) is kept
+ * for its name but no longer counted: max_speakers now picks the N loudest
+ * by RFC 6464 level, and what that holds back is NOT_LOUDEST.
  */
 #define VR_RELAY_DROPS(X) \
 	X(NONE, "none") \
@@ -74,10 +92,11 @@ int vr_relay_suite_key_len(enum vr_relay_suite s);
 	X(AUTH_FAIL, "relay_auth_fail")               /* SRTP/SRTCP authentication failed */ \
 	X(REPLAY, "relay_replay")                     /* index already seen or older than the window */ \
 	X(SRTP_ERROR, "relay_srtp_error")             /* any other unprotect error */ \
-	X(TOO_MANY_SPEAKERS, "relay_too_many_speakers") /* max_speakers already speaking */ \
+	X(TOO_MANY_SPEAKERS, "relay_too_many_speakers") /* no longer counted: see NOT_LOUDEST */ \
 	X(NO_OUT_BUFFER, "relay_no_out_buffer")       /* caller gave fewer buffers than recipients (per copy) */ \
 	X(OUT_BUFFER_SMALL, "relay_out_buffer_small") /* buffer below len + tailroom (per copy) */ \
-	X(PROTECT_FAIL, "relay_protect_fail")         /* srtp_protect refused (per copy) */
+	X(PROTECT_FAIL, "relay_protect_fail")         /* srtp_protect refused (per copy) */ \
+	X(NOT_LOUDEST, "relay_not_loudest")           /* authenticated, but its sender is not among the room's N loudest */
 
 enum vr_relay_drop {
 #define VR_RELAY_DROP_ENUM(id, name) VR_RELAY_DROP_##id,
@@ -96,6 +115,13 @@ enum vr_relay_verdict {
 	VR_RELAY_DROP,        /**< dropped; out->reason says why */
 };
 
+/** The last RTCP sender report (RFC 3550 6.4.1) of one SSRC, as vr_rtcp_parse() read it. */
+struct vr_relay_sr {
+	uint8_t valid;                  /**< an SR of this SSRC authenticated */
+	struct vr_rtcp_sender_info si;  /**< its NTP and RTP timestamps, packet and octet counts */
+	uint64_t arrival_ns;            /**< when it arrived (vr_relay_input()'s now_ns) */
+};
+
 /** Receive state of one SSRC a member sends. */
 struct vr_relay_stream {
 	uint32_t ssrc;
@@ -105,6 +131,28 @@ struct vr_relay_stream {
 	struct vr_rtpstats stats; /**< RFC 3550 A.1/A.3/A.8 over the authenticated packets */
 	uint64_t rtcp_packets;   /**< SRTCP/RTCP datagrams authenticated from this SSRC */
 	uint64_t roc_resyncs;    /**< libsrtp's ROC disagreed with ours after unprotect (never expected) */
+	struct vr_relay_sr sr;   /**< its last sender report */
+	/* Internal: per recipient slot (conf.max_members entries), 1 + the highest
+	 * index of this SSRC protected into that recipient's outbound session;
+	 * 0 = none yet (its libsrtp clone may not exist). Kept with the sender so
+	 * one packet's fan-out reads one cache line of them. */
+	uint64_t *out_index;
+};
+
+/**
+ * Active-speaker state of a member (RFC 6464 client-to-mixer audio level),
+ * updated by every authenticated RTP packet of it that carries the level
+ * extension negotiated for the room. See vr_relay_speaker_observe().
+ */
+struct vr_relay_speaker {
+	uint64_t heard_ns;   /**< arrival of its last packet with a level */
+	uint64_t voiced_ns;  /**< arrival of its last voiced one (V set and level < 127) */
+	uint16_t loud;       /**< smoothed loudness of its talk, (127 - level) * 16: 0 silence .. 2032 (0 dBov) */
+	uint8_t heard;       /**< @heard_ns is valid */
+	uint8_t voiced;      /**< @voiced_ns is valid */
+	uint8_t level;       /**< last level, -dBov: 0 loudest, 127 silence */
+	uint8_t voice;       /**< last V bit */
+	uint8_t selected;    /**< among the room's forwarded speakers */
 };
 
 /** Counters of one member. */
@@ -115,7 +163,7 @@ struct vr_relay_member_counters {
 	uint64_t relatches;            /**< latched address moved (NAT rebinding) */
 };
 
-/** One member of a room. Fields are read-only outside relay.c. */
+/** One member of a room. Fields are read-only outside relay*.c. */
 struct vr_relay_member {
 	uint32_t id;
 	uint8_t in_use;
@@ -126,15 +174,16 @@ struct vr_relay_member {
 	uint8_t latched;         /**< the address was learned from a packet */
 	uint16_t port;           /**< transport port, host order */
 	struct vr_addr addr;     /**< transport address */
-	struct vr_relay_stream streams[VR_RELAY_MAX_SSRCS];
-	void *srtp_in;           /**< srtp_t: keys of what the member sends (one stream per SSRC) */
-	void *srtp_out;          /**< srtp_t: keys of what it receives (one stream per forwarded SSRC) */
-	/* Its outbound master key||salt: libsrtp does not give keys back, and a
-	 * stream must be added for every SSRC of a member that joins later. */
-	uint8_t out_key[VR_RELAY_KEY_LEN_AES_CM_128];
-	/* 1 + highest index protected into srtp_out, per [sender slot][its SSRC]; 0 = none yet. */
-	uint64_t *out_index;
-	uint64_t last_rtp_ns;    /**< arrival of its last authenticated RTP (speaker tracking) */
+	struct vr_relay_stream *streams; /**< @nssrc of them (one allocation with their out_index arrays) */
+	/* srtp_t: keys of what the member sends. One ssrc_any_inbound template
+	 * (one set of cipher/HMAC contexts); libsrtp clones it per SSRC after
+	 * that SSRC's first packet authenticates. */
+	void *srtp_in;
+	/* srtp_t: keys of what it receives. One ssrc_any_outbound template; libsrtp
+	 * clones it (sharing the contexts) on the first copy of each forwarded SSRC. */
+	void *srtp_out;
+	uint64_t last_rtp_ns;    /**< arrival of its last authenticated RTP */
+	struct vr_relay_speaker spk;
 	struct vr_relay_member_counters c;
 };
 
@@ -144,18 +193,37 @@ struct vr_relay_room_conf {
 	struct vr_addr vip;      /**< the VIP the room's port belongs to */
 	uint16_t vip_port;       /**< host order */
 	uint16_t max_members;    /**< 2 .. VR_RELAY_MAX_MEMBERS */
-	uint16_t max_speakers;   /**< 1 .. max_members: members whose RTP was forwarded in the last second */
+	/**
+	 * With @audio_level_id: how many of the loudest current speakers are
+	 * forwarded (vr_relay_speaker_observe()); 1 .. max_members, 0 for the
+	 * default VR_RELAY_DEFAULT_SPEAKERS (capped at max_members). Without
+	 * it, unused: everything is forwarded.
+	 */
+	uint16_t max_speakers;
+	/**
+	 * RFC 8285 one-byte header extension id negotiated for the RFC 6464
+	 * client-to-mixer audio level (a=extmap:<id>
+	 * urn:ietf:params:rtp-hdrext:ssrc-audio-level), 1..14; 0 = not
+	 * negotiated: no speaker selection, every packet is forwarded.
+	 */
+	uint8_t audio_level_id;
 };
 
-/** One room: a VIP:port. Owned by one thread (see above). Fields read-only outside relay.c. */
+/** One room: a VIP:port. Owned by one thread (see above). Fields read-only outside relay*.c. */
 struct vr_relay_room {
-	struct vr_relay_room_conf conf;
+	struct vr_relay_room_conf conf;   /**< as given, max_speakers resolved */
 	uint32_t nmembers;
 	struct vr_relay_member *members;  /**< conf.max_members slots */
-	/* SSRC -> slot: open addressing, linear probing, power-of-two size. */
-	uint32_t *ht_ssrc;
-	uint16_t *ht_slot;                /**< slot + 1; 0 = empty */
+	/* SSRC -> slot: open addressing, linear probing, power-of-two size grown
+	 * by member_add to at least twice the SSRCs; entry ssrc << 32 | (slot + 1),
+	 * 0 = empty (one 8-byte word per probe). */
+	uint64_t *ht;
 	uint32_t ht_mask;
+	uint32_t nssrcs;                  /**< SSRCs in @ht */
+	/* The forwarded speakers (slots), conf.max_speakers entries, @nsel used. */
+	uint16_t *sel;
+	uint16_t nsel;
+	uint64_t last_ns;                 /**< now_ns of the latest vr_relay_input() */
 	uint64_t drops[VR_RELAY_DROP_MAX];
 	uint64_t rx_packets, tx_packets, slow_path;
 };
@@ -202,9 +270,11 @@ int vr_relay_global_init(void);
 /**
  * Create an empty room.
  *
- * @param conf  its configuration (copied)
- * @return the room, or NULL with errno EINVAL (bad limits) or ENOMEM.
- *         Control path (allocates).
+ * @param conf  its configuration (copied; max_speakers 0 becomes
+ *              VR_RELAY_DEFAULT_SPEAKERS, capped at max_members)
+ * @return the room, or NULL with errno EINVAL (max_members outside 2 ..
+ *         VR_RELAY_MAX_MEMBERS, max_speakers above max_members,
+ *         audio_level_id above 14) or ENOMEM. Control path (allocates).
  */
 struct vr_relay_room *vr_relay_room_create(const struct vr_relay_room_conf *conf);
 
@@ -212,11 +282,17 @@ struct vr_relay_room *vr_relay_room_create(const struct vr_relay_room_conf *conf
 void vr_relay_room_free(struct vr_relay_room *room);
 
 /**
- * Add a member: creates its inbound session (one SRTP stream per SSRC it
- * sends, @in_key), its outbound session (one stream per SSRC of every other
- * member, @out_key), and a stream for each of its SSRCs in every other
- * member's outbound session. Every context has a replay window of
- * VR_RELAY_REPLAY_WINDOW and allow_repeat_tx = 0 (RFC 3711 3.3.2).
+ * Add a member: creates its inbound session (@in_key, one ssrc_any_inbound
+ * template) and its outbound session (@out_key, one ssrc_any_outbound
+ * template). SRTP session keys do not depend on the SSRC (RFC 3711 4.3), so
+ * each session has ONE set of cipher and HMAC contexts, shared by the
+ * per-SSRC streams libsrtp clones from the template: inbound after the
+ * SSRC's first packet authenticates, outbound on the first copy of an SSRC
+ * to this member (one small allocation on the packet path per (recipient,
+ * SSRC), about 430 bytes: replay window and ROC only). Every stream has a
+ * replay window of VR_RELAY_REPLAY_WINDOW and allow_repeat_tx = 0 (RFC 3711
+ * 3.3.2). Our SSRC table refuses SSRCs that are not a member's before
+ * libsrtp sees them, so a template never clones for a stranger.
  *
  * @return 0; -EINVAL (bad conf, key missing for an SRTP suite, SSRC
  *         repeated), -EEXIST (id or an SSRC already in the room), -ENOSPC
@@ -226,7 +302,10 @@ void vr_relay_room_free(struct vr_relay_room *room);
 int vr_relay_member_add(struct vr_relay_room *room, const struct vr_relay_member_conf *mc);
 
 /**
- * Remove a member and its SSRCs' streams from every other outbound session.
+ * Remove a member: frees its sessions, and removes the clones of its SSRCs
+ * from every other member's outbound session (srtp_remove_stream), so that
+ * a member that rejoins with the same SSRCs starts a fresh index at every
+ * recipient instead of being refused as a replay.
  * @return 0, or -ENOENT. Owner thread only.
  */
 int vr_relay_member_remove(struct vr_relay_room *room, uint32_t id);
@@ -254,10 +333,16 @@ struct vr_relay_member *vr_relay_member_find(struct vr_relay_room *room, uint32_
  * PLACE with the sender's inbound session (RFC 3711 3.3 / 3.4: replay and
  * authentication checked). Only then is the sender's address latched (or,
  * when latched before, moved by an RTP packet that advances its index),
- * its statistics updated, and, for every other member with a verified
- * address, one copy written to the next caller buffer and protected with
- * that recipient's outbound session, keeping SSRC, sequence numbers and
- * timestamps, and the sender's packet index (ROC) -- see relay.c.
+ * its statistics updated (an SRTCP sender report is kept for
+ * vr_relay_ssrc_stats()), and, when the room selects speakers
+ * (conf.audio_level_id) and the RTP packet carries the level, the speaker
+ * selection consulted (vr_relay_speaker_observe()): a sender that is not
+ * among the N loudest is dropped as VR_RELAY_DROP_NOT_LOUDEST, its state
+ * (ROC, statistics, latching) updated all the same. Otherwise, for every
+ * other member with a verified address, one copy is written to the next
+ * caller buffer and protected with that recipient's outbound session,
+ * keeping SSRC, sequence numbers and timestamps, and the sender's packet
+ * index (ROC) -- see relay.c.
  *
  * @param room    the room
  * @param p       the UDP payload, 4-byte aligned (libsrtp reads the RTP header as
@@ -272,10 +357,172 @@ struct vr_relay_member *vr_relay_member_find(struct vr_relay_room *room, uint32_
  * @return the verdict; with VR_RELAY_DROP out->reason (also counted in
  *         room->drops). Copies that could not be produced are counted in
  *         room->drops under their per-copy reason while the verdict stays
- *         VR_RELAY_FORWARD. No allocation, no locks; owner thread only.
+ *         VR_RELAY_FORWARD. No locks; owner thread only. No allocation of
+ *         ours; libsrtp clones a template once per SSRC of a member
+ *         (inbound, its first authenticated packet) and once per
+ *         (recipient, SSRC) (outbound, the first copy), about 430 bytes
+ *         each. (Inside every HMAC-SHA1 operation OpenSSL 3 also frees and
+ *         reallocates its digest state, as it always did under libsrtp.)
  */
 enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uint32_t len,
 				     const struct vr_addr *src, uint16_t sport, uint64_t now_ns,
 				     struct vr_relay_out *out);
+
+/** Packets ahead of vr_relay_input() that a struct vr_relay_pipe warms up. */
+#define VR_RELAY_PIPE_DEPTH 16
+/** Sessions a pipe slot follows: the sender's inbound and up to 7 recipients' outbound. */
+#define VR_RELAY_PIPE_CHAINS 8
+
+/** One packet in a struct vr_relay_pipe; fields private to relay_pipe.c. */
+struct vr_relay_pipe_slot {
+	const struct vr_relay_room *room;
+	const uint8_t *p;
+	uint32_t len;
+	uint32_t ssrc;
+	int32_t slot;
+	uint8_t step, rtcp, nchain, out_done;
+	uint8_t cstep[VR_RELAY_PIPE_CHAINS];
+	const void *chain[VR_RELAY_PIPE_CHAINS];
+};
+
+/**
+ * A cache warm-up pipeline over the packets of a burst (see relay_pipe.c
+ * for why): each vr_relay_pipe_push() starts a packet and moves the ones
+ * already in by one dependent load along its way to the libsrtp contexts
+ * it will use (SSRC bucket, member, the five sessions, their streams, keys,
+ * cipher and HMAC state), so the cache misses of VR_RELAY_PIPE_DEPTH
+ * packets overlap. Use:
+ *
+ *     vr_relay_pipe_init(&pp);
+ *     for (i = 0; i < n + VR_RELAY_PIPE_DEPTH; i++) {
+ *         if (i < n)
+ *             vr_relay_pipe_push(&pp, room_of[i], p[i], len[i]);
+ *         else
+ *             vr_relay_pipe_push(&pp, NULL, NULL, 0);
+ *         if (i >= VR_RELAY_PIPE_DEPTH)
+ *             vr_relay_input(room_of[i - VR_RELAY_PIPE_DEPTH], p[i - VR_RELAY_PIPE_DEPTH], ...);
+ *     }
+ *
+ * (or any shorter look-ahead: a packet pushed fewer than VR_RELAY_PIPE_DEPTH
+ * pushes before its input is simply less warm). Purely an optimisation: what
+ * is or is not pushed never changes what vr_relay_input() does (the packet
+ * bytes are only read, before vr_relay_input() decrypts them in place). Owned
+ * by the thread that owns the rooms; no allocation. Measured effect and
+ * limits: docs/relay.md, "Warm-up pipe".
+ */
+struct vr_relay_pipe {
+	struct vr_relay_pipe_slot slot[VR_RELAY_PIPE_DEPTH];
+	uint32_t head;
+};
+
+/**
+ * Empty @pp. Also required after ANY control change of a room with packets
+ * in the pipe (member add/remove/set_address, room free): the walks hold
+ * pointers into the members and their libsrtp sessions.
+ * @param pp  the pipe. Thread: the rooms' owner.
+ */
+void vr_relay_pipe_init(struct vr_relay_pipe *pp);
+
+/**
+ * Advance every packet in @pp by one step, and start @p (a UDP payload for
+ * @room that vr_relay_input() will see later). Reads only (the packet's
+ * first 12 bytes, the room, its members, their libsrtp sessions); a packet
+ * it cannot place (not RTP, unknown SSRC) just stops.
+ *
+ * @param pp    the pipe
+ * @param room  the packet's room, or NULL to advance only (draining)
+ * @param p     the UDP payload (ignored with @room NULL)
+ * @param len   its bytes
+ * Thread: the rooms' owner. No allocation.
+ */
+void vr_relay_pipe_push(struct vr_relay_pipe *pp, const struct vr_relay_room *room, const uint8_t *p,
+			uint32_t len);
+
+/**
+ * Active speaker selection (RFC 6464 client-to-mixer audio level, carried
+ * in an RFC 8285 one-byte header extension in clear in SRTP), for one
+ * authenticated RTP packet of @m that carries a level. vr_relay_input()
+ * calls it; exposed for tests and for a control plane replaying levels.
+ *
+ * A member is a current speaker while its last voiced packet (V set and
+ * level < 127, RFC 6464 section 3) is younger than
+ * VR_RELAY_SPEAKER_HANGOVER_NS. Its loudness (127 - level, in 1/16 dB) is
+ * smoothed exponentially over its voiced packets, faster up than down (1/4
+ * and 1/8 of the difference: about 80 ms and 160 ms at 50 packets/s) so a
+ * new talker is heard soon; unvoiced packets within the hangover leave it
+ * alone (a pause between words does not make a speaker quieter), and a talk
+ * that starts after the hangover starts from 0. The forwarded set holds at most
+ * conf.max_speakers members: members that stopped being current speakers
+ * leave it first; a current speaker joins while there is room, or replaces
+ * the quietest member of the set when its smoothed loudness exceeds that
+ * one's by VR_RELAY_SPEAKER_HYSTERESIS (ties keep the incumbent, so the
+ * set does not flap). Members of the set are forwarded (their trailing
+ * silence too, until the hangover ends); others are not.
+ *
+ * @param room    the room (its selection is updated)
+ * @param m       a member of @room, the packet's sender
+ * @param level   RFC 6464 level, 0..127 -dBov (0 loudest, 127 silence)
+ * @param voice   the V bit
+ * @param now_ns  the packet's arrival, ns, same clock as vr_relay_input()
+ * @return true if @m's packet is to be forwarded. No allocation; owner thread only.
+ */
+bool vr_relay_speaker_observe(struct vr_relay_room *room, struct vr_relay_member *m, uint8_t level,
+			      bool voice, uint64_t now_ns);
+
+/**
+ * Whether @m is a current speaker and in its room's forwarded set (RFC 6464
+ * selection, see vr_relay_speaker_observe()).
+ *
+ * @param m       a member
+ * @param now_ns  the time to judge at, ns, vr_relay_input()'s clock: a
+ *                member last voiced VR_RELAY_SPEAKER_HANGOVER_NS or more
+ *                before it is not speaking, whatever the set says
+ * @return true if speaking. Pure; owner thread (or a reader that tolerates
+ *         a stale answer).
+ */
+bool vr_relay_member_speaking(const struct vr_relay_member *m, uint64_t now_ns);
+
+/** Receive statistics of one SSRC of a member, for the control plane. */
+struct vr_relay_ssrc_stats {
+	uint32_t member_id;
+	uint32_t ssrc;
+	uint8_t started;        /**< an RTP packet of it authenticated; the RTP figures are 0 before */
+	uint64_t packets;       /**< authenticated RTP packets */
+	uint64_t bytes;         /**< their plaintext payload bytes (after the RTP header) */
+	int32_t cumulative_lost; /**< RFC 3550 A.3: expected - received, 24-bit signed (negative with duplicates) */
+	uint32_t ext_highest_seq; /**< RFC 3550 A.3: cycles << 16 | highest sequence number */
+	uint32_t expected;      /**< RFC 3550 A.3: packets expected since the first */
+	uint32_t jitter;        /**< RFC 3550 A.8 interarrival jitter, RTP timestamp units */
+	double jitter_ms;       /**< the same in milliseconds */
+	uint32_t roc;           /**< SRTP rollover counter (RFC 3711 3.3.1) */
+	uint64_t rtcp_packets;  /**< authenticated RTCP/SRTCP datagrams with this sender SSRC */
+	struct vr_relay_sr sr;  /**< its last sender report, if sr.valid */
+	/* The member's speaker state (RFC 6464; same for all its SSRCs). */
+	uint8_t level_heard;    /**< a packet with the room's level extension authenticated */
+	uint8_t level;          /**< its last level, -dBov (127 silence) */
+	uint8_t voice;          /**< its last V bit */
+	uint8_t smoothed_level; /**< smoothed level, -dBov (vr_relay_speaker_observe()) */
+	uint8_t speaking;       /**< current speaker and forwarded, as of the room's latest packet */
+	uint64_t level_ns;      /**< arrival of its last packet with a level */
+};
+
+/**
+ * Statistics of SSRC number @idx (0 .. nssrc - 1, in the order given to
+ * vr_relay_member_add()) of member @member_id, for the control plane.
+ * Reads only: the RFC 3550 A.3 interval state behind an RR's fraction lost
+ * (vr_rtpstats_report()) is left alone, so calling this does not disturb
+ * the reports. Iterate with idx = 0, 1, ... until -ERANGE.
+ *
+ * @param room       the room
+ * @param member_id  the member
+ * @param idx        which of its SSRCs
+ * @param out        filled on success
+ * @return 0; -EINVAL (NULL argument), -ENOENT (no such member), -ERANGE
+ *         (@idx >= its SSRC count). Owner thread (or a reader that tolerates
+ *         torn counters). Sources: RFC 3550 A.3 and A.8, RFC 3711 3.3.1,
+ *         RFC 6464.
+ */
+int vr_relay_ssrc_stats(const struct vr_relay_room *room, uint32_t member_id, unsigned int idx,
+			struct vr_relay_ssrc_stats *out);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The fan-out core: ROC over four wraps with loss, reordering and a 40,000-packet gap; every refusal; GCM and plain rooms. */
+/* The fan-out core: ROC over four wraps with loss, reordering and a 40,000-packet gap; late join at ROC 2, rejoin, two SSRCs; every refusal; GCM and plain rooms. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -34,41 +34,6 @@ static struct vr_relay_room *room2(enum vr_relay_suite suite, const uint8_t *k, 
 	return room;
 }
 
-/* A client receiver that, like the relay, recovers from a loss beyond 2^15 by
- * trying ROC + 1 once when the packet looks older than the window. */
-struct rx {
-	srtp_t s;
-	struct vr_roc roc;
-	uint64_t highest;
-	int started;
-};
-
-static srtp_err_status_t rx_unprotect(struct rx *rx, uint8_t *b, int *len)
-{
-	uint16_t seq = (uint16_t)(b[2] << 8 | b[3]);
-	uint32_t ssrc = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
-	uint32_t v = 0;
-	int len0 = *len;
-	srtp_err_status_t e;
-	uint64_t guess;
-
-	if (rx->started)
-		vr_roc_estimate(&rx->roc, seq, &v);
-	guess = (uint64_t)v << 16 | seq;
-	e = srtp_unprotect(rx->s, b, len);
-	if (e == srtp_err_status_replay_old && rx->started && rx->highest - guess > 1024) {
-		*len = len0;
-		srtp_set_stream_roc(rx->s, ssrc, ++v);
-		e = srtp_unprotect(rx->s, b, len);
-	}
-	if (e == srtp_err_status_ok && (!rx->started || ((uint64_t)v << 16 | seq) > rx->highest)) {
-		rx->highest = (uint64_t)v << 16 | seq;
-		vr_roc_init(&rx->roc, seq, v);
-		rx->started = 1;
-	}
-	return e;
-}
-
 struct pkt {
 	uint32_t i;     /* packet number at the sender */
 	uint16_t len;
@@ -86,7 +51,7 @@ static void test_roc(void)
 	uint32_t *order = calloc(n, sizeof(*order)), m = 0, delivered = 0, decrypted = 0, wrap_swaps = 0;
 	struct vr_relay_room *room;
 	srtp_t tx;
-	struct rx rx = { 0 };
+	struct vr_t_rx rx = { 0 };
 	uint8_t buf[256], plain[256];
 	struct vr_relay_tx t = { .buf = buf, .cap = sizeof(buf) };
 	struct vr_relay_out out = { .tx = &t, .ntx = 1 };
@@ -146,7 +111,7 @@ static void test_roc(void)
 		}
 		delivered++;
 		l = (int)t.len;
-		if (rx_unprotect(&rx, buf, &l) != srtp_err_status_ok) {
+		if (vr_t_rx_unprotect(&rx, buf, &l) != srtp_err_status_ok) {
 			vr_test_checks++;
 			vr_test_failures++;
 			if (vr_test_failures < 10)
@@ -380,6 +345,461 @@ static void test_suite_round_trip(enum vr_relay_suite suite)
 	vr_relay_room_free(room);
 }
 
+/* A receiver that was told the stream's ROC (as a late joiner must be: the
+ * SEQ alone cannot say how many wraps it missed): an SSRC-specific stream
+ * with its pending ROC set before the first packet. */
+static srtp_t rx_told_roc(const uint8_t *key, uint32_t ssrc, uint32_t roc)
+{
+	srtp_policy_t p;
+	srtp_t s = NULL;
+
+	memset(&p, 0, sizeof(p));
+	srtp_crypto_policy_set_rtp_default(&p.rtp);
+	srtp_crypto_policy_set_rtcp_default(&p.rtcp);
+	p.ssrc.type = ssrc_specific;
+	p.ssrc.value = ssrc;
+	p.key = (unsigned char *)key;
+	p.window_size = 1024;
+	if (srtp_create(&s, &p) != srtp_err_status_ok)
+		return NULL;
+	if (roc)
+		srtp_set_stream_roc(s, ssrc, roc);
+	return s;
+}
+
+/* Whether @session has a (cloned) stream for @ssrc. */
+static bool has_stream(void *session, uint32_t ssrc)
+{
+	uint32_t roc;
+
+	return srtp_get_stream_roc(session, ssrc, &roc) == srtp_err_status_ok;
+}
+
+/*
+ * Templates: the inbound clone appears only once a packet of the SSRC
+ * authenticated; a member that joins when the sender is at ROC 2 gets its
+ * first copy (and all after) under ROC 2, its outbound clone made at the
+ * right ROC before the real protect.
+ */
+static void test_late_join_roc(void)
+{
+	const uint16_t seq0 = 60000;
+	const uint32_t before = 2 * 65536 - 60000 + 500; /* S reaches ROC 2 alone */
+	uint8_t keys[128], wrong[30], pkt[256], buf[256], plain[256];
+	uint64_t rng = 1234;
+	struct vr_relay_tx t = { .buf = buf, .cap = sizeof(buf) };
+	struct vr_relay_out out = { .tx = &t, .ntx = 1 };
+	struct vr_relay_room_conf rc = { .id = 9, .vip_port = 40009, .max_members = 3 };
+	struct vr_relay_member_conf s = { .id = 1, .ssrcs = { SSRC_S }, .nssrc = 1,
+		.suite = VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, .in_key = keys, .out_key = keys + 32,
+		.addr = &addr_s, .port = 5001, .clock_hz = 8000 };
+	struct vr_relay_member_conf r = { .id = 2, .ssrcs = { SSRC_R }, .nssrc = 1,
+		.suite = VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, .in_key = keys + 64, .out_key = keys + 96,
+		.addr = &addr_r, .port = 5002, .clock_hz = 8000 };
+	struct vr_relay_room *room = vr_relay_room_create(&rc);
+	srtp_t tx = NULL, bad = NULL, rx = NULL, rx0 = NULL;
+	struct vr_relay_member *ms, *mr;
+	uint32_t i, ok = 0, roc = 0;
+	int l;
+
+	vr_t_random_key(&rng, keys, sizeof(keys));
+	vr_t_random_key(&rng, wrong, sizeof(wrong));
+	tx = vr_t_sender(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, keys);
+	bad = vr_t_sender(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, wrong);
+	CHECK(room && tx && bad);
+	if (!room || !tx || !bad)
+		goto out;
+	CHECK_EQ(vr_relay_member_add(room, &s), 0);
+	ms = vr_relay_member_find(room, 1);
+	/* a forgery with a member's SSRC does not make libsrtp clone its template */
+	l = vr_t_rtp(pkt, seq0, 0, SSRC_S, PLEN);
+	CHECK_EQ(srtp_protect(bad, pkt, &l), srtp_err_status_ok);
+	CHECK_EQ(vr_relay_input(room, pkt, (uint32_t)l, &addr_s, 5001, 0, &out), VR_RELAY_DROP);
+	CHECK_EQ(out.reason, VR_RELAY_DROP_AUTH_FAIL);
+	CHECK(!has_stream(ms->srtp_in, SSRC_S));
+	for (i = 0; i < before; i++) {
+		l = vr_t_rtp(pkt, (uint16_t)(seq0 + i), i * 160, SSRC_S, PLEN);
+		CHECK_EQ(srtp_protect(tx, pkt, &l), srtp_err_status_ok);
+		CHECK_EQ(vr_relay_input(room, pkt, (uint32_t)l, &addr_s, 5001, (uint64_t)i * 20000000, &out),
+			 VR_RELAY_FORWARD);
+		if (i == 0)
+			CHECK(has_stream(ms->srtp_in, SSRC_S)); /* now it authenticated */
+	}
+	CHECK_EQ(ms->streams[0].roc.roc, 2u);
+	/* R joins at ROC 2 */
+	CHECK_EQ(vr_relay_member_add(room, &r), 0);
+	mr = vr_relay_member_find(room, 2);
+	CHECK(!has_stream(mr->srtp_out, SSRC_S));
+	rx = rx_told_roc(keys + 96, SSRC_S, 2);
+	rx0 = rx_told_roc(keys + 96, SSRC_S, 0); /* one that assumes ROC 0 */
+	CHECK(rx && rx0);
+	if (!rx || !rx0)
+		goto out;
+	for (; i < before + 3000; i++) {
+		int ol;
+
+		l = vr_t_rtp(pkt, (uint16_t)(seq0 + i), i * 160, SSRC_S, PLEN);
+		memcpy(plain, pkt, (size_t)l);
+		CHECK_EQ(srtp_protect(tx, pkt, &l), srtp_err_status_ok);
+		CHECK_EQ(vr_relay_input(room, pkt, (uint32_t)l, &addr_s, 5001, (uint64_t)i * 20000000, &out),
+			 VR_RELAY_FORWARD);
+		CHECK_EQ(out.count, 1u);
+		if (i == before) {
+			uint8_t copy[256];
+
+			/* the first copy is under ROC 2, not 0 */
+			ol = (int)t.len;
+			memcpy(copy, buf, t.len);
+			CHECK_EQ(srtp_unprotect(rx0, copy, &ol), srtp_err_status_auth_fail);
+			CHECK(srtp_get_stream_roc(mr->srtp_out, SSRC_S, &roc) == srtp_err_status_ok && roc == 2);
+		}
+		ol = (int)t.len;
+		if (srtp_unprotect(rx, buf, &ol) == srtp_err_status_ok && ol == 12 + PLEN &&
+		    memcmp(buf, plain, (size_t)ol) == 0)
+			ok++;
+	}
+	CHECK_EQ(ok, 3000u);
+	CHECK_EQ(room->drops[VR_RELAY_DROP_PROTECT_FAIL], 0u);
+	CHECK(srtp_get_stream_roc(rx, SSRC_S, &roc) == srtp_err_status_ok && roc == 2);
+	printf("late join at ROC 2: %u copies decrypted at the recipient (none at ROC 0)\n", ok);
+out:
+	if (tx)
+		srtp_dealloc(tx);
+	if (bad)
+		srtp_dealloc(bad);
+	if (rx)
+		srtp_dealloc(rx);
+	if (rx0)
+		srtp_dealloc(rx0);
+	vr_relay_room_free(room);
+}
+
+/* Send @n packets of S from @seq and check each copy decrypts at @rx (0 on success). */
+static uint32_t send_s(struct vr_relay_room *room, srtp_t tx, srtp_t rx, uint16_t seq, uint32_t n,
+		       uint32_t want_copies)
+{
+	uint8_t pkt[256], plain[256], buf[256];
+	struct vr_relay_tx t = { .buf = buf, .cap = sizeof(buf) };
+	struct vr_relay_out out = { .tx = &t, .ntx = 1 };
+	uint32_t bad = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		int l = vr_t_rtp(pkt, (uint16_t)(seq + i), i * 160, SSRC_S, PLEN), ol;
+
+		memcpy(plain, pkt, (size_t)l);
+		if (srtp_protect(tx, pkt, &l) != srtp_err_status_ok ||
+		    vr_relay_input(room, pkt, (uint32_t)l, &addr_s, 5001, i, &out) != VR_RELAY_FORWARD ||
+		    out.count != want_copies) {
+			bad++;
+			continue;
+		}
+		if (!want_copies)
+			continue;
+		ol = (int)t.len;
+		if (srtp_unprotect(rx, buf, &ol) != srtp_err_status_ok || ol != 12 + PLEN ||
+		    memcmp(buf, plain, (size_t)ol) != 0)
+			bad++;
+	}
+	return bad;
+}
+
+/*
+ * A member removed and added again with the same SSRC (and keys) restarts
+ * its sequence: the recipients' outbound clones of the SSRC must have gone
+ * with it, or its new packets would be refused at protect as replays.
+ * Likewise a recipient that leaves and comes back starts from scratch.
+ */
+static void test_rejoin(void)
+{
+	uint8_t keys[128];
+	uint64_t rng = 77;
+	struct vr_relay_room *room;
+	struct vr_relay_member_conf s = { .id = 1, .ssrcs = { SSRC_S }, .nssrc = 1,
+		.suite = VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, .in_key = keys, .out_key = keys + 32,
+		.addr = &addr_s, .port = 5001 };
+	struct vr_relay_member_conf r = { .id = 2, .ssrcs = { SSRC_R }, .nssrc = 1,
+		.suite = VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, .in_key = keys + 64, .out_key = keys + 96,
+		.addr = &addr_r, .port = 5002 };
+	srtp_t tx, rx;
+
+	vr_t_random_key(&rng, keys, sizeof(keys));
+	room = room2(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, keys, 1);
+	tx = vr_t_sender(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, keys);
+	rx = vr_t_receiver(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, keys + 96, 1024);
+	CHECK(room && tx && rx);
+	if (!room || !tx || !rx)
+		goto out;
+	CHECK_EQ(vr_relay_member_set_address(room, 1, &addr_s, 5001), 0);
+	CHECK_EQ(send_s(room, tx, rx, 5000, 200, 1), 0u);
+	CHECK(has_stream(vr_relay_member_find(room, 2)->srtp_out, SSRC_S));
+	/* S leaves: R's clone of SSRC_S goes */
+	CHECK_EQ(vr_relay_member_remove(room, 1), 0);
+	CHECK(!has_stream(vr_relay_member_find(room, 2)->srtp_out, SSRC_S));
+	/* S comes back with the same SSRC and keys, its new client starting lower */
+	CHECK_EQ(vr_relay_member_add(room, &s), 0);
+	srtp_dealloc(tx);
+	srtp_dealloc(rx);
+	tx = vr_t_sender(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, keys);
+	rx = vr_t_receiver(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, keys + 96, 1024);
+	CHECK(tx && rx);
+	if (!tx || !rx)
+		goto out;
+	CHECK_EQ(send_s(room, tx, rx, 100, 200, 1), 0u);
+	CHECK_EQ(room->drops[VR_RELAY_DROP_PROTECT_FAIL], 0u);
+	CHECK_EQ(room->drops[VR_RELAY_DROP_REPLAY], 0u);
+	/* R leaves and comes back: a fresh outbound session, fresh index mirror */
+	CHECK_EQ(vr_relay_member_remove(room, 2), 0);
+	CHECK_EQ(send_s(room, tx, rx, 300, 10, 0), 0u);
+	CHECK_EQ(vr_relay_member_add(room, &r), 0);
+	srtp_dealloc(rx);
+	rx = vr_t_receiver(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, keys + 96, 1024);
+	CHECK(rx != NULL);
+	if (!rx)
+		goto out;
+	CHECK_EQ(send_s(room, tx, rx, 310, 200, 1), 0u);
+	CHECK_EQ(room->drops[VR_RELAY_DROP_PROTECT_FAIL], 0u);
+	printf("rejoin: same SSRC after remove/add forwarded and decrypted both ways round\n");
+out:
+	if (tx)
+		srtp_dealloc(tx);
+	if (rx)
+		srtp_dealloc(rx);
+	vr_relay_room_free(room);
+}
+
+/*
+ * A member with two SSRCs (audio and, say, video): one inbound template
+ * clones twice, every recipient's outbound template clones twice, both
+ * streams decrypt at the recipient, one of them across a wrap.
+ */
+static void test_two_ssrcs(void)
+{
+	const uint32_t a1 = 0xa1a1a1a1u, a2 = 0xa2a2a2a2u;
+	struct vr_relay_room_conf rc = { .id = 12, .vip_port = 40012, .max_members = 3 };
+	uint8_t keys[128], pkt[256], plain[256], buf[256];
+	uint64_t rng = 4242;
+	struct vr_relay_tx t = { .buf = buf, .cap = sizeof(buf) };
+	struct vr_relay_out out = { .tx = &t, .ntx = 1 };
+	struct vr_relay_member_conf a = { .id = 1, .ssrcs = { a1, a2 }, .nssrc = 2,
+		.suite = VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, .in_key = keys, .out_key = keys + 32,
+		.addr = &addr_s, .port = 5001 };
+	struct vr_relay_member_conf b = { .id = 2, .ssrcs = { SSRC_R }, .nssrc = 1,
+		.suite = VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, .in_key = keys + 64, .out_key = keys + 96,
+		.addr = &addr_r, .port = 5002 };
+	struct vr_relay_room *room = vr_relay_room_create(&rc);
+	srtp_t tx = NULL, rx = NULL;
+	uint32_t ok = 0, roc = 0;
+
+	vr_t_random_key(&rng, keys, sizeof(keys));
+	tx = vr_t_sender(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, keys);
+	rx = vr_t_receiver(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, keys + 96, 1024);
+	CHECK(room && tx && rx);
+	if (!room || !tx || !rx)
+		goto out;
+	CHECK_EQ(vr_relay_member_add(room, &a), 0);
+	CHECK_EQ(vr_relay_member_add(room, &b), 0);
+	CHECK_EQ(vr_relay_member_add(room, &a), -EEXIST);
+	for (uint32_t i = 0; i < 4000; i++) {
+		uint32_t ssrc = i & 1 ? a2 : a1;
+		/* a2 starts near the wrap: it rolls over to ROC 1 after ~530 of its packets */
+		uint16_t seq = (uint16_t)(ssrc == a2 ? 65000 + i / 2 : 10 + i / 2);
+		int l = vr_t_rtp(pkt, seq, i * 80, ssrc, PLEN), ol;
+
+		memcpy(plain, pkt, (size_t)l);
+		CHECK_EQ(srtp_protect(tx, pkt, &l), srtp_err_status_ok);
+		if (vr_relay_input(room, pkt, (uint32_t)l, &addr_s, 5001, i, &out) != VR_RELAY_FORWARD ||
+		    out.count != 1)
+			continue;
+		ol = (int)t.len;
+		if (srtp_unprotect(rx, buf, &ol) == srtp_err_status_ok && ol == 12 + PLEN &&
+		    memcmp(buf, plain, (size_t)ol) == 0)
+			ok++;
+	}
+	CHECK_EQ(ok, 4000u);
+	CHECK(has_stream(vr_relay_member_find(room, 1)->srtp_in, a1));
+	CHECK(has_stream(vr_relay_member_find(room, 1)->srtp_in, a2));
+	CHECK(has_stream(vr_relay_member_find(room, 2)->srtp_out, a1));
+	CHECK(has_stream(vr_relay_member_find(room, 2)->srtp_out, a2));
+	CHECK(srtp_get_stream_roc(vr_relay_member_find(room, 2)->srtp_out, a2, &roc) == srtp_err_status_ok &&
+	      roc == 1);
+	CHECK_EQ(vr_relay_member_find(room, 1)->streams[1].roc.roc, 1u);
+	CHECK_EQ(vr_relay_member_find(room, 1)->streams[0].roc.roc, 0u);
+	/* removing A takes both clones out of B's outbound session */
+	CHECK_EQ(vr_relay_member_remove(room, 1), 0);
+	CHECK(!has_stream(vr_relay_member_find(room, 2)->srtp_out, a1));
+	CHECK(!has_stream(vr_relay_member_find(room, 2)->srtp_out, a2));
+	printf("two SSRCs: %u copies decrypted, one stream across a wrap\n", ok);
+out:
+	if (tx)
+		srtp_dealloc(tx);
+	if (rx)
+		srtp_dealloc(rx);
+	vr_relay_room_free(room);
+}
+
+/*
+ * The warm-up pipe changes nothing: three rooms (GCM, SHA1_80, plain) of 4,
+ * a mixed stream of RTP, SRTCP, STUN, junk and unknown SSRCs pushed 16 ahead
+ * of the input, every legitimate packet forwarded and decrypted; a control
+ * change in between with the pipe emptied as the contract says. Under ASan
+ * this is what checks its reads.
+ */
+static void test_pipe(void)
+{
+	enum { NR = 3, NMB = 4, N = 1200 };
+	static const enum vr_relay_suite suites[NR] = { VR_RELAY_SUITE_AEAD_AES_128_GCM,
+		VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, VR_RELAY_SUITE_NONE };
+	struct vr_relay_room *rooms[NR] = { 0 };
+	uint8_t keys[NR][NMB][2][30];
+	srtp_t tx[NR][NMB] = { { 0 } }, rx[NR][NMB] = { { 0 } };
+	static _Alignas(8) uint8_t pk[N][256], plain[N][256];
+	static uint16_t len[N], plen[N];
+	static uint8_t room_of[N], from[N], kind[N];
+	uint8_t bufs[NMB - 1][256];
+	struct vr_relay_tx t[NMB - 1];
+	struct vr_relay_out out = { .tx = t, .ntx = NMB - 1 };
+	struct vr_relay_pipe pp;
+	uint64_t rng = 31337;
+	uint16_t seq[NR][NMB] = { { 0 } };
+	uint32_t fwd = 0, copies_ok = 0, want_fwd = 0;
+	struct vr_addr moved;
+
+	vr_addr_set_v4(&moved, htonl(0x0a090909u));
+	for (int i = 0; i < NMB - 1; i++)
+		t[i] = (struct vr_relay_tx){ .buf = bufs[i], .cap = sizeof(bufs[i]) };
+	vr_t_random_key(&rng, keys[0][0][0], sizeof(keys));
+	for (int r = 0; r < NR; r++) {
+		struct vr_relay_room_conf rc = { .id = 20u + (uint32_t)r, .vip_port = 42000, .max_members = NMB };
+
+		rooms[r] = vr_relay_room_create(&rc);
+		CHECK(rooms[r] != NULL);
+		if (!rooms[r])
+			goto out;
+		for (int m = 0; m < NMB; m++) {
+			struct vr_addr a;
+			struct vr_relay_member_conf mc = { .id = (uint32_t)m + 1,
+				.ssrcs = { 0x7000u + 16u * (uint32_t)r + (uint32_t)m }, .nssrc = 1, .suite = suites[r],
+				.in_key = keys[r][m][0], .out_key = keys[r][m][1], .addr = &a,
+				.port = (uint16_t)(9000 + m) };
+
+			vr_addr_set_v4(&a, htonl(0x0a020000u + 16u * (uint32_t)r + (uint32_t)m));
+			CHECK_EQ(vr_relay_member_add(rooms[r], &mc), 0);
+			if (suites[r] != VR_RELAY_SUITE_NONE) {
+				tx[r][m] = vr_t_sender(suites[r], keys[r][m][0]);
+				rx[r][m] = vr_t_receiver(suites[r], keys[r][m][1], 1024);
+				CHECK(tx[r][m] && rx[r][m]);
+				if (!tx[r][m] || !rx[r][m])
+					goto out;
+			}
+		}
+	}
+	for (int i = 0; i < N; i++) {
+		int r = (int)(check_rand(&rng) % NR), m = (int)(check_rand(&rng) % NMB), k = (int)(check_rand(&rng) % 20);
+		uint32_t ssrc = 0x7000u + 16u * (uint32_t)r + (uint32_t)m;
+		int l;
+
+		room_of[i] = (uint8_t)r;
+		from[i] = (uint8_t)m;
+		if (k == 0) { /* STUN */
+			memset(pk[i], 0, 20);
+			pk[i][1] = 1, pk[i][4] = 0x21, pk[i][5] = 0x12, pk[i][6] = 0xa4, pk[i][7] = 0x42;
+			len[i] = 20;
+			kind[i] = 2;
+			continue;
+		}
+		if (k == 1) { /* short junk */
+			pk[i][0] = 0x80;
+			len[i] = 5;
+			kind[i] = 3;
+			continue;
+		}
+		if (k == 2)
+			ssrc = 0xdead0000u + (uint32_t)i; /* unknown */
+		if (k == 3) { /* RR */
+			static const uint8_t rr[8] = { 0x80, 201, 0, 1 };
+
+			memcpy(pk[i], rr, sizeof(rr));
+			pk[i][4] = (uint8_t)(ssrc >> 24), pk[i][5] = (uint8_t)(ssrc >> 16);
+			pk[i][6] = (uint8_t)(ssrc >> 8), pk[i][7] = (uint8_t)ssrc;
+			l = 8;
+		} else {
+			l = vr_t_rtp(pk[i], seq[r][m]++, (uint32_t)i * 160, ssrc, 100);
+		}
+		memcpy(plain[i], pk[i], (size_t)l);
+		plen[i] = (uint16_t)l;
+		if (suites[r] != VR_RELAY_SUITE_NONE)
+			CHECK_EQ(k == 3 ? srtp_protect_rtcp(tx[r][m], pk[i], &l) : srtp_protect(tx[r][m], pk[i], &l),
+				 srtp_err_status_ok);
+		len[i] = (uint16_t)l;
+		kind[i] = k == 2 ? 4 : k == 3 ? 1 : 0;
+		want_fwd += k != 2;
+	}
+	vr_relay_pipe_init(&pp);
+	for (int i = 0; i < N + VR_RELAY_PIPE_DEPTH; i++) {
+		int j = i - VR_RELAY_PIPE_DEPTH;
+
+		vr_relay_pipe_push(&pp, i < N ? rooms[room_of[i]] : NULL, i < N ? pk[i] : NULL, i < N ? len[i] : 0);
+		if (j < 0)
+			continue;
+		if (j == N / 2) {
+			/* a control change: the pipe must be emptied, then refilled */
+			CHECK_EQ(vr_relay_member_set_address(rooms[1], 2, &moved, 1), 0);
+			vr_relay_pipe_init(&pp);
+			for (int q = j + 1; q < j + 1 + VR_RELAY_PIPE_DEPTH && q < N; q++)
+				vr_relay_pipe_push(&pp, rooms[room_of[q]], pk[q], len[q]);
+		}
+		struct vr_addr a;
+		int r = room_of[j], m = from[j];
+		enum vr_relay_verdict vd;
+
+		vr_addr_set_v4(&a, htonl(0x0a020000u + 16u * (uint32_t)r + (uint32_t)m));
+		if (r == 1 && m == 1 && j > N / 2)
+			a = moved; /* its new fixed address (port 1) */
+		vd = vr_relay_input(rooms[r], pk[j], len[j], &a,
+				    (uint16_t)(r == 1 && m == 1 && j > N / 2 ? 1 : 9000 + m), (uint64_t)j, &out);
+		switch (kind[j]) {
+		case 2:
+			CHECK_EQ(vd, VR_RELAY_SLOW_PATH);
+			break;
+		case 3:
+			CHECK_EQ(vd, VR_RELAY_DROP);
+			break;
+		case 4:
+			CHECK(vd == VR_RELAY_DROP && out.reason == VR_RELAY_DROP_UNKNOWN_SSRC);
+			break;
+		default:
+			CHECK_EQ(vd, VR_RELAY_FORWARD);
+			if (vd != VR_RELAY_FORWARD)
+				break;
+			fwd++;
+			CHECK_EQ(out.count, NMB - 1u);
+			for (uint32_t c = 0; c < out.count; c++) {
+				int ol = (int)t[c].len, rm = (int)t[c].member_id - 1;
+
+				if (suites[r] != VR_RELAY_SUITE_NONE &&
+				    (kind[j] == 1 ? srtp_unprotect_rtcp(rx[r][rm], t[c].buf, &ol)
+						  : srtp_unprotect(rx[r][rm], t[c].buf, &ol)) != srtp_err_status_ok)
+					continue;
+				if (ol == plen[j] && memcmp(t[c].buf, plain[j], (size_t)ol) == 0)
+					copies_ok++;
+			}
+		}
+	}
+	CHECK_EQ(fwd, want_fwd);
+	CHECK_EQ(copies_ok, fwd * (NMB - 1));
+	printf("pipe: %u packets forwarded through the warm-up pipe, %u copies decrypted\n", fwd, copies_ok);
+out:
+	for (int r = 0; r < NR; r++) {
+		for (int m = 0; m < NMB; m++) {
+			if (tx[r][m])
+				srtp_dealloc(tx[r][m]);
+			if (rx[r][m])
+				srtp_dealloc(rx[r][m]);
+		}
+		vr_relay_room_free(rooms[r]);
+	}
+}
+
 int main(void)
 {
 	vr_addr_set_v4(&addr_s, htonl(0xc6336401));
@@ -391,5 +811,9 @@ int main(void)
 	test_suite_round_trip(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80);
 	test_suite_round_trip(VR_RELAY_SUITE_NONE);
 	test_roc();
+	test_late_join_roc();
+	test_rejoin();
+	test_two_ssrcs();
+	test_pipe();
 	return vr_test_done("test_relay");
 }
