@@ -8,107 +8,81 @@
 
 #include "exporter.h"
 
-#define NS "voxrelay_dp_"
 /* A reply this close to DPDK's output cap was probably cut: DPDK drops entries that do not fit, silently. */
 #define TRUNC_MARGIN 512
 #define MAX_PAGES 4096
 
-struct vip_ref {
+struct vr_vip_ref {
 	char id[24];
 	char addr[64];
 	char ports[24];
 };
 
-struct scrape {
-	struct vr_exporter *x;
-	struct vr_metrics *m;
-	struct vip_ref *vips;
-	size_t nvips, capvips;
-};
-
-/* Help for the families we know; anything new gets a generic line naming its source. */
+/* Help for the families we know (the relay's: collect_relay.c); anything new gets a generic line naming its source. */
 static const char *const known_help[][2] = {
-	{NS "rx_packets_total", "Packets received on the port (NIC counter)."},
-	{NS "tx_packets_total", "Packets sent on the port (NIC counter)."},
-	{NS "rx_bytes_total", "Bytes received on the port (NIC counter)."},
-	{NS "tx_bytes_total", "Bytes sent on the port (NIC counter)."},
-	{NS "rx_missed_total", "Packets the NIC dropped because the RX ring was full."},
-	{NS "rx_errors_total", "Erroneous packets received on the port."},
-	{NS "tx_errors_total", "Packets the port failed to send."},
-	{NS "rx_nombuf_total", "RX failures for lack of mbufs."},
-	{NS "link_up", "1 if the port's link is up."},
-	{NS "link_speed_mbps", "Link speed of the port in Mbit/s."},
-	{NS "mtu", "Configured IP MTU of the port."},
-	{NS "rx_queues", "RX queues of the port (one per worker lcore)."},
-	{NS "tx_queues", "TX queues of the port (one per worker lcore)."},
-	{NS "worker_rx_packets_total", "Packets received by the worker lcores, summed over workers."},
-	{NS "worker_tx_packets_total", "Packets sent by the worker lcores, summed over workers."},
-	{NS "worker_rx_bytes_total", "Bytes received by the worker lcores, summed over workers."},
-	{NS "worker_tx_bytes_total", "Bytes sent by the worker lcores, summed over workers."},
-	{NS "busy_cycles_total", "TSC cycles of worker loop iterations that received packets, summed over workers."},
-	{NS "slow_path_total", "Packets handed from workers to the main lcore (ARP, ND)."},
-	{NS "conntrack_inserts_total", "Connection-tracking entries created."},
-	{NS "conntrack_evictions_total", "Live connection-tracking entries evicted for lack of room."},
-	{NS "conntrack_expired_total", "Connection-tracking entries removed after the UDP idle timeout."},
-	{NS "conntrack_entries", "Live connection-tracking entries over all workers."},
-	{NS "reloads_total", "Successful reloads of the configuration (SIGHUP)."},
-	{NS "reload_failures_total", "Refused reloads; the running state was kept."},
-	{NS "drops_total", "Packets dropped, by reason (include/voxrelay/drop.h)."},
-	{NS "vip_rx_packets_total", "Packets received for the VIP."},
-	{NS "vip_backends", "Backends configured in the VIP."},
-	{NS "backend_tx_packets_total", "Packets sent to the backend."},
-	{NS "backend_tx_bytes_total", "Bytes sent to the backend (encapsulated)."},
-	{NS "backend_weight", "Maglev weight of the backend."},
-	{NS "backend_maglev_slots", "Slots of the VIP's Maglev table that point at the backend."},
-	{NS "backend_flows", "Live connection-tracking entries on the backend."},
-	{NS "backend_up", "1 if the backend's state is up, 0 if draining or down."},
-	{NS "backend_state", "1 for the backend's current state (up, draining, down), 0 for the others."},
-	{NS "lcore_rx_packets_total", "Packets received by the worker lcore."},
-	{NS "lcore_tx_packets_total", "Packets sent by the worker lcore."},
-	{NS "lcore_busy_cycles_total", "TSC cycles of the lcore's loop iterations that received packets."},
-	{NS "lcore_cycles_total", "TSC cycles the lcore's loop ran."},
-	{NS "lcore_loops_over_100us_total", "Loop iterations of the worker lcore longer than 100 us."},
-	{NS "lcore_loops_over_1ms_total", "Loop iterations of the worker lcore longer than 1 ms."},
-	{NS "lcore_loops_over_10ms_total", "Loop iterations of the worker lcore longer than 10 ms: a worker that waited."},
-	{NS "lcore_busy_ratio", "Busy cycles over all cycles of the lcore since the previous scrape."},
-	{NS "relay_rooms", "Rooms on the relay's worker lcores."},
-	{NS "relay_members", "Members of the relay's rooms."},
-	{NS "relay_rx_packets_total", "Datagrams into the relay's fan-out core, all rooms."},
-	{NS "relay_tx_packets_total", "Copies the relay's fan-out core sent to members, all rooms."},
-	{NS "relay_slow_path_total", "Datagrams of the rooms the fan-out core left to the slow path."},
-	{NS "relay_stun_total", "STUN datagrams the relay workers queued for the control thread."},
-	{NS "relay_dtls_total", "DTLS datagrams the relay workers queued for the control thread."},
-	{NS "relay_handoff_out_total", "Datagrams a relay worker passed to the lcore owning their room."},
-	{NS "relay_handoff_in_total", "Datagrams a relay worker took over from other lcores for its rooms."},
-	{NS "relay_drops_total", "Datagrams the relay dropped, by reason (docs/relay.md)."},
-	{NS "relay_room_members", "Members of the room."},
-	{NS "relay_room_max_members", "Members the room may hold."},
-	{NS "relay_room_rx_packets_total", "Datagrams of the room into the fan-out core."},
-	{NS "relay_room_tx_packets_total", "Copies the fan-out core sent to the room's members."},
-	{NS "relay_room_slow_path_total", "Datagrams of the room the fan-out core left to the slow path."},
-	{NS "relay_room_drops_total", "Datagrams of the room the fan-out core dropped, by reason (reasons that counted)."},
-	{NS "relay_room_info", "Always 1; labels give the room's id and the worker lcore that owns it."},
-	{NS "relay_ssrc_packets_total", "RTP packets received from the SSRC (authenticated)."},
-	{NS "relay_ssrc_bytes_total", "RTP payload bytes received from the SSRC (headers excluded)."},
-	{NS "relay_ssrc_rtcp_packets_total", "RTCP packets received with the SSRC as sender."},
-	{NS "relay_ssrc_lost", "Packets of the SSRC lost so far: RFC 3550 cumulative number lost (negative with duplicates)."},
-	{NS "relay_ssrc_jitter_seconds", "Interarrival jitter of the SSRC (RFC 3550 6.4.1), in seconds."},
-	{NS "relay_ssrc_ext_highest_seq", "Extended highest RTP sequence number received from the SSRC."},
-	{"voxrelay_exporter_relay_limit_reached",
-	 "1 if the last scrape left out relay rooms or SSRCs beyond --relay-max-rooms or --relay-max-ssrcs."},
+	{VR_EXP_NS "rx_packets_total", "Packets received on the port (NIC counter)."},
+	{VR_EXP_NS "tx_packets_total", "Packets sent on the port (NIC counter)."},
+	{VR_EXP_NS "rx_bytes_total", "Bytes received on the port (NIC counter)."},
+	{VR_EXP_NS "tx_bytes_total", "Bytes sent on the port (NIC counter)."},
+	{VR_EXP_NS "rx_missed_total", "Packets the NIC dropped because the RX ring was full."},
+	{VR_EXP_NS "rx_errors_total", "Erroneous packets received on the port."},
+	{VR_EXP_NS "tx_errors_total", "Packets the port failed to send."},
+	{VR_EXP_NS "rx_nombuf_total", "RX failures for lack of mbufs."},
+	{VR_EXP_NS "link_up", "1 if the port's link is up."},
+	{VR_EXP_NS "link_speed_mbps", "Link speed of the port in Mbit/s."},
+	{VR_EXP_NS "mtu", "Configured IP MTU of the port."},
+	{VR_EXP_NS "rx_queues", "RX queues of the port (one per worker lcore)."},
+	{VR_EXP_NS "tx_queues", "TX queues of the port (one per worker lcore)."},
+	{VR_EXP_NS "worker_rx_packets_total", "Packets received by the worker lcores, summed over workers."},
+	{VR_EXP_NS "worker_tx_packets_total", "Packets sent by the worker lcores, summed over workers."},
+	{VR_EXP_NS "worker_rx_bytes_total", "Bytes received by the worker lcores, summed over workers."},
+	{VR_EXP_NS "worker_tx_bytes_total", "Bytes sent by the worker lcores, summed over workers."},
+	{VR_EXP_NS "busy_cycles_total", "TSC cycles of worker loop iterations that received packets, summed over workers."},
+	{VR_EXP_NS "slow_path_total", "Packets handed from workers to the main lcore (ARP, ND)."},
+	{VR_EXP_NS "conntrack_inserts_total", "Connection-tracking entries created."},
+	{VR_EXP_NS "conntrack_evictions_total", "Live connection-tracking entries evicted for lack of room."},
+	{VR_EXP_NS "conntrack_expired_total", "Connection-tracking entries removed after the UDP idle timeout."},
+	{VR_EXP_NS "conntrack_entries", "Live connection-tracking entries over all workers."},
+	{VR_EXP_NS "reloads_total", "Successful reloads of the configuration (SIGHUP)."},
+	{VR_EXP_NS "reload_failures_total", "Refused reloads; the running state was kept."},
+	{VR_EXP_NS "drops_total", "Packets dropped, by reason (include/voxrelay/drop.h)."},
+	{VR_EXP_NS "vip_rx_packets_total", "Packets received for the VIP."},
+	{VR_EXP_NS "vip_backends", "Backends configured in the VIP."},
+	{VR_EXP_NS "backend_tx_packets_total", "Packets sent to the backend."},
+	{VR_EXP_NS "backend_tx_bytes_total", "Bytes sent to the backend (encapsulated)."},
+	{VR_EXP_NS "backend_weight", "Maglev weight of the backend."},
+	{VR_EXP_NS "backend_maglev_slots", "Slots of the VIP's Maglev table that point at the backend."},
+	{VR_EXP_NS "backend_flows", "Live connection-tracking entries on the backend."},
+	{VR_EXP_NS "backend_up", "1 if the backend's state is up, 0 if draining or down."},
+	{VR_EXP_NS "backend_state", "1 for the backend's current state (up, draining, down), 0 for the others."},
+	{VR_EXP_NS "lcore_rx_packets_total", "Packets received by the worker lcore."},
+	{VR_EXP_NS "lcore_tx_packets_total", "Packets sent by the worker lcore."},
+	{VR_EXP_NS "lcore_busy_cycles_total", "TSC cycles of the lcore's loop iterations that received packets."},
+	{VR_EXP_NS "lcore_cycles_total", "TSC cycles the lcore's loop ran."},
+	{VR_EXP_NS "lcore_loops_over_100us_total", "Loop iterations of the worker lcore longer than 100 us."},
+	{VR_EXP_NS "lcore_loops_over_1ms_total", "Loop iterations of the worker lcore longer than 1 ms."},
+	{VR_EXP_NS "lcore_loops_over_10ms_total", "Loop iterations of the worker lcore longer than 10 ms: a worker that waited."},
+	{VR_EXP_NS "lcore_busy_ratio", "Busy cycles over all cycles of the lcore since the previous scrape."},
 };
 
-static const char *known(const char *fam)
+static const char *help_in(const char *const (*help)[2], size_t n, const char *fam)
 {
-	for (size_t i = 0; i < sizeof(known_help) / sizeof(known_help[0]); i++)
-		if (strcmp(known_help[i][0], fam) == 0)
-			return known_help[i][1];
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(help[i][0], fam) == 0)
+			return help[i][1];
 	return NULL;
+}
+
+const char *vr_collect_help(const char *fam)
+{
+	const char *h = help_in(known_help, sizeof(known_help) / sizeof(known_help[0]), fam);
+
+	return h != NULL ? h : help_in(vr_collect_relay_help, vr_collect_relay_nhelp, fam);
 }
 
 static const char *help_for(const char *fam, const char *field, const char *source, char *buf, size_t n)
 {
-	const char *h = known(fam);
+	const char *h = vr_collect_help(fam);
 
 	if (h != NULL)
 		return h;
@@ -154,7 +128,7 @@ static bool is_gauge(const char *f)
 	return false;
 }
 
-static bool number(const json_t *v, uint64_t *u, double *d, bool *is_int)
+bool vr_collect_number(const json_t *v, uint64_t *u, double *d, bool *is_int)
 {
 	if (json_is_integer(v) && json_integer_value(v) >= 0) {
 		*u = (uint64_t)json_integer_value(v);
@@ -170,7 +144,7 @@ static bool number(const json_t *v, uint64_t *u, double *d, bool *is_int)
 	return false;
 }
 
-static void add_value(struct scrape *s, const char *fam, const char *type, const char *help, const char *suffix,
+void vr_collect_add(struct vr_scrape *s, const char *fam, const char *type, const char *help, const char *suffix,
 		      const struct vr_labels *l, uint64_t u, double d, bool is_int)
 {
 	char v[40];
@@ -217,7 +191,7 @@ static int bucket_cmp(const void *a, const void *b)
 }
 
 /* Telemetry nests containers one level only, so histograms arrive flat, in microseconds; Prometheus wants seconds. */
-static void export_histogram(struct scrape *s, const json_t *obj, const char *prefix, const char *base,
+static void export_histogram(struct vr_scrape *s, const json_t *obj, const char *prefix, const char *base,
 			     const struct vr_labels *l, const char *source)
 {
 	struct bucket bk[64];
@@ -255,10 +229,10 @@ static void export_histogram(struct scrape *s, const json_t *obj, const char *pr
 		else
 			snprintf(le, sizeof(le), "+Inf");
 		vr_labels_add(&bl2, "le", le);
-		add_value(s, fam, "histogram", hb, "_bucket", &bl2, i < nb ? bk[i].count : count, 0, true);
+		vr_collect_add(s, fam, "histogram", hb, "_bucket", &bl2, i < nb ? bk[i].count : count, 0, true);
 	}
-	add_value(s, fam, "histogram", hb, "_sum", l, 0, (double)sum_us / 1e6, false);
-	add_value(s, fam, "histogram", hb, "_count", l, count, 0, true);
+	vr_collect_add(s, fam, "histogram", hb, "_sum", l, 0, (double)sum_us / 1e6, false);
+	vr_collect_add(s, fam, "histogram", hb, "_count", l, count, 0, true);
 }
 
 /*
@@ -266,7 +240,7 @@ static void export_histogram(struct scrape *s, const json_t *obj, const char *pr
  * *_us become *_seconds, flat histograms become histograms. @skip: members
  * used as labels or exported by hand; @rename: {field, new name} pairs.
  */
-static void export_fields(struct scrape *s, const json_t *obj, const char *prefix, const struct vr_labels *l,
+void vr_collect_fields(struct vr_scrape *s, const json_t *obj, const char *prefix, const struct vr_labels *l,
 			  const char *source, const char *const *skip, const char *const (*rename)[2])
 {
 	const char *key;
@@ -287,7 +261,7 @@ static void export_fields(struct scrape *s, const json_t *obj, const char *prefi
 				export_histogram(s, obj, prefix, base, l, source);
 			continue;
 		}
-		if (!number(v, &u, &d, &is_int))
+		if (!vr_collect_number(v, &u, &d, &is_int))
 			continue;
 		snprintf(field, sizeof(field), "%s", key);
 		for (size_t i = 0; rename != NULL && rename[i][0] != NULL; i++)
@@ -304,11 +278,11 @@ static void export_fields(struct scrape *s, const json_t *obj, const char *prefi
 			 strcmp(type, "counter") == 0 && !ends_with(field, "_total") ? "_total" : "");
 		vr_metric_name_sanitize(fam);
 		help = help_for(fam, key, source, hbuf, sizeof(hbuf));
-		add_value(s, fam, type, help, NULL, l, u, d, is_int);
+		vr_collect_add(s, fam, type, help, NULL, l, u, d, is_int);
 	}
 }
 
-static void note_truncation(struct scrape *s, const char *cmd, size_t len)
+static void note_truncation(struct vr_scrape *s, const char *cmd, size_t len)
 {
 	if (len + TRUNC_MARGIN < s->x->tel.max_output_len)
 		return;
@@ -319,7 +293,7 @@ static void note_truncation(struct scrape *s, const char *cmd, size_t len)
 	s->x->warned_truncated = true;
 }
 
-static int query(struct scrape *s, const char *cmd, json_t **out)
+int vr_collect_query(struct vr_scrape *s, const char *cmd, json_t **out)
 {
 	size_t len = 0;
 	int rc = vr_tel_query(&s->x->tel, cmd, out, &len);
@@ -336,8 +310,8 @@ static int query(struct scrape *s, const char *cmd, json_t **out)
  * for it (its reference is taken), else NULL. At most @max entries: *@limited
  * (if given) says whether the list went on after them.
  */
-static int each_entry_max(struct scrape *s, const char *cmd, json_t *first,
-			  void (*fn)(struct scrape *, const char *, const json_t *), size_t max, bool *limited)
+int vr_collect_each_max(struct vr_scrape *s, const char *cmd, json_t *first,
+			  void (*fn)(struct vr_scrape *, const char *, const json_t *), size_t max, bool *limited)
 {
 	char c[128];
 	uint64_t next = 0;
@@ -357,7 +331,7 @@ static int each_entry_max(struct scrape *s, const char *cmd, json_t *first,
 				snprintf(c, sizeof(c), "%s", cmd);
 			else
 				snprintf(c, sizeof(c), "%s,%" PRIu64, cmd, next);
-			rc = query(s, c, &r);
+			rc = vr_collect_query(s, c, &r);
 			if (rc < 0)
 				return rc;
 		}
@@ -390,13 +364,13 @@ static int each_entry_max(struct scrape *s, const char *cmd, json_t *first,
 	return 0;
 }
 
-static int each_entry(struct scrape *s, const char *cmd, json_t *first,
-		      void (*fn)(struct scrape *, const char *, const json_t *))
+static int each_entry(struct vr_scrape *s, const char *cmd, json_t *first,
+		      void (*fn)(struct vr_scrape *, const char *, const json_t *))
 {
-	return each_entry_max(s, cmd, first, fn, SIZE_MAX, NULL);
+	return vr_collect_each_max(s, cmd, first, fn, SIZE_MAX, NULL);
 }
 
-static const char *str(const json_t *obj, const char *key)
+const char *vr_collect_str(const json_t *obj, const char *key)
 {
 	const json_t *v = json_object_get(obj, key);
 
@@ -407,18 +381,18 @@ static const char *str(const json_t *obj, const char *key)
 
 static const char *const port_skip[] = {"name", "port_id", "device", NULL};
 
-static void port_entry(struct scrape *s, const char *key, const json_t *p)
+static void port_entry(struct vr_scrape *s, const char *key, const json_t *p)
 {
 	struct vr_labels l;
-	const char *name = str(p, "name");
+	const char *name = vr_collect_str(p, "name");
 
 	vr_labels_init(&l);
 	vr_labels_add(&l, "port", name ? name : key);
-	export_fields(s, p, NS, &l, "/voxrelay/ports", port_skip, NULL);
+	vr_collect_fields(s, p, VR_EXP_NS, &l, "/voxrelay/ports", port_skip, NULL);
 }
 
 /* A dataplane older than /voxrelay/ports: DPDK's own ethdev commands give the NIC counters (by device name). */
-static int ports_from_ethdev(struct scrape *s)
+static int ports_from_ethdev(struct vr_scrape *s)
 {
 	static const char *const map[][2] = {
 		{"ipackets", "rx_packets"}, {"opackets", "tx_packets"}, {"ibytes", "rx_bytes"},
@@ -427,7 +401,7 @@ static int ports_from_ethdev(struct scrape *s)
 	};
 	json_t *list, *id;
 	size_t i;
-	int rc = query(s, "/ethdev/list", &list);
+	int rc = vr_collect_query(s, "/ethdev/list", &list);
 
 	if (rc < 0)
 		return rc;
@@ -439,23 +413,23 @@ static int ports_from_ethdev(struct scrape *s)
 			continue;
 		snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
 		snprintf(cmd, sizeof(cmd), "/ethdev/info,%s", key);
-		if ((rc = query(s, cmd, &info)) < 0)
+		if ((rc = vr_collect_query(s, cmd, &info)) < 0)
 			break;
 		snprintf(cmd, sizeof(cmd), "/ethdev/stats,%s", key);
-		if ((rc = query(s, cmd, &st)) < 0) {
+		if ((rc = vr_collect_query(s, cmd, &st)) < 0) {
 			json_decref(info);
 			break;
 		}
 		snprintf(cmd, sizeof(cmd), "/ethdev/link_status,%s", key);
-		if ((rc = query(s, cmd, &link)) < 0) {
+		if ((rc = vr_collect_query(s, cmd, &link)) < 0) {
 			json_decref(info);
 			json_decref(st);
 			break;
 		}
 		p = json_object();
 		if (p != NULL && json_is_object(st)) {
-			const char *name = str(info, "name");
-			const char *status = str(link, "status");
+			const char *name = vr_collect_str(info, "name");
+			const char *status = vr_collect_str(link, "status");
 			json_object_set_new(p, "name", json_string(name ? name : key));
 			for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++) {
 				json_t *v = json_object_get(st, map[k][0]);
@@ -475,10 +449,10 @@ static int ports_from_ethdev(struct scrape *s)
 	return rc < 0 ? rc : 0;
 }
 
-static int collect_ports(struct scrape *s)
+static int collect_ports(struct vr_scrape *s)
 {
 	json_t *r;
-	int rc = query(s, "/voxrelay/ports", &r);
+	int rc = vr_collect_query(s, "/voxrelay/ports", &r);
 
 	if (rc < 0)
 		return rc;
@@ -492,7 +466,7 @@ static int collect_ports(struct scrape *s)
 
 /* ---- totals and drops ---- */
 
-static int collect_stats(struct scrape *s)
+static int collect_stats(struct vr_scrape *s)
 {
 	/* Same counters as the ports' NIC families, but counted by workers: they must not share a name. */
 	static const char *const rename[][2] = {
@@ -501,7 +475,7 @@ static int collect_stats(struct scrape *s)
 	};
 	struct vr_labels none;
 	json_t *r;
-	int rc = query(s, "/voxrelay/stats", &r);
+	int rc = vr_collect_query(s, "/voxrelay/stats", &r);
 
 	if (rc < 0)
 		return rc;
@@ -510,16 +484,16 @@ static int collect_stats(struct scrape *s)
 		return -ENODATA;
 	}
 	vr_labels_init(&none);
-	export_fields(s, r, NS, &none, "/voxrelay/stats", NULL, rename);
+	vr_collect_fields(s, r, VR_EXP_NS, &none, "/voxrelay/stats", NULL, rename);
 	json_decref(r);
 	return 0;
 }
 
-static int collect_drops(struct scrape *s)
+static int collect_drops(struct vr_scrape *s)
 {
 	const char *key;
 	json_t *r, *v;
-	int rc = query(s, "/voxrelay/drops", &r);
+	int rc = vr_collect_query(s, "/voxrelay/drops", &r);
 
 	if (rc < 0)
 		return rc;
@@ -529,11 +503,12 @@ static int collect_drops(struct scrape *s)
 		double d;
 		bool is_int;
 
-		if (!number(v, &u, &d, &is_int))
+		if (!vr_collect_number(v, &u, &d, &is_int))
 			continue;
 		vr_labels_init(&l);
 		vr_labels_add(&l, "reason", key);
-		add_value(s, NS "drops_total", "counter", known(NS "drops_total"), NULL, &l, u, d, is_int);
+		vr_collect_add(s, VR_EXP_NS "drops_total", "counter", vr_collect_help(VR_EXP_NS "drops_total"), NULL,
+			       &l, u, d, is_int);
 	}
 	json_decref(r);
 	return 0;
@@ -544,7 +519,7 @@ static int collect_drops(struct scrape *s)
 static void vip_ports(const json_t *v, char *buf, size_t n)
 {
 	const json_t *lo = json_object_get(v, "port_lo"), *hi = json_object_get(v, "port_hi");
-	const char *ports = str(v, "ports");
+	const char *ports = vr_collect_str(v, "ports");
 
 	if (ports != NULL)
 		snprintf(buf, n, "%s", ports);
@@ -557,18 +532,18 @@ static void vip_ports(const json_t *v, char *buf, size_t n)
 		buf[0] = '\0';
 }
 
-static void vip_entry(struct scrape *s, const char *key, const json_t *v)
+static void vip_entry(struct vr_scrape *s, const char *key, const json_t *v)
 {
 	static const char *const skip[] = {"address", "port_lo", "port_hi", "ports", "id", NULL};
 	struct vr_labels l;
-	struct vip_ref *r;
-	const char *addr = str(v, "address");
+	struct vr_vip_ref *r;
+	const char *addr = vr_collect_str(v, "address");
 
 	if (addr == NULL)
 		return;
 	if (s->nvips == s->capvips) {
 		size_t nc = s->capvips ? s->capvips * 2 : 64;
-		struct vip_ref *nv = realloc(s->vips, nc * sizeof(*nv));
+		struct vr_vip_ref *nv = realloc(s->vips, nc * sizeof(*nv));
 		if (nv == NULL)
 			return;
 		s->vips = nv;
@@ -581,13 +556,13 @@ static void vip_entry(struct scrape *s, const char *key, const json_t *v)
 	vr_labels_init(&l);
 	vr_labels_add(&l, "vip", r->addr);
 	vr_labels_add(&l, "ports", r->ports);
-	export_fields(s, v, NS "vip_", &l, "/voxrelay/vips", skip, NULL);
+	vr_collect_fields(s, v, VR_EXP_NS "vip_", &l, "/voxrelay/vips", skip, NULL);
 }
 
 /* The backend's VIP port range: given, or found through the VIP id, or through its address if that is unique. */
-static const char *backend_vip_ports(struct scrape *s, const json_t *b, const char *vip)
+static const char *backend_vip_ports(struct vr_scrape *s, const json_t *b, const char *vip)
 {
-	const char *given = str(b, "vip_ports");
+	const char *given = vr_collect_str(b, "vip_ports");
 	const json_t *id = json_object_get(b, "vip_id");
 	const char *found = NULL;
 
@@ -610,11 +585,12 @@ static const char *backend_vip_ports(struct scrape *s, const json_t *b, const ch
 	return found ? found : "";
 }
 
-static void backend_entry(struct scrape *s, const char *key, const json_t *b)
+static void backend_entry(struct vr_scrape *s, const char *key, const json_t *b)
 {
 	static const char *const skip[] = {"vip", "vip_id", "vip_ports", "address", "name", "state", "id", NULL};
 	static const char *const states[] = {"up", "draining", "down"};
-	const char *vip = str(b, "vip"), *addr = str(b, "address"), *state = str(b, "state");
+	const char *vip = vr_collect_str(b, "vip"), *addr = vr_collect_str(b, "address"),
+		   *state = vr_collect_str(b, "state");
 	struct vr_labels l;
 	bool listed = false;
 
@@ -625,27 +601,29 @@ static void backend_entry(struct scrape *s, const char *key, const json_t *b)
 	vr_labels_add(&l, "vip", vip);
 	vr_labels_add(&l, "ports", backend_vip_ports(s, b, vip));
 	vr_labels_add(&l, "backend", addr);
-	export_fields(s, b, NS "backend_", &l, "/voxrelay/backends", skip, NULL);
+	vr_collect_fields(s, b, VR_EXP_NS "backend_", &l, "/voxrelay/backends", skip, NULL);
 	if (state == NULL)
 		return;
-	add_value(s, NS "backend_up", "gauge", known(NS "backend_up"), NULL, &l, strcmp(state, "up") == 0, 0, true);
+	vr_collect_add(s, VR_EXP_NS "backend_up", "gauge", vr_collect_help(VR_EXP_NS "backend_up"), NULL, &l,
+		       strcmp(state, "up") == 0, 0, true);
 	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
 		struct vr_labels sl = l;
 		vr_labels_add(&sl, "state", states[i]);
-		add_value(s, NS "backend_state", "gauge", known(NS "backend_state"), NULL, &sl, strcmp(state, states[i]) == 0, 0,
-			  true);
+		vr_collect_add(s, VR_EXP_NS "backend_state", "gauge", vr_collect_help(VR_EXP_NS "backend_state"), NULL,
+			       &sl, strcmp(state, states[i]) == 0, 0, true);
 		listed |= strcmp(state, states[i]) == 0;
 	}
 	if (!listed) {
 		struct vr_labels sl = l;
 		vr_labels_add(&sl, "state", state);
-		add_value(s, NS "backend_state", "gauge", known(NS "backend_state"), NULL, &sl, 1, 0, true);
+		vr_collect_add(s, VR_EXP_NS "backend_state", "gauge", vr_collect_help(VR_EXP_NS "backend_state"), NULL,
+			       &sl, 1, 0, true);
 	}
 }
 
 /* ---- lcores ---- */
 
-static void lcore_entry(struct scrape *s, const char *key, const json_t *c)
+static void lcore_entry(struct vr_scrape *s, const char *key, const json_t *c)
 {
 	static const char *const rename[][2] = {{"total_cycles", "cycles"}, {NULL, NULL}};
 	const json_t *busy = json_object_get(c, "busy_cycles"), *total = json_object_get(c, "total_cycles");
@@ -655,7 +633,7 @@ static void lcore_entry(struct scrape *s, const char *key, const json_t *c)
 
 	vr_labels_init(&l);
 	vr_labels_add(&l, "lcore", key);
-	export_fields(s, c, NS "lcore_", &l, "/voxrelay/lcores", NULL, rename);
+	vr_collect_fields(s, c, VR_EXP_NS "lcore_", &l, "/voxrelay/lcores", NULL, rename);
 	if (*end != '\0' || id >= VR_EXP_MAX_LCORES || !json_is_integer(busy) || !json_is_integer(total))
 		return;
 	uint64_t b = (uint64_t)json_integer_value(busy), t = (uint64_t)json_integer_value(total);
@@ -668,175 +646,20 @@ static void lcore_entry(struct scrape *s, const char *key, const json_t *c)
 	p->busy = b;
 	p->total = t;
 	p->seen = true;
-	add_value(s, NS "lcore_busy_ratio", "gauge", known(NS "lcore_busy_ratio"), NULL, &l, 0, p->ratio, false);
-}
-
-/* ---- relay role ---- */
-
-/* @field of @obj as the gauge @fam, times @scale; nothing when it is missing or not a number. */
-static void add_gauge_field(struct scrape *s, const char *fam, const json_t *obj, const char *field, double scale,
-			    const struct vr_labels *l)
-{
-	uint64_t u;
-	double d;
-	bool is_int;
-
-	if (!number(json_object_get(obj, field), &u, &d, &is_int))
-		return;
-	if (scale != 1.0)
-		add_value(s, fam, "gauge", known(fam), NULL, l, 0, d * scale, false);
-	else
-		add_value(s, fam, "gauge", known(fam), NULL, l, u, d, is_int);
-}
-
-/* "vip" and "port" of a room or SSRC entry as labels; false when either is missing. */
-static bool room_labels(const json_t *e, struct vr_labels *l)
-{
-	const char *vip = str(e, "vip");
-	const json_t *port = json_object_get(e, "port");
-	char p[24];
-
-	if (vip == NULL || !json_is_integer(port))
-		return false;
-	snprintf(p, sizeof(p), "%" JSON_INTEGER_FORMAT, json_integer_value(port));
-	vr_labels_init(l);
-	vr_labels_add(l, "vip", vip);
-	vr_labels_add(l, "port", p);
-	return true;
-}
-
-static void relay_room_entry(struct scrape *s, const char *key, const json_t *e)
-{
-	static const char *const skip[] = {"vip", "port", "lcore", "members", "max_members", "drops_*", NULL};
-	const json_t *lcore = json_object_get(e, "lcore");
-	struct vr_labels l, il;
-	const char *k;
-	json_t *v;
-
-	if (!room_labels(e, &l))
-		return;
-	export_fields(s, e, NS "relay_room_", &l, "/voxrelay/relay/rooms", skip, NULL);
-	add_gauge_field(s, NS "relay_room_members", e, "members", 1.0, &l);
-	add_gauge_field(s, NS "relay_room_max_members", e, "max_members", 1.0, &l);
-	/* a room's reasons only once they counted: 13 series a room would mostly be zeros */
-	json_object_foreach((json_t *)e, k, v) {
-		struct vr_labels dl = l;
-		uint64_t u;
-		double d;
-		bool is_int;
-
-		if (strncmp(k, "drops_", 6) != 0 || !number(v, &u, &d, &is_int) || d == 0)
-			continue;
-		vr_labels_add(&dl, "reason", k + 6);
-		add_value(s, NS "relay_room_drops_total", "counter", known(NS "relay_room_drops_total"), NULL, &dl, u, d,
-			  is_int);
-	}
-	il = l;
-	vr_labels_add(&il, "id", key);
-	if (json_is_integer(lcore)) {
-		char c[24];
-
-		snprintf(c, sizeof(c), "%" JSON_INTEGER_FORMAT, json_integer_value(lcore));
-		vr_labels_add(&il, "lcore", c);
-	}
-	add_value(s, NS "relay_room_info", "gauge", known(NS "relay_room_info"), NULL, &il, 1, 0, true);
-}
-
-static void relay_ssrc_entry(struct scrape *s, const char *key, const json_t *e)
-{
-	/* roc and started stay in telemetry: ext_highest_seq and packets say as much */
-	static const char *const skip[] = {"vip", "port", "member", "ssrc", "cumulative_lost", "jitter_us",
-					   "ext_highest_seq", "roc", "started", NULL};
-	const json_t *member = json_object_get(e, "member"), *ssrc = json_object_get(e, "ssrc");
-	struct vr_labels l;
-	char b[24];
-
-	(void)key;
-	if (!room_labels(e, &l) || !json_is_integer(member) || !json_is_integer(ssrc))
-		return;
-	snprintf(b, sizeof(b), "%" JSON_INTEGER_FORMAT, json_integer_value(member));
-	vr_labels_add(&l, "member", b);
-	snprintf(b, sizeof(b), "%" JSON_INTEGER_FORMAT, json_integer_value(ssrc));
-	vr_labels_add(&l, "ssrc", b);
-	export_fields(s, e, NS "relay_ssrc_", &l, "/voxrelay/relay/ssrcs", skip, NULL);
-	add_gauge_field(s, NS "relay_ssrc_lost", e, "cumulative_lost", 1.0, &l);
-	add_gauge_field(s, NS "relay_ssrc_jitter_seconds", e, "jitter_us", 1e-6, &l);
-	add_gauge_field(s, NS "relay_ssrc_ext_highest_seq", e, "ext_highest_seq", 1.0, &l);
-}
-
-static void relay_limit(struct scrape *s, const char *list, bool limited)
-{
-	struct vr_labels l;
-
-	vr_labels_init(&l);
-	vr_labels_add(&l, "list", list);
-	add_value(s, "voxrelay_exporter_relay_limit_reached", "gauge", known("voxrelay_exporter_relay_limit_reached"),
-		  NULL, &l, limited, 0, true);
-}
-
-/*
- * The relay role's totals, rooms and SSRCs. A balancer answers
- * /voxrelay/relay with null (nobody registered it): nothing more is asked.
- * Rooms and SSRCs are high-cardinality (and each room a round trip to its
- * lcore): at most --relay-max-rooms and --relay-max-ssrcs of them.
- */
-static int collect_relay(struct scrape *s)
-{
-	static const char *const skip[] = {"rooms", "members", "drops", NULL};
-	struct vr_labels none;
-	const char *key;
-	json_t *r, *v;
-	bool limited;
-	int rc = query(s, "/voxrelay/relay", &r);
-
-	if (rc < 0)
-		return rc;
-	if (!json_is_object(r)) {
-		json_decref(r);
-		return 0;
-	}
-	vr_labels_init(&none);
-	export_fields(s, r, NS "relay_", &none, "/voxrelay/relay", skip, NULL);
-	add_gauge_field(s, NS "relay_rooms", r, "rooms", 1.0, &none);
-	add_gauge_field(s, NS "relay_members", r, "members", 1.0, &none);
-	json_object_foreach(json_object_get(r, "drops"), key, v) {
-		struct vr_labels l;
-		uint64_t u;
-		double d;
-		bool is_int;
-
-		if (!number(v, &u, &d, &is_int))
-			continue;
-		vr_labels_init(&l);
-		vr_labels_add(&l, "reason", key);
-		add_value(s, NS "relay_drops_total", "counter", known(NS "relay_drops_total"), NULL, &l, u, d, is_int);
-	}
-	/* with a bound of 0 nothing is asked: left out is whatever exists */
-	limited = json_integer_value(json_object_get(r, "rooms")) > 0;
-	if (s->x->relay_max_rooms > 0 &&
-	    (rc = each_entry_max(s, "/voxrelay/relay/rooms", NULL, relay_room_entry, s->x->relay_max_rooms, &limited)) < 0)
-		goto out;
-	relay_limit(s, "rooms", limited);
-	limited = json_integer_value(json_object_get(r, "members")) > 0;
-	if (s->x->relay_max_ssrcs > 0 &&
-	    (rc = each_entry_max(s, "/voxrelay/relay/ssrcs", NULL, relay_ssrc_entry, s->x->relay_max_ssrcs, &limited)) < 0)
-		goto out;
-	relay_limit(s, "ssrcs", limited);
-out:
-	json_decref(r);
-	return rc;
+	vr_collect_add(s, VR_EXP_NS "lcore_busy_ratio", "gauge", vr_collect_help(VR_EXP_NS "lcore_busy_ratio"), NULL,
+		       &l, 0, p->ratio, false);
 }
 
 static int collect(struct vr_exporter *x, struct vr_metrics *m)
 {
-	struct scrape s = {.x = x, .m = m};
+	struct vr_scrape s = {.x = x, .m = m};
 	int rc;
 
 	if ((rc = collect_ports(&s)) < 0 || (rc = collect_stats(&s)) < 0 || (rc = collect_drops(&s)) < 0 ||
 	    (rc = each_entry(&s, "/voxrelay/vips", NULL, vip_entry)) < 0 ||
 	    (rc = each_entry(&s, "/voxrelay/backends", NULL, backend_entry)) < 0 ||
 	    (rc = each_entry(&s, "/voxrelay/probes", NULL, backend_entry)) < 0 ||
-	    (rc = each_entry(&s, "/voxrelay/lcores", NULL, lcore_entry)) < 0 || (rc = collect_relay(&s)) < 0)
+	    (rc = each_entry(&s, "/voxrelay/lcores", NULL, lcore_entry)) < 0 || (rc = vr_collect_relay(&s)) < 0)
 		goto out;
 	rc = m->oom ? -ENOMEM : 0;
 out:
@@ -857,12 +680,13 @@ static void self_metrics(struct vr_exporter *x, struct vr_metrics *m, bool up, d
 	struct vr_labels l;
 
 	vr_labels_init(&l);
-	vr_metrics_add_u64(m, NS "up", "gauge", "1 if the dataplane's telemetry answered this scrape, else 0.", &l, up);
+	vr_metrics_add_u64(m, VR_EXP_NS "up", "gauge", "1 if the dataplane's telemetry answered this scrape, else 0.",
+			   &l, up);
 	if (up) {
-		vr_metrics_add_u64(m, NS "pid", "gauge", "Process id of the dataplane (changes on restart).", &l,
+		vr_metrics_add_u64(m, VR_EXP_NS "pid", "gauge", "Process id of the dataplane (changes on restart).", &l,
 				   (uint64_t)x->tel.pid);
 		vr_labels_add(&l, "dpdk_version", x->tel.version);
-		vr_metrics_add_u64(m, NS "info", "gauge", "Always 1; labels describe the dataplane.", &l, 1);
+		vr_metrics_add_u64(m, VR_EXP_NS "info", "gauge", "Always 1; labels describe the dataplane.", &l, 1);
 		vr_labels_init(&l);
 	}
 	vr_metrics_add_u64(m, "voxrelay_exporter_telemetry_connects_total", "counter",

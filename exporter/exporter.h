@@ -114,6 +114,41 @@ void vr_exporter_init(struct vr_exporter *x, const char *socket_path, int timeou
 /** One scrape: the exposition text in *@out (malloc'd). 0, or -ENOMEM. */
 int vr_exporter_scrape(struct vr_exporter *x, char **out, size_t *len);
 
+/* The parts of a scrape (collect.c, collect_relay.c) share these. */
+
+/** Prefix of the families of voxrelay-dp's metrics. */
+#define VR_EXP_NS "voxrelay_dp_"
+
+struct vr_vip_ref;
+
+/** One scrape in progress. */
+struct vr_scrape {
+	struct vr_exporter *x;
+	struct vr_metrics *m;
+	struct vr_vip_ref *vips;         /**< collect.c's: the VIPs seen, for their backends' labels */
+	size_t nvips, capvips;
+};
+
+/** The help of a family we know, else NULL. */
+const char *vr_collect_help(const char *fam);
+bool vr_collect_number(const json_t *v, uint64_t *u, double *d, bool *is_int);
+const char *vr_collect_str(const json_t *obj, const char *key);
+void vr_collect_add(struct vr_scrape *s, const char *fam, const char *type, const char *help, const char *suffix,
+		    const struct vr_labels *l, uint64_t u, double d, bool is_int);
+void vr_collect_fields(struct vr_scrape *s, const json_t *obj, const char *prefix, const struct vr_labels *l,
+		       const char *source, const char *const *skip, const char *const (*rename)[2]);
+int vr_collect_query(struct vr_scrape *s, const char *cmd, json_t **out);
+int vr_collect_each_max(struct vr_scrape *s, const char *cmd, json_t *first,
+			void (*fn)(struct vr_scrape *, const char *, const json_t *), size_t max, bool *limited);
+
+/* ---- collect_relay.c: the relay role's part of a scrape ---- */
+
+/** {family, help} of the relay's families, for vr_collect_help. */
+extern const char *const vr_collect_relay_help[][2];
+extern const size_t vr_collect_relay_nhelp;
+/** /voxrelay/relay, then at most relay_max_rooms rooms and relay_max_ssrcs SSRCs. 0, or -errno. */
+int vr_collect_relay(struct vr_scrape *s);
+
 /* ---- http.c: a minimal HTTP/1.1 server for GET /metrics ---- */
 
 #define VR_HTTP_MAX_CONNS 64

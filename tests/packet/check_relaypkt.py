@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-# Independent check, with scapy, of test_relaypkt's frames: the client datagram found in each input frame, the headers of each output frame.
+# Independent check, with scapy, of the relay's frames: the client datagram test_relaypkt found in each input frame, the headers of test_relayhdr's output frames.
 """
-Reads what test_relaypkt wrote: the input frames (direct, GUE variant 0/1,
-IPIP/IP6IP6/4in6/6in4) with, line for line, the client datagram
-vr_relay_frame_parse() found in each; and the frames vr_relay_hdr_write()
-built with what they should carry. scapy decodes every frame on its own
-(GUE by hand: scapy has no GUE layer) and recomputes every checksum.
+Reads what the tests wrote: with --in, test_relaypkt's input frames (direct,
+GUE variant 0/1, IPIP/IP6IP6/4in6/6in4) with, line for line, the client
+datagram vr_relay_frame_parse() found in each; with --out, the frames
+test_relayhdr had vr_relay_hdr_write() build, with what they should carry.
+scapy decodes every frame on its own (GUE by hand: scapy has no GUE layer)
+and recomputes every checksum.
 """
 import argparse
 import ipaddress
@@ -134,14 +135,17 @@ def check_out(idx, frame, exp):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--gue-port", type=int, required=True)
-    ap.add_argument("in_pcap")
-    ap.add_argument("in_json")
-    ap.add_argument("out_pcap")
-    ap.add_argument("out_json")
+    ap.add_argument("--in", dest="inp", nargs=2, metavar=("PCAP", "JSONL"), help="frames the parser read")
+    ap.add_argument("--out", nargs=2, metavar=("PCAP", "JSONL"), help="frames the header writer built")
     args = ap.parse_args()
+    if not args.inp and not args.out:
+        ap.error("--in, --out or both are required")
 
     counts = {}
-    for what, pcap, js in (("in", args.in_pcap, args.in_json), ("out", args.out_pcap, args.out_json)):
+    for what, files in (("in", args.inp), ("out", args.out)):
+        if not files:
+            continue
+        pcap, js = files
         frames = [bytes(d) for d, _ in RawPcapReader(pcap)]
         with open(js) as f:
             exps = [json.loads(line) for line in f if line.strip()]

@@ -1,48 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Unit test of relaypkt.c: the client's datagram in direct/GUE/IPIP frames, every refusal, guard pages, the relay's output headers; scapy checks both again. */
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
-#include <pcap/pcap.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-
+/* Unit test of vr_relay_frame_parse: the client's datagram in direct/GUE/IPIP frames, round trips, every refusal, every prefix; scapy checks them again. */
 #include "voxrelay/encap.h"
-#include "voxrelay/pkt.h"
-#include "voxrelay/relaypkt.h"
-#include "testutil.h"
-
-#define BUF 4096
-#define HEADROOM 128
-#define SENTINEL 0xa5
-#define GUE_PORT 6080
-#define ROOM_PORT 3478
-#define CLIENT_PORT 40000
+#include "relaypkt_test.h"
 
 enum kind { K_DIRECT, K_GUE0, K_GUE1, K_IPIP, K_MAX };
-static const uint8_t fams[2] = { AF_INET, AF_INET6 };
 
-static struct vr_guard guard;
-
-static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0xaa };
-static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0xbb };
-/* client -> VIP (inner), balancer -> relay (outer) */
-static const uint8_t cl4[4] = { 198, 51, 100, 7 }, vip4[4] = { 203, 0, 113, 10 };
-static const uint8_t cl6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7 };
-static const uint8_t vip6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 };
+/* balancer -> relay (outer) */
 static const uint8_t lb4[4] = { 10, 0, 0, 1 }, rl4[4] = { 10, 0, 11, 7 };
 static const uint8_t lb6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 };
 static const uint8_t rl6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x0b, 0x07 };
 
-static pcap_dumper_t *dump_in, *dump_out;
-static FILE *expect_in, *expect_out;
-static int n_in, n_out;
-
-static uint32_t ip_hlen(uint8_t fam)
-{
-	return fam == AF_INET ? 20 : 40;
-}
+static struct frames frames_in;
 
 /* IPv4 (IHL 5, DF, checksum valid) or IPv6 header for @l4_len bytes of @proto. */
 static void put_ip(uint8_t *ip, uint8_t fam, uint8_t proto, uint32_t l4_len, const uint8_t *src,
@@ -84,11 +52,6 @@ static void fix_udp_cksum(uint8_t *ip, uint8_t fam, uint8_t *udp, uint32_t udp_l
 	udp[6] = udp[7] = 0;
 	vr_t_put16(udp + 6, fam == AF_INET ? vr_t_l4_cksum4(ip, udp, udp_len)
 					   : vr_t_l4_cksum6(ip, IPPROTO_UDP, udp, udp_len));
-}
-
-static uint8_t payload_byte(uint32_t i)
-{
-	return (uint8_t)(i * 13 + 7);
 }
 
 /* The client's IP packet to the room: UDP CLIENT_PORT -> ROOM_PORT, @payload bytes. */
@@ -181,67 +144,6 @@ static size_t build(uint8_t *f, int kind, uint8_t outer, uint8_t inner, int vlan
 	return wrap(f, kind, outer, vlan, in, n, proto_of(inner));
 }
 
-/* vr_pkt_parse then vr_relay_frame_parse on a copy against a guard page. */
-static enum vr_drop parse2(const uint8_t *f, size_t n, uint16_t gue_port, struct vr_relay_frame *rf,
-			   const uint8_t **g_out)
-{
-	const uint8_t *g = vr_guard_copy(&guard, f, n);
-	struct vr_pkt_info pi;
-	enum vr_drop d = vr_pkt_parse(g, (uint32_t)n, &pi);
-
-	if (g_out)
-		*g_out = g;
-	if (d != VR_DROP_NONE)
-		return d;
-	return vr_relay_frame_parse(g, (uint32_t)n, &pi, gue_port, rf);
-}
-
-static void addr_of(struct vr_addr *a, uint8_t fam, const uint8_t *b)
-{
-	memset(a, 0, sizeof(*a));
-	if (fam == AF_INET) {
-		uint32_t w;
-
-		memcpy(&w, b, 4);
-		vr_addr_set_v4(a, w);
-	} else {
-		a->family = AF_INET6;
-		memcpy(a->a.b, b, 16);
-	}
-}
-
-static void addr_str(const struct vr_addr *a, char *s, size_t n)
-{
-	if (a->family == AF_INET)
-		inet_ntop(AF_INET, &a->a.w[3], s, (socklen_t)n);
-	else
-		inet_ntop(AF_INET6, a->a.b, s, (socklen_t)n);
-}
-
-/* One JSON line of what the parser found, for check_relaypkt.py. */
-static void expect_line(FILE *fp, const struct vr_relay_frame *rf, const uint8_t *frame, const char *extra)
-{
-	char s[64], d[64];
-
-	addr_str(&rf->src, s, sizeof(s));
-	addr_str(&rf->dst, d, sizeof(d));
-	fprintf(fp, "{\"encap\": %u, \"src\": \"%s\", \"dst\": \"%s\", \"sport\": %u, \"dport\": %u%s, \"payload\": \"",
-		rf->encap, s, d, rf->sport, rf->dport, extra);
-	for (uint32_t i = 0; i < rf->payload_len; i++)
-		fprintf(fp, "%02x", frame[rf->payload_off + i]);
-	fprintf(fp, "\"}\n");
-}
-
-static void dump(pcap_dumper_t *pd, const uint8_t *f, size_t n, int *count)
-{
-	struct pcap_pkthdr h = { .caplen = (bpf_u_int32)n, .len = (bpf_u_int32)n };
-
-	h.ts.tv_sec = 1700000000;
-	h.ts.tv_usec = *count;
-	pcap_dump((u_char *)pd, &h, f);
-	(*count)++;
-}
-
 /* A parse that must succeed: every field of @rf against the client datagram build() put in. */
 static void check_rf(const struct vr_relay_frame *rf, const uint8_t *g, int kind, uint8_t outer, uint8_t inner,
 		     int vlan, uint32_t payload)
@@ -294,8 +196,8 @@ static void test_accept(void)
 						CHECK_DROP(parse2(f, n, GUE_PORT, &rf, &g), VR_DROP_NONE);
 						check_rf(&rf, g, kind, fams[o], fams[i], vlan, payloads[p]);
 						if (payloads[p] == 33 || payloads[p] == 172) {
-							dump(dump_in, f, n, &n_in);
-							expect_line(expect_in, &rf, g, "");
+							dump(&frames_in, f, n);
+							expect_line(&frames_in, &rf, g, "");
 						}
 					}
 }
@@ -682,250 +584,6 @@ static void test_encap_round_trip(void)
 				}
 }
 
-static void make_hdr(struct vr_relay_hdr *h, uint8_t fam, uint16_t mtu)
-{
-	memset(h, 0, sizeof(*h));
-	memcpy(h->src_mac, mac_b, 6);
-	memcpy(h->dst_mac, mac_a, 6);
-	addr_of(&h->src, fam, fam == AF_INET ? vip4 : vip6);
-	addr_of(&h->dst, fam, fam == AF_INET ? cl4 : cl6);
-	h->sport = ROOM_PORT;
-	h->dport = CLIENT_PORT;
-	h->ttl = 64;
-	h->mtu = mtu;
-}
-
-/* Every header byte of a written frame, checksums recomputed by testutil's own sum. */
-static void check_written(const struct vr_relay_hdr *h, const uint8_t *fr, uint32_t len, const uint8_t *payload,
-			  uint32_t payload_len)
-{
-	bool v6 = h->dst.family == AF_INET6;
-	uint32_t hl = v6 ? 40 : 20, ulen = 8 + payload_len;
-	const uint8_t *ip = fr + 14, *udp = ip + hl;
-	uint8_t copy[BUF];
-	uint16_t ck = vr_t_get16(udp + 6), want;
-
-	CHECK_EQ(len, 14 + hl + ulen);
-	CHECK_EQ(len, vr_relay_hdr_len(h->dst.family) + payload_len);
-	CHECK_MEM(fr, mac_a, 6);
-	CHECK_MEM(fr + 6, mac_b, 6);
-	CHECK_EQ(vr_t_get16(fr + 12), v6 ? 0x86dd : 0x0800);
-	if (!v6) {
-		CHECK_EQ(ip[0], 0x45);
-		CHECK_EQ(ip[1], 0);
-		CHECK_EQ(vr_t_get16(ip + 2), hl + ulen);
-		CHECK_EQ(vr_t_get16(ip + 4), 0);
-		CHECK_EQ(vr_t_get16(ip + 6), 0x4000);
-		CHECK_EQ(ip[8], 64);
-		CHECK_EQ(ip[9], IPPROTO_UDP);
-		CHECK_MEM(ip + 12, vip4, 4);
-		CHECK_MEM(ip + 16, cl4, 4);
-		memcpy(copy, ip, 20);
-		copy[10] = copy[11] = 0;
-		CHECK_EQ(vr_t_get16(ip + 10), vr_t_cksum(copy, 20));
-		CHECK_EQ(vr_t_fold(vr_t_sum(ip, 20, 0)), 0xffff);
-	} else {
-		/* version 6, traffic class 0, flow label 0 */
-		CHECK_EQ(ip[0], 0x60);
-		CHECK_EQ(ip[1], 0);
-		CHECK_EQ(ip[2], 0);
-		CHECK_EQ(ip[3], 0);
-		CHECK_EQ(vr_t_get16(ip + 4), ulen);
-		CHECK_EQ(ip[6], IPPROTO_UDP);
-		CHECK_EQ(ip[7], 64);
-		CHECK_MEM(ip + 8, vip6, 16);
-		CHECK_MEM(ip + 24, cl6, 16);
-	}
-	CHECK_EQ(vr_t_get16(udp), ROOM_PORT);
-	CHECK_EQ(vr_t_get16(udp + 2), CLIENT_PORT);
-	CHECK_EQ(vr_t_get16(udp + 4), ulen);
-	CHECK(udp + 8 == payload);
-	/* recomputed with the field zeroed, 0 sent as 0xffff */
-	memcpy(copy, udp, ulen);
-	copy[6] = copy[7] = 0;
-	want = v6 ? vr_t_l4_cksum6(ip, IPPROTO_UDP, copy, ulen) : vr_t_l4_cksum4(ip, copy, ulen);
-	CHECK_EQ(ck, want == 0 ? 0xffff : want);
-	CHECK(ck != 0);
-	/* and the receiver's view: everything including the field sums to -0 */
-	CHECK_EQ(v6 ? vr_t_l4_cksum6(ip, IPPROTO_UDP, udp, ulen) : vr_t_l4_cksum4(ip, udp, ulen), 0);
-}
-
-static void test_hdr_write(void)
-{
-	static uint8_t buf[HEADROOM + BUF + 16], before[sizeof(buf)];
-	static const uint32_t payloads[] = { 0, 1, 2, 3, 33, 172, 1000 };
-
-	CHECK_EQ(vr_relay_hdr_len(AF_INET), 42);
-	CHECK_EQ(vr_relay_hdr_len(AF_INET6), 62);
-	CHECK_EQ(vr_relay_hdr_len(0), 0);
-	CHECK_EQ(vr_relay_hdr_len(AF_UNIX), 0);
-
-	for (int o = 0; o < 2; o++)
-		for (size_t p = 0; p < VR_ARRAY_SIZE(payloads); p++)
-			for (int mis = 0; mis < 4; mis++) {
-				uint8_t fam = fams[o];
-				uint32_t pl = payloads[p], need = ip_hlen(fam) + 8 + pl;
-				uint8_t *payload = buf + HEADROOM + mis, *frame = (uint8_t *)1;
-				struct vr_relay_hdr h;
-				struct vr_relay_frame rf;
-				const uint8_t *g;
-				int ret;
-
-				memset(buf, SENTINEL, sizeof(buf));
-				for (uint32_t i = 0; i < pl; i++)
-					payload[i] = payload_byte(i);
-				/* exactly at the MTU */
-				make_hdr(&h, fam, (uint16_t)need);
-				ret = vr_relay_hdr_write(&h, payload, pl, &frame);
-				CHECK_EQ(ret, 14 + need);
-				CHECK(frame == payload - vr_relay_hdr_len(fam));
-				if (ret <= 0 || frame != payload - vr_relay_hdr_len(fam))
-					continue;
-				check_written(&h, frame, (uint32_t)ret, payload, pl);
-				for (uint8_t *q = buf; q < frame; q++)
-					CHECK_EQ(*q, SENTINEL);
-				for (uint8_t *q = payload + pl; q < buf + sizeof(buf); q++)
-					CHECK_EQ(*q, SENTINEL);
-				/* what we send parses back as the datagram it is */
-				CHECK_DROP(parse2(frame, (size_t)ret, GUE_PORT, &rf, &g), VR_DROP_NONE);
-				CHECK_EQ(rf.encap, VR_RELAY_ENCAP_NONE);
-				CHECK(vr_addr_eq(&rf.src, &h.src));
-				CHECK(vr_addr_eq(&rf.dst, &h.dst));
-				CHECK_EQ(rf.sport, ROOM_PORT);
-				CHECK_EQ(rf.dport, CLIENT_PORT);
-				CHECK_EQ(rf.payload_len, pl);
-				CHECK_MEM(g + rf.payload_off, payload, pl);
-				if (mis == 0 && (pl == 33 || pl == 172 || pl == 0)) {
-					dump(dump_out, frame, (size_t)ret, &n_out);
-					expect_line(expect_out, &rf, g, ", \"ttl\": 64, \"tclass\": 0");
-				}
-
-				/* one byte over the MTU: refused, nothing written */
-				memset(buf, SENTINEL, sizeof(buf));
-				for (uint32_t i = 0; i < pl; i++)
-					payload[i] = payload_byte(i);
-				memcpy(before, buf, sizeof(buf));
-				frame = (uint8_t *)1;
-				h.mtu = (uint16_t)(need - 1);
-				CHECK_EQ(vr_relay_hdr_write(&h, payload, pl, &frame), -EMSGSIZE);
-				CHECK(frame == (uint8_t *)1);
-				CHECK_MEM(buf, before, sizeof(buf));
-			}
-}
-
-/*
- * A payload whose UDP checksum computes to 0: the wire must carry 0xffff
- * (RFC 768), never the 0 that would mean "no checksum", which IPv6 forbids
- * (RFC 8200 section 8.1). One aligned payload word is solved for so the
- * sum comes out -0; odd lengths put the odd byte in the padded last word.
- */
-static void test_hdr_cksum_zero(void)
-{
-	static uint8_t buf[HEADROOM + 256];
-	static const uint32_t pls[] = { 2, 3, 22, 41 };
-
-	for (int o = 0; o < 2; o++)
-		for (size_t p = 0; p < VR_ARRAY_SIZE(pls); p++) {
-			uint8_t fam = fams[o], *payload = buf + HEADROOM, *frame = NULL, copy[256];
-			uint32_t pl = pls[p], q = pl % 2 ? pl - 3 : pl - 2, hl = ip_hlen(fam);
-			struct vr_relay_hdr h;
-			struct vr_relay_frame rf;
-			const uint8_t *g, *ip, *udp;
-			uint32_t s;
-			int ret;
-
-			make_hdr(&h, fam, 1500);
-			for (uint32_t i = 0; i < pl; i++)
-				payload[i] = payload_byte(i);
-			payload[q] = payload[q + 1] = 0;
-			ret = vr_relay_hdr_write(&h, payload, pl, &frame);
-			CHECK(ret > 0);
-			if (ret <= 0)
-				continue;
-			ip = frame + 14;
-			udp = ip + hl;
-			memcpy(copy, udp, 8 + pl);
-			copy[6] = copy[7] = 0;
-			s = vr_t_sum(fam == AF_INET ? ip + 12 : ip + 8, fam == AF_INET ? 8 : 32, 0) + IPPROTO_UDP + 8 + pl;
-			s = vr_t_sum(copy, 8 + pl, s);
-			vr_t_put16(payload + q, (uint16_t)~vr_t_fold(s));
-
-			ret = vr_relay_hdr_write(&h, payload, pl, &frame);
-			CHECK(ret > 0);
-			if (ret <= 0)
-				continue;
-			memcpy(copy, udp, 8 + pl);
-			copy[6] = copy[7] = 0;
-			CHECK_EQ(fam == AF_INET ? vr_t_l4_cksum4(ip, copy, 8 + pl)
-						: vr_t_l4_cksum6(ip, IPPROTO_UDP, copy, 8 + pl), 0);
-			CHECK_EQ(vr_t_get16(udp + 6), 0xffff);
-			check_written(&h, frame, (uint32_t)ret, payload, pl);
-			dump(dump_out, frame, (size_t)ret, &n_out);
-			CHECK_DROP(parse2(frame, (size_t)ret, GUE_PORT, &rf, &g), VR_DROP_NONE);
-			expect_line(expect_out, &rf, g, ", \"ttl\": 64, \"tclass\": 0");
-		}
-}
-
-static void test_hdr_errors(void)
-{
-	static uint8_t buf[HEADROOM + 256], before[sizeof(buf)];
-	uint8_t *payload = buf + HEADROOM, *frame = (uint8_t *)1;
-	struct vr_relay_hdr h;
-
-	memset(buf, SENTINEL, sizeof(buf));
-	memcpy(before, buf, sizeof(buf));
-	make_hdr(&h, AF_INET, 1500);
-	h.dst.family = AF_INET6;
-	CHECK_EQ(vr_relay_hdr_write(&h, payload, 100, &frame), -EINVAL);
-	make_hdr(&h, AF_INET6, 1500);
-	h.src.family = AF_INET;
-	CHECK_EQ(vr_relay_hdr_write(&h, payload, 100, &frame), -EINVAL);
-	make_hdr(&h, AF_INET, 1500);
-	h.src.family = h.dst.family = 0;
-	CHECK_EQ(vr_relay_hdr_write(&h, payload, 100, &frame), -EINVAL);
-	h.src.family = h.dst.family = AF_UNIX;
-	CHECK_EQ(vr_relay_hdr_write(&h, payload, 100, &frame), -EINVAL);
-	/* lengths that would wrap, MTU 0, an MTU below the headers */
-	make_hdr(&h, AF_INET6, 65535);
-	CHECK_EQ(vr_relay_hdr_write(&h, payload, 0xffffffffu, &frame), -EMSGSIZE);
-	CHECK_EQ(vr_relay_hdr_write(&h, payload, 65535 - 48 + 1, &frame), -EMSGSIZE);
-	make_hdr(&h, AF_INET, 0);
-	CHECK_EQ(vr_relay_hdr_write(&h, payload, 0, &frame), -EMSGSIZE);
-	make_hdr(&h, AF_INET, 27);
-	CHECK_EQ(vr_relay_hdr_write(&h, payload, 0, &frame), -EMSGSIZE);
-	CHECK(frame == (uint8_t *)1);
-	CHECK_MEM(buf, before, sizeof(buf));
-}
-
-/* The largest datagram an IPv4 header can describe: no length field wraps. */
-static void test_hdr_max(void)
-{
-	uint32_t pl = 65535 - 20 - 8;
-	uint8_t *buf = malloc(HEADROOM + pl), *frame = NULL;
-	struct vr_relay_hdr h;
-	int ret;
-
-	CHECK(buf != NULL);
-	if (!buf)
-		return;
-	memset(buf, 0x3c, HEADROOM + pl);
-	make_hdr(&h, AF_INET, 65535);
-	ret = vr_relay_hdr_write(&h, buf + HEADROOM, pl, &frame);
-	CHECK_EQ(ret, 14 + 65535);
-	if (ret > 0) {
-		CHECK_EQ(vr_t_get16(frame + 14 + 2), 65535);
-		CHECK_EQ(vr_t_get16(frame + 34 + 4), 65535 - 20);
-		CHECK_EQ(vr_t_l4_cksum4(frame + 14, frame + 34, 65535 - 20), 0);
-	}
-	CHECK_EQ(vr_relay_hdr_write(&h, buf + HEADROOM, pl + 1, &frame), -EMSGSIZE);
-	make_hdr(&h, AF_INET6, 65535);
-	ret = vr_relay_hdr_write(&h, buf + HEADROOM, 65535 - 48, &frame);
-	CHECK_EQ(ret, 14 + 65535);
-	if (ret > 0)
-		CHECK_EQ(vr_t_l4_cksum6(frame + 14, IPPROTO_UDP, frame + 54, 65535 - 40), 0);
-	free(buf);
-}
-
 static void test_drop_names(void)
 {
 	static const char *const names[] = { "gue_bad_header", "inner_truncated", "inner_bad_length",
@@ -944,50 +602,11 @@ static void test_drop_names(void)
 	}
 }
 
-static int run_checker(const char *script, const char *dir)
-{
-	char in_pcap[4096], in_json[4096], out_pcap[4096], out_json[4096];
-	pid_t pid;
-	int st;
-
-	snprintf(in_pcap, sizeof(in_pcap), "%s/relaypkt_in.pcap", dir);
-	snprintf(in_json, sizeof(in_json), "%s/relaypkt_in.jsonl", dir);
-	snprintf(out_pcap, sizeof(out_pcap), "%s/relaypkt_out.pcap", dir);
-	snprintf(out_json, sizeof(out_json), "%s/relaypkt_out.jsonl", dir);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		execl("/usr/bin/python3", "python3", script, "--gue-port", "6080", in_pcap, in_json, out_pcap,
-		      out_json, (char *)NULL);
-		perror("exec /usr/bin/python3");
-		_exit(127);
-	}
-	if (waitpid(pid, &st, 0) < 0)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 2 ? argv[2] : ".";
-	char path[4096];
-	pcap_t *eth = pcap_open_dead(DLT_EN10MB, 65535);
 
-	snprintf(path, sizeof(path), "%s/relaypkt_in.pcap", dir);
-	dump_in = pcap_dump_open(eth, path);
-	snprintf(path, sizeof(path), "%s/relaypkt_out.pcap", dir);
-	dump_out = pcap_dump_open(eth, path);
-	snprintf(path, sizeof(path), "%s/relaypkt_in.jsonl", dir);
-	expect_in = fopen(path, "w");
-	snprintf(path, sizeof(path), "%s/relaypkt_out.jsonl", dir);
-	expect_out = fopen(path, "w");
-	if (!dump_in || !dump_out || !expect_in || !expect_out) {
-		fprintf(stderr, "cannot write the pcaps/expectations in %s\n", dir);
-		return 2;
-	}
-
+	frames_open(&frames_in, dir, "relaypkt_in");
 	test_drop_names();
 	test_accept();
 	test_edges();
@@ -996,26 +615,9 @@ int main(int argc, char **argv)
 	test_inner_bad();
 	test_every_prefix();
 	test_encap_round_trip();
-	test_hdr_write();
-	test_hdr_cksum_zero();
-	test_hdr_errors();
-	test_hdr_max();
-
-	pcap_dump_close(dump_in);
-	pcap_dump_close(dump_out);
-	pcap_close(eth);
-	fclose(expect_in);
-	fclose(expect_out);
+	frames_close(&frames_in);
 	/* direct 2 families, GUE 0/1 and IPIP 4 combinations each; 2 payloads, 2 VLAN settings */
-	CHECK_EQ(n_in, (2 + 3 * 4) * 2 * 2);
-	if (argc > 1) {
-		int rc = run_checker(argv[1], dir);
-
-		if (rc != 0)
-			fprintf(stderr, "%s failed (%d)\n", argv[1], rc);
-		CHECK_EQ(rc, 0);
-	} else {
-		printf("no checker given: scapy verification skipped\n");
-	}
+	CHECK_EQ(frames_in.n, (2 + 3 * 4) * 2 * 2);
+	scapy_check(argc > 1 ? argv[1] : NULL, "--in", dir, "relaypkt_in");
 	return vr_test_done("test_relaypkt");
 }
