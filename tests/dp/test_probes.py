@@ -27,7 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "metrics"))
+from metricsutil import check, ctl, failures, scrape, start_exporter, stop_exporter  # noqa: E402
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 from scapy.all import IP, TCP, UDP, Dot1Q, Ether, RawPcapWriter, rdpcap  # noqa: E402
@@ -39,34 +41,22 @@ ME, GW_MAC, MY_MAC = "192.0.2.1", "02:00:00:00:00:fe", "02:00:00:00:00:aa"
 VIP_UDP, VIP_HTTP = "203.0.113.1", "203.0.113.2"
 UDP_BACKENDS = [f"10.1.0.{i}" for i in range(1, 41)]
 HTTP_BACKENDS = ["10.2.0.1", "10.2.0.2"]
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-
-
-def ctl(path, op, **args):
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(path)
-    s.sendall((json.dumps({"op": op, "args": args}) + "\n").encode())
-    return json.loads(s.makefile().readline())
 
 
 def check_vip_add(sock):
     """vip.add takes HTTP health with the file's defaults; HTTP keys with another type are refused."""
-    r = ctl(sock, "vip.add", address="203.0.113.3", port=8443, backends=[{"address": "10.3.0.1"}],
-            health={"type": "http", "path": "/x", "expect": 204, "interval_ms": 100, "timeout_ms": 50})
+    r = ctl(sock, "vip.add", {"address": "203.0.113.3", "port": 8443, "backends": [{"address": "10.3.0.1"}],
+                              "health": {"type": "http", "path": "/x", "expect": 204, "interval_ms": 100,
+                                         "timeout_ms": 50}})
     check(r.get("ok"), f"vip.add with http health: {r}")
     b = [x for x in ctl(sock, "health.list")["result"]["backends"] if x["address"] == "10.3.0.1"]
     check(len(b) == 1 and b[0]["type"] == "http" and b[0]["port"] == 80 and
           b[0]["http"] == {"path": "/x", "host": "203.0.113.3", "expect": 204}, f"added target {b}")
-    r = ctl(sock, "vip.add", address="203.0.113.4", port=1, backends=[{"address": "10.3.0.2"}],
-            health={"type": "udp-echo", "path": "/x"})
+    r = ctl(sock, "vip.add", {"address": "203.0.113.4", "port": 1, "backends": [{"address": "10.3.0.2"}],
+                              "health": {"type": "udp-echo", "path": "/x"}})
     check(not r.get("ok") and "only type http uses it" in r.get("error", {}).get("message", ""), f"refusal {r}")
-    r = ctl(sock, "vip.add", address="203.0.113.4", port=1, backends=[{"address": "10.3.0.2"}],
-            health={"type": "http", "host": "a b"})
+    r = ctl(sock, "vip.add", {"address": "203.0.113.4", "port": 1, "backends": [{"address": "10.3.0.2"}],
+                              "health": {"type": "http", "host": "a b"}})
     check(not r.get("ok") and "health.host" in r.get("error", {}).get("message", ""), f"refusal {r}")
 
 
@@ -158,20 +148,11 @@ def check_pages():
 
 def check_exporter():
     """The exporter reads every page and exports the probe families of docs/metrics.md."""
-    free = socket.socket()
-    free.bind(("127.0.0.1", 0))
-    port = free.getsockname()[1]
-    free.close()
-    exp = subprocess.Popen([EXPORTER, "--file-prefix", PREFIX, "--listen", f"127.0.0.1:{port}"],
-                           stderr=subprocess.PIPE, text=True)
+    exp, port, up = start_exporter(EXPORTER, "--file-prefix", PREFIX)
     try:
-        for line in exp.stderr:
-            if "serving " in line:
-                break
-        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+        text = scrape(port)[1] if up else ""
     finally:
-        exp.terminate()
-        exp.wait()
+        stop_exporter(exp)
     series = {}
     for line in text.splitlines():
         if line.startswith("voxrelay_dp_backend_probe"):
@@ -247,8 +228,6 @@ def main():
     check(st["drops"].get("not_udp") == 1, f"not_udp drops {st['drops'].get('not_udp')}")
     check(st.get("slow_path", 0) >= 2, f"slow path {st.get('slow_path')}")
     check_output(out)
-    for f in failures:
-        print("FAIL:", f)
     if failures:
         print("".join(log)[-3000:])
         return 1

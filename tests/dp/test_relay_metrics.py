@@ -26,81 +26,28 @@ removed again (ids with a gap). Checked:
   and --relay-max-rooms / --relay-max-ssrcs bound the series (with
   voxrelay_exporter_relay_limit_reached 1).
 """
-import base64
-import json
-import logging
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "metrics"))
-from metricsutil import Telemetry, answers, free_port, get, parse, samples, value, wait_for  # noqa: E402
-
-logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import IP, UDP, Ether, Raw, rdpcap, wrpcap  # noqa: E402
+from metricsutil import (RELAY_MEMBERS, RELAY_ROOM_PORT as ROOM_PORT, RELAY_VIP as VIP, TRUNC_MARGIN,  # noqa: E402
+                         Telemetry, check, check_documented, ctl, failures, promtool_lint, relay_setup, samples,
+                         scrape, start_exporter, stop_exporter, value)
 
 DP, EXPORTER, CAPTURES, METRICS_DOC = sys.argv[1:5]
-CAPTURE = os.path.join(CAPTURES, "webrtc-pcma-srtp-sdes.pcap")
 PREFIX = "vrt-relay-metrics"
-OUR_V4, GW_V4, GW_MAC = "192.0.2.1", "192.0.2.254", "02:00:00:00:00:fe"
-VIP, ROOM_PORT = "203.0.113.10", 40000
-A = ("192.168.1.142", 56185, [0xD092D296], "7SYMKhu8sVMhCr4VXh+ZqkteB01QgqDSgLr4L9iU")
-B = ("192.168.1.130", 60644, [0x522B93AB, 0xFA17FA17], "bhn3DDDcf7GhHEnFkGLW9V223XncT60nJrTQK06x")
 QUIET_ROOMS = range(40001, 40031)   # two members each: 1 + 2 SSRCs
 BIG_ROOM, EMPTY_ROOM, GONE_ROOM = 40040, 40041, 40042
 ROOMS_PAGE, SSRCS_PAGE = 12, 32     # relay_telemetry.c
-TRUNC_MARGIN = 512
-failures = []
 
 
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
-    return cond
-
-
-def ctl(sock_path, op, args=None):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(sock_path)
-    s.sendall((json.dumps({"op": op, "args": args or {}}) + "\n").encode())
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    return json.loads(buf)
-
-
-def build_input(path):
-    """The capture's UDP datagrams, sent to the room directly."""
-    frames = []
-    for p in rdpcap(CAPTURE):
-        if UDP not in p or IP not in p:
-            continue
-        inner = IP(src=p[IP].src, dst=VIP, ttl=60) / UDP(sport=p[UDP].sport, dport=ROOM_PORT) / Raw(bytes(p[UDP].payload))
-        frames.append(Ether(src=GW_MAC, dst="02:00:00:00:00:01") / inner)
-    wrpcap(path, frames)
-    return len(frames)
-
-
-def script(rx):
-    """Control requests run before any packet: the capture's room and the quiet ones."""
-    out = [{"op": "room.add", "args": {"vip": VIP, "port": ROOM_PORT, "max_members": 4}}]
-    for mid, (addr, port, ssrcs, key) in ((1, A), (2, B)):
-        out.append({"op": "member.add", "args": {
-            "vip": VIP, "port": ROOM_PORT, "id": mid, "ssrcs": ssrcs, "suite": "AES_CM_128_HMAC_SHA1_80",
-            "tx_key": key, "rx_key": rx[mid], "client_address": addr, "client_port": port, "clock_rate": 8000}})
+def quiet_rooms():
+    """Control requests after the capture's room: the rooms nobody talks in."""
+    out = []
     for port in QUIET_ROOMS:
         out.append({"op": "room.add", "args": {"vip": VIP, "port": port, "max_members": 3}})
         out.append({"op": "member.add", "args": {"vip": VIP, "port": port, "id": 7, "ssrcs": [port], "suite": "NONE"}})
@@ -114,26 +61,6 @@ def script(rx):
     out.append({"op": "room.remove", "args": {"vip": VIP, "port": GONE_ROOM}})
     out.append({"op": "room.add", "args": {"vip": VIP, "port": EMPTY_ROOM}})
     return out
-
-
-def config(tmp, inp, out):
-    return f"""dataplane:
-  role: relay
-  eal: {{file_prefix: {PREFIX}, huge: false, memory_mb: 512}}
-  control: {{socket: {tmp}/ctl.sock}}
-  worker_lcores: [1]
-  mbufs: 4095
-  ports:
-    - name: p0
-      device: "net_pcap0,rx_pcap={inp},tx_pcap={out}"
-      ipv4: {OUR_V4}
-      gateway_ipv4: {GW_V4}
-      gateway_mac: "{GW_MAC}"
-relay:
-  vips:
-    - address: {VIP}
-      ports: 40000-40999
-"""
 
 
 def pages(tel, cmd, page_max):
@@ -206,7 +133,7 @@ def check_telemetry(tel, st, shows):
         check(abs(e.get("jitter_us", -1) - s["jitter_ms"] * 1000) <= 0.5, f"ssrc {k} jitter {e.get('jitter_us')} us "
               f"vs {s['jitter_ms']} ms")
     # the call's SSRCs carry traffic; the big room spans pages
-    talk = [got.get((ROOM_PORT, 1, A[2][0]), {}), got.get((ROOM_PORT, 2, B[2][0]), {})]
+    talk = [got.get((ROOM_PORT, mid, ssrcs[0]), {}) for mid, (_, _, ssrcs, _) in RELAY_MEMBERS.items()]
     check(all(t.get("packets", 0) > 200 and t.get("ext_highest_seq", 0) > 0 for t in talk), f"call SSRCs {talk}")
     big = sorted(int(k) for k, e in ssrcs.items() if e["port"] == BIG_ROOM)
     check(len(big) == 40 and big == list(range(big[0], big[0] + 40)), f"big room positions {big[:3]}..")
@@ -269,37 +196,12 @@ def churn(sock, tel, seconds=2.0):
     check(walks > 0 and done[0] > 0, "churn did nothing")
 
 
-def scrape(port):
-    status, _, body = get("127.0.0.1", port)
-    check(status == 200, f"/metrics: HTTP {status}")
-    try:
-        return parse(body), body
-    except ValueError as e:
-        check(False, f"exposition format: {e}")
-        return {}, body
-
-
-def start_exporter(*extra):
-    port = free_port()
-    exp = subprocess.Popen([EXPORTER, "--file-prefix", PREFIX, "--listen", f"127.0.0.1:{port}", *extra],
-                           stderr=subprocess.PIPE, text=True)
-    check(wait_for(lambda: exp.poll() is not None or answers("127.0.0.1", port), 10) and exp.poll() is None,
-          "exporter did not start")
-    return exp, port
-
-
-def stop_exporter(exp):
-    exp.send_signal(signal.SIGTERM)
-    try:
-        _, err = exp.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        exp.kill()
-        _, err = exp.communicate()
-    check(exp.returncode == 0, f"exporter exit status {exp.returncode}: {err[-500:]}")
+def start_dp_exporter(*extra):
+    return start_exporter(EXPORTER, "--file-prefix", PREFIX, *extra)[:2]
 
 
 def check_exporter(relay, shows):
-    exp, port = start_exporter()
+    exp, port = start_dp_exporter()
     try:
         fams, body = scrape(port)
         if not check(value(fams, "voxrelay_dp_up") == 1, "exporter: dataplane not up"):
@@ -342,18 +244,13 @@ def check_exporter(relay, shows):
         for lst in ("rooms", "ssrcs"):
             check(value(fams, "voxrelay_exporter_relay_limit_reached", list=lst) == 0, f"limit reached for {lst}")
         check(value(fams, "voxrelay_exporter_truncated_replies_total") == 0, "truncated replies")
-        doc = open(METRICS_DOC).read()
-        missing = [f for f in fams if not re.search(r"\b" + re.escape(f) + r"\b", doc)]
-        check(not missing, f"families not in docs/metrics.md: {missing}")
-        promtool = shutil.which("promtool")
-        if promtool:
-            r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True)
-            check(r.returncode == 0, f"promtool check metrics: {r.stdout[-2000:]}{r.stderr[-2000:]}")
+        check_documented(fams, METRICS_DOC)
+        promtool_lint(body, "relay")
     finally:
         stop_exporter(exp)
 
     # Bounded: the first rooms and SSRCs by position, and the gauge that says some were left out.
-    exp, port = start_exporter("--relay-max-rooms", "5", "--relay-max-ssrcs", "33")
+    exp, port = start_dp_exporter("--relay-max-rooms", "5", "--relay-max-ssrcs", "33")
     try:
         fams, _ = scrape(port)
         check(len(samples(fams, "voxrelay_dp_relay_room_rx_packets_total")) == 5, "--relay-max-rooms 5")
@@ -363,7 +260,7 @@ def check_exporter(relay, shows):
         check(value(fams, "voxrelay_dp_relay_rooms") == relay["rooms"], "totals do not depend on the bounds")
     finally:
         stop_exporter(exp)
-    exp, port = start_exporter("--relay-max-rooms", "0", "--relay-max-ssrcs", "0")
+    exp, port = start_dp_exporter("--relay-max-rooms", "0", "--relay-max-ssrcs", "0")
     try:
         fams, _ = scrape(port)
         check(not any(f.startswith("voxrelay_dp_relay_room_") or f.startswith("voxrelay_dp_relay_ssrc_") for f in fams),
@@ -374,21 +271,12 @@ def check_exporter(relay, shows):
 
 
 def main():
-    if not os.path.exists(CAPTURE):
-        print(f"{CAPTURE} missing: skipped")
+    setup = relay_setup(CAPTURES, PREFIX, more_script=quiet_rooms())
+    if setup is None:
         return 77
-    tmp = tempfile.mkdtemp(prefix="vrt-relay-metrics.")
-    inp, out, sock = f"{tmp}/in.pcap", f"{tmp}/out.pcap", f"{tmp}/ctl.sock"
-    nframes = build_input(inp)
-    rx = {m: base64.b64encode(os.urandom(30)).decode() for m in (1, 2)}
-    with open(f"{tmp}/relay.yaml", "w") as f:
-        f.write(config(tmp, inp, out))
-    with open(f"{tmp}/script.jsonl", "w") as f:
-        for r in script(rx):
-            f.write(json.dumps(r) + "\n")
+    tmp, sock, nframes = setup.tmp, setup.sock, setup.frames
     log = open(f"{tmp}/dp.log", "w")
-    dp = subprocess.Popen([DP, "-c", f"{tmp}/relay.yaml", "--control-script", f"{tmp}/script.jsonl"],
-                          stdout=log, stderr=subprocess.STDOUT)
+    dp = subprocess.Popen([DP, *setup.args], stdout=log, stderr=subprocess.STDOUT)
     tel = None
     try:
         # The file is read at once; then the counters settle (lcores publish totals every 500 ms).

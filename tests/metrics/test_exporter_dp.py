@@ -2,40 +2,19 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # The real voxrelay-dp on pcap vdevs and voxrelay-exporter: /metrics series and values, reload, restart, paging.
 import os
-import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 
 from dpfixture import (BACKENDS_5T, BACKENDS_ROOM, DOWN, DRAINING, FILE_PREFIX, PORT_NAME, VIP_5T, VIP_ROOM,
                        Dataplane, paging_backends, paging_config)
-from metricsutil import Telemetry, answers, free_port, get, parse, samples, value, wait_for
+from metricsutil import (TRUNC_MARGIN, Telemetry, check, check_documented, failures, promtool_lint, samples, scrape,
+                         start_exporter, stop_exporter, value, wait_for)
 
 DP, EXPORTER, METRICS_DOC = sys.argv[1:4]
 PORT = PORT_NAME     # /voxrelay/ports labels ports with their configured name
 PAGE = 32            # VR_DP_TEL_PAGE: entries per reply of the list commands
-# What the exporter counts as probably cut: within 512 bytes of DPDK's cap.
-TRUNC_MARGIN = 512
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
-    return cond
-
-
-def scrape(port):
-    status, _, body = get("127.0.0.1", port)
-    check(status == 200, f"/metrics: HTTP {status}")
-    try:
-        return parse(body), body
-    except ValueError as e:
-        check(False, f"exposition format: {e}")
-        return {}, body
 
 
 def check_ports(fams, want):
@@ -147,10 +126,7 @@ def paging(tmp, port):
               f"exporter: truncated replies {value(fams, 'voxrelay_exporter_truncated_replies_total')}")
         errs = [value(f, "voxrelay_exporter_telemetry_errors_total") for f in (before, fams)]
         check(errs[0] is not None and errs[0] == errs[1], f"exporter: telemetry errors {errs}")
-        promtool = shutil.which("promtool")
-        if promtool:
-            r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True)
-            check(r.returncode == 0, f"promtool check metrics (paging): {r.stdout[-2000:]}{r.stderr[-2000:]}")
+        promtool_lint(body, "paging")
     finally:
         if tel is not None:
             tel.close()
@@ -164,12 +140,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="vrt-metrics-dp-")
     dp = Dataplane(DP, tmp)
     exp_want = dp.expect
-    port = free_port()
-    exp = subprocess.Popen([EXPORTER, "--file-prefix", "vrt-metrics", "--listen", f"127.0.0.1:{port}"],
-                           stderr=subprocess.PIPE, text=True)
+    exp, port, up = start_exporter(EXPORTER, "--file-prefix", FILE_PREFIX)
     try:
-        if not wait_for(lambda: exp.poll() is not None or answers("127.0.0.1", port), 10) or exp.poll() is not None:
-            check(False, "exporter did not start")
+        if not up:
             return 1
         fams, _ = scrape(port)
         check(value(fams, "voxrelay_dp_up") == 0, "up before the dataplane started")
@@ -220,13 +193,8 @@ def main():
         check(value(fams, "voxrelay_dp_reloads_total") == 0, "reloads before SIGHUP")
 
         # Every family served is documented in docs/metrics.md.
-        doc = open(METRICS_DOC).read()
-        missing = [f for f in fams if not re.search(r"\b" + re.escape(f) + r"\b", doc)]
-        check(not missing, f"families not in docs/metrics.md: {missing}")
-        promtool = shutil.which("promtool")
-        if promtool:
-            r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True)
-            check(r.returncode == 0, f"promtool check metrics: {r.stdout}{r.stderr}")
+        check_documented(fams, METRICS_DOC)
+        promtool_lint(body, "balancer")
 
         # A reload shows up in the counters.
         dp.signal(signal.SIGHUP)
@@ -250,14 +218,7 @@ def main():
         rc = dp.stop()
         if rc not in (None, 0):
             print("".join(dp.log[-30:]))
-        exp.send_signal(signal.SIGTERM)
-        try:
-            _, err = exp.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            exp.kill()
-            _, err = exp.communicate()
-        check(exp.returncode == 0, f"exporter exit status {exp.returncode}")
-        print(err, end="")
+        print(stop_exporter(exp), end="")
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
         print(f"{len(failures)} checks failed")

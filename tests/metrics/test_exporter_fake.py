@@ -4,24 +4,15 @@
 import json
 import os
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from metricsutil import answers, free_port, get, parse, samples, value, wait_for
+from metricsutil import check, failures, get, promtool_lint, samples, scrape, start_exporter, stop_exporter, value
 
 EXPORTER = sys.argv[1]
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
 
 
 class FakeTelemetry:
@@ -173,25 +164,6 @@ class FakeTelemetry:
         return None
 
 
-def scrape(port):
-    status, headers, body = get("127.0.0.1", port)
-    check(status == 200, f"/metrics status {status}")
-    check(headers.get("Content-Type", "").startswith("text/plain; version=0.0.4"), f"content type {headers}")
-    try:
-        return parse(body), body
-    except ValueError as e:
-        check(False, f"exposition format: {e}")
-        return {}, body
-
-
-def promtool_lint(body, what):
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        return
-    r = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, text=True)
-    check(r.returncode == 0, f"promtool check metrics ({what}): {r.stdout}{r.stderr}")
-
-
 def http_edges(port):
     status, _, _ = get("127.0.0.1", port, "/nope")
     check(status == 404, f"/nope: {status}")
@@ -244,13 +216,10 @@ def http_edges(port):
 def main():
     tmp = tempfile.mkdtemp(prefix="vrt-metrics-fake-")
     sock = os.path.join(tmp, "dpdk_telemetry.v2")
-    port = free_port()
-    exp = subprocess.Popen([EXPORTER, "--telemetry-socket", sock, "--listen", f"127.0.0.1:{port}",
-                            "--timeout-ms", "500"], stderr=subprocess.PIPE, text=True)
+    exp, port, up = start_exporter(EXPORTER, "--telemetry-socket", sock, "--timeout-ms", "500")
     fake = None
     try:
-        if not wait_for(lambda: exp.poll() is not None or answers("127.0.0.1", port), 10) or exp.poll() is not None:
-            check(False, "exporter did not answer")
+        if not up:
             return 1
 
         # Nothing listening yet: HTTP 200 and voxrelay_dp_up 0, nothing else from the dataplane.
@@ -396,14 +365,7 @@ def main():
     finally:
         if fake is not None:
             fake.close()
-        exp.send_signal(signal.SIGTERM)
-        try:
-            _, err = exp.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            exp.kill()
-            _, err = exp.communicate()
-        check(exp.returncode == 0, f"exporter exit status {exp.returncode}")
-        print(err, end="")
+        print(stop_exporter(exp), end="")
         shutil.rmtree(tmp, ignore_errors=True)
     if failures:
         print(f"{len(failures)} checks failed")

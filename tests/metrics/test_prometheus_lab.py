@@ -11,17 +11,10 @@ import tempfile
 import urllib.parse
 import urllib.request
 
-from dpfixture import DOWN, Dataplane
-from metricsutil import answers, free_port, wait_for
+from dpfixture import DOWN, FILE_PREFIX, Dataplane
+from metricsutil import answers, check, failures, free_port, start_exporter, stop_exporter, wait_for
 
 DP, EXPORTER, PROM_CONF, RULES = sys.argv[1:5]
-failures = []
-
-
-def check(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
 
 
 def api(pport, path, **params):
@@ -58,16 +51,14 @@ def main():
         return 77
     tmp = tempfile.mkdtemp(prefix="vrt-metrics-prom-")
     dp = Dataplane(DP, tmp)
-    eport, pport = free_port(), free_port()
-    conf = os.path.join(tmp, "prometheus.yml")
-    with open(conf, "w") as f:
-        f.write(shipped_config(eport, pport))
+    pport = free_port()
     exp = prom = None
     try:
         check(dp.start(), "voxrelay-dp did not get ready: " + "".join(dp.log[-20:]))
-        exp = subprocess.Popen([EXPORTER, "--file-prefix", "vrt-metrics", "--listen", f"127.0.0.1:{eport}"],
-                               stderr=subprocess.DEVNULL)
-        check(wait_for(lambda: answers("127.0.0.1", eport), 10), "exporter did not start")
+        exp, eport, _ = start_exporter(EXPORTER, "--file-prefix", FILE_PREFIX)
+        conf = os.path.join(tmp, "prometheus.yml")
+        with open(conf, "w") as f:
+            f.write(shipped_config(eport, pport))
         prom_log = open(os.path.join(tmp, "prometheus.log"), "w")
         prom = subprocess.Popen([prometheus, f"--config.file={conf}", f"--storage.tsdb.path={tmp}/data",
                                  f"--web.listen-address=127.0.0.1:{pport}"],
@@ -109,13 +100,14 @@ def main():
                 "voxrelay-relay.alerts", "voxrelay-relay.recording"}
         check({g["name"] for g in groups} == want and not bad, f"rule groups {[g['name'] for g in groups]}, errors {bad}")
     finally:
-        for p in (prom, exp):
-            if p is not None and p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        if prom is not None and prom.poll() is None:
+            prom.send_signal(signal.SIGTERM)
+            try:
+                prom.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                prom.kill()
+        if exp is not None:
+            stop_exporter(exp)
         dp.stop()
         if failures and os.path.exists(os.path.join(tmp, "prometheus.log")):
             print(open(os.path.join(tmp, "prometheus.log")).read()[-3000:])
