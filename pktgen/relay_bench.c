@@ -51,7 +51,7 @@ struct opts {
 	double raw_seconds;
 	uint32_t speakers;    /* per room */
 	uint32_t mem_members; /* built for the memory figure */
-	bool quick, pipe;  /* feed through a struct vr_relay_pipe (the default) */
+	bool quick;
 	int cpu;
 };
 
@@ -218,7 +218,6 @@ static int run_point(const struct opts *opt, uint32_t nrooms, struct point *pt)
 	uint8_t (*pk)[STRIDE] = aligned_alloc(64, batch * STRIDE);
 	struct meta *meta = malloc(batch * sizeof(*meta));
 	static struct out_bufs o;
-	static struct vr_relay_pipe pipe;
 	uint32_t tick = 0;
 	uint64_t now = 0;
 	double timed = 0;
@@ -281,22 +280,10 @@ static int run_point(const struct opts *opt, uint32_t nrooms, struct point *pt)
 					meta[n] = (struct meta){ .room = r, .len = (uint16_t)l, .member = (uint8_t)m };
 				}
 		t0 = vr_raw_cpu_s();
-		if (opt->pipe) {
-			/* the pipe runs VR_RELAY_PIPE_DEPTH packets ahead of the input */
-			vr_relay_pipe_init(&pipe);
-			for (size_t i = 0; i < VR_RELAY_PIPE_DEPTH && i < n; i++)
-				vr_relay_pipe_push(&pipe, rooms[meta[i].room], pk[i], meta[i].len);
-		}
 		for (size_t i = 0; i < n; i++) {
 			const struct meta *mi = &meta[i];
 			struct vr_addr a;
 
-			if (opt->pipe) {
-				size_t j = i + VR_RELAY_PIPE_DEPTH;
-
-				vr_relay_pipe_push(&pipe, j < n ? rooms[meta[j].room] : NULL, j < n ? pk[j] : NULL,
-						   j < n ? meta[j].len : 0);
-			}
 			member_addr(&a, mi->room, mi->member);
 			if (vr_relay_input(rooms[mi->room], pk[i], mi->len, &a, (uint16_t)(20000 + mi->member),
 					   now += 1000, &o.out) != VR_RELAY_FORWARD) {
@@ -407,15 +394,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: voxrelay-relay-bench [--rooms N] [--curve N,N,...] [--seconds S] [--speakers K]\n"
-		"                            [--members M] [--cpu C] [--no-pipe] [--quick]\n"
+		"                            [--members M] [--cpu C] [--quick]\n"
 		"  one core: (a) raw libsrtp protect+unprotect of %d-byte RTP (srtp_raw.c), (b) the relay with\n"
 		"  rooms of %d, K speakers each (default 1), AES_CM_128_HMAC_SHA1_80 both ways, at each room\n"
 		"  count of the curve (default 1,50,500,2000,5000; --rooms N, default %d, is the headline and\n"
 		"  is added to it), (c) bytes per member and M members (default 100000) built at once.\n"
-		"  Inputs go through a struct vr_relay_pipe %d packets ahead (--no-pipe: straight in).\n"
 		"  --quick: CI smoke (curve 1,50,500, headline 500, 5000 members extrapolated to 100000).\n"
 		"  Last line: one JSON object.\n",
-		PKT, MEMBERS, DEFAULT_ROOMS, VR_RELAY_PIPE_DEPTH);
+		PKT, MEMBERS, DEFAULT_ROOMS);
 }
 
 static int parse_curve(const char *s, struct opts *o)
@@ -441,11 +427,11 @@ int main(int argc, char **argv)
 		{ "rooms", required_argument, NULL, 'r' }, { "curve", required_argument, NULL, 'C' },
 		{ "seconds", required_argument, NULL, 't' }, { "speakers", required_argument, NULL, 'k' },
 		{ "members", required_argument, NULL, 'm' }, { "cpu", required_argument, NULL, 'c' },
-		{ "no-pipe", no_argument, NULL, 'P' }, { "quick", no_argument, NULL, 'q' },
+		{ "quick", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
 	};
 	struct opts o = { .rooms = 0, .seconds = 1.5, .raw_seconds = 2, .speakers = 1, .mem_members = 100000,
-		.pipe = true, .cpu = -1 };
+		.cpu = -1 };
 	bool curve_given = false, members_given = false;
 	struct point pts[MAX_CURVE + 1];
 	struct vr_raw_result raw;
@@ -482,9 +468,6 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			o.cpu = atoi(optarg);
-			break;
-		case 'P':
-			o.pipe = false;
 			break;
 		case 'q':
 			o.quick = true;
@@ -545,8 +528,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "voxrelay-relay-bench: srtp_init failed\n");
 		return 1;
 	}
-	printf("%s, cpu %d; rooms of %d, %u speaker(s) each, AES_CM_128_HMAC_SHA1_80, %d-byte RTP%s\n",
-	       srtp_get_version_string(), o.cpu, MEMBERS, o.speakers, PKT, o.pipe ? ", vr_relay_pipe" : ", no pipe");
+	printf("%s, cpu %d; rooms of %d, %u speaker(s) each, AES_CM_128_HMAC_SHA1_80, %d-byte RTP\n",
+	       srtp_get_version_string(), o.cpu, MEMBERS, o.speakers, PKT);
 
 	/* (a) the ceiling: the same libsrtp, one session pair, everything hot */
 	if (vr_raw_run(&vr_raw_suites[0], o.raw_seconds, &raw) != 0)
@@ -585,12 +568,12 @@ int main(int argc, char **argv)
 	       "%.0f inputs/s = %.0f speakers at 50 packets/s per core\n",
 	       h->rooms, h->ops, ratio, TARGET_OPS, TARGET_RATIO, h->input_pps, h->input_pps / 50);
 	printf("{\"bench\":\"relay\",\"suite\":\"AES_CM_128_HMAC_SHA1_80\",\"pkt_bytes\":%d,\"members_per_room\":%d,"
-	       "\"speakers_per_room\":%u,\"pipe\":%s,\"rooms\":%u,\"input_pps\":%.0f,\"output_pps\":%.0f,"
+	       "\"speakers_per_room\":%u,\"rooms\":%u,\"input_pps\":%.0f,\"output_pps\":%.0f,"
 	       "\"srtp_ops_per_core\":%.0f,\"raw_srtp_ops_per_core\":%.0f,\"ratio\":%.3f,\"speakers_per_core_at_50pps\":%.0f,"
 	       "\"bytes_per_member\":%.0f,\"bytes_per_room\":%.0f,\"members_100k_bytes\":%.0f,"
 	       "\"members_100k_rss_bytes\":%.0f,\"members_100k_measured\":%s,\"members_100k_le_1gib\":%s,"
 	       "\"target_ratio_met\":%s,\"target_ops_met\":%s,\"curve\":[",
-	       PKT, MEMBERS, o.speakers, o.pipe ? "true" : "false", h->rooms, h->input_pps, h->output_pps, h->ops,
+	       PKT, MEMBERS, o.speakers, h->rooms, h->input_pps, h->output_pps, h->ops,
 	       raw.ops_per_s, ratio, h->input_pps / 50, mem.per_member, mem.per_room, mem100k, rss100k,
 	       mem.measured_100k ? "true" : "false", mem100k <= GIB && rss100k <= GIB ? "true" : "false",
 	       ratio >= TARGET_RATIO ? "true" : "false", h->ops >= TARGET_OPS ? "true" : "false");

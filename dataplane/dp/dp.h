@@ -210,6 +210,18 @@ int vr_dp_ports_init(struct vr_dp *dp);
 void vr_dp_ports_close(struct vr_dp *dp);
 /* worker.c */
 int vr_dp_worker_main(void *arg);
+/* Send what the worker queued on every port (counts tx_packets, TX_FULL drops). Its lcore only. */
+void vr_dp_tx_flush(struct vr_worker *w);
+/* Queue the frames the main lcore handed this worker (tx_ring) for sending. Its lcore only. */
+void vr_dp_drain_ctl_tx(struct vr_worker *w);
+
+/* Queue @m for port index @tx_idx; a full queue is sent first. Its lcore only. */
+static inline void vr_dp_tx_add(struct vr_worker *w, uint16_t tx_idx, struct rte_mbuf *m)
+{
+	if (VR_UNLIKELY(w->tx[tx_idx].n == VR_DP_MAX_BURST))
+		vr_dp_tx_flush(w);
+	w->tx[tx_idx].pkts[w->tx[tx_idx].n++] = m;
+}
 /* ctl.c */
 void vr_dp_ctl_loop(struct vr_dp *dp);
 int vr_dp_publish(struct vr_dp *dp, struct vr_lb_state *st);

@@ -76,16 +76,9 @@ static int arg_room_key(struct vr_dp *dp, json_t *args, struct vr_relay_room_key
 		return rc;
 	if (!given)
 		return vr_ctl_fail(r, -EINVAL, "\"port\": the room's port is required");
-	for (uint32_t i = 0; i < dp->cfg->nb_relay_vips; i++) {
-		const struct vr_cfg_relay_vip *v = &dp->cfg->relay_vips[i];
-
-		if (vr_addr_eq(&v->addr, vip) && port >= v->port_lo && port <= v->port_hi) {
-			memset(k, 0, sizeof(*k));
-			k->family = vip->family;
-			memcpy(k->addr, vip->a.b, 16); /* IPv4 is stored IPv4-mapped */
-			k->port = (uint16_t)port;
-			return 0;
-		}
+	if (vr_dp_relay_is_vip(dp->cfg, vip, (uint16_t)port)) {
+		vr_dp_relay_room_key(k, vip, (uint16_t)port);
+		return 0;
 	}
 	return vr_ctl_fail(r, -ENOENT, "%s port %u is in no relay VIP (relay.vips)", vr_addr_str(vip, buf, sizeof(buf)),
 			   port);
@@ -114,23 +107,14 @@ static struct vr_relay_dir_room *find_room(struct vr_dp *dp, json_t *args, struc
 	return data;
 }
 
-static json_t *room_json(const struct vr_relay_dir_room *dr)
+static json_t *room_json(struct vr_dp *dp, const struct vr_relay_dir_room *dr)
 {
 	char vip[64];
 
 	return json_pack("{s:s, s:i, s:I, s:i, s:i, s:i, s:i, s:i}", "vip", vr_addr_str(&dr->vip, vip, sizeof(vip)),
 			 "port", dr->key.port, "id", (json_int_t)dr->conf.id, "max_members", dr->conf.max_members,
-			 "max_speakers", dr->conf.max_speakers, "audio_level_id", dr->audio_level_id, "members",
-			 dr->members, "lcore", 0);
-}
-
-static json_t *room_json_dp(struct vr_dp *dp, const struct vr_relay_dir_room *dr)
-{
-	json_t *j = room_json(dr);
-
-	if (j != NULL)
-		json_object_set_new(j, "lcore", json_integer(dp->workers[dr->owner]->lcore_id));
-	return j;
+			 "max_speakers", dr->conf.max_speakers, "audio_level_id", dr->conf.audio_level_id, "members",
+			 dr->members, "lcore", dp->workers[dr->owner]->lcore_id);
 }
 
 /* Run @c on the room's owner; 0 or -errno with the reason in @r. */
@@ -184,7 +168,6 @@ int vr_ctl_op_room_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r, stru
 	dr->conf.vip_port = dr->key.port;
 	dr->conf.max_members = (uint16_t)maxm;
 	dr->conf.max_speakers = (uint16_t)maxs;
-	dr->audio_level_id = (uint8_t)alid;
 	dr->conf.audio_level_id = (uint8_t)alid;
 	dr->owner = vr_dp_relay_owner(dp, &dr->key);
 	c.op = VR_RCMD_ROOM_ADD;
@@ -208,7 +191,7 @@ int vr_ctl_op_room_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r, stru
 		free(dr);
 		return rc;
 	}
-	r->result = json_pack("{s:o}", "room", room_json_dp(dp, dr));
+	r->result = json_pack("{s:o}", "room", room_json(dp, dr));
 	return 0;
 }
 
@@ -228,7 +211,7 @@ int vr_ctl_op_room_remove(struct vr_dp *dp, json_t *args, struct ctl_reply *r, s
 	rc = call_owner(dp, dr->owner, &c, r, "room.remove");
 	if (rc != 0)
 		return rc;
-	r->result = json_pack("{s:o}", "room", room_json_dp(dp, dr));
+	r->result = json_pack("{s:o}", "room", room_json(dp, dr));
 	pthread_mutex_lock(&dp->ctl_lock); /* telemetry reads the directory under it */
 	rte_hash_del_key(dp->relay_dir->h, &dr->key);
 	dp->relay_dir->n--;
@@ -251,7 +234,7 @@ int vr_ctl_op_room_list(struct vr_dp *dp, json_t *args, struct ctl_reply *r, str
 		return -EOPNOTSUPP;
 	list = json_array();
 	while (list != NULL && rte_hash_iterate(d->h, &key, &data, &it) >= 0)
-		json_array_append_new(list, room_json_dp(dp, data));
+		json_array_append_new(list, room_json(dp, data));
 	r->result = json_pack("{s:o, s:i}", "rooms", list, "max_rooms", dp->cfg->relay_max_rooms);
 	return r->result != NULL ? 0 : vr_ctl_fail(r, -ENOMEM, "out of memory");
 }
@@ -271,13 +254,14 @@ static json_t *member_view_json(const struct vr_relay_member_view *mv)
 	json_t *ssrcs = json_array();
 
 	for (uint32_t k = 0; k < mv->nssrc && ssrcs != NULL; k++) {
-		const struct vr_relay_ssrc_view *s = &mv->ssrc[k];
+		const struct vr_relay_ssrc_stats *s = &mv->ssrc[k];
 
-		json_array_append_new(ssrcs, json_pack("{s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:I}",
+		json_array_append_new(ssrcs, json_pack("{s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:i, s:b}",
 			"ssrc", (json_int_t)s->ssrc, "started", s->started, "packets", (json_int_t)s->packets,
 			"bytes", (json_int_t)s->bytes, "cumulative_lost", (json_int_t)s->cumulative_lost,
 			"ext_highest_seq", (json_int_t)s->ext_highest_seq, "roc", (json_int_t)s->roc,
-			"jitter_ms", s->jitter_ms, "rtcp_packets", (json_int_t)s->rtcp_packets));
+			"jitter_ms", s->jitter_ms, "rtcp_packets", (json_int_t)s->rtcp_packets,
+			"level", s->level, "speaking", s->speaking));
 	}
 	return json_pack("{s:I, s:s, s:s*, s:i, s:b, s:b, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o}",
 		"id", (json_int_t)mv->id, "suite", vr_relay_suite_name((enum vr_relay_suite)mv->suite),
@@ -324,7 +308,7 @@ int vr_ctl_op_room_show(struct vr_dp *dp, json_t *args, struct ctl_reply *r, str
 			free(v.members);
 		return rc;
 	}
-	room = room_json_dp(dp, dr);
+	room = room_json(dp, dr);
 	members = json_array();
 	for (uint32_t i = 0; i < v.nmembers && members != NULL; i++)
 		json_array_append_new(members, member_view_json(&v.members[i]));
@@ -462,7 +446,7 @@ int vr_ctl_op_member_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r, st
 	if (rc != 0)
 		return rc;
 	dr->members++;
-	r->result = json_pack("{s:o, s:I}", "room", room_json_dp(dp, dr), "member", (json_int_t)id);
+	r->result = json_pack("{s:o, s:I}", "room", room_json(dp, dr), "member", (json_int_t)id);
 	return 0;
 }
 
@@ -492,7 +476,7 @@ static int member_op(struct vr_dp *dp, json_t *args, struct ctl_reply *r, uint8_
 		return rc;
 	if (op == VR_RCMD_MEMBER_REMOVE)
 		dr->members--;
-	r->result = json_pack("{s:o, s:I}", "room", room_json_dp(dp, dr), "member", (json_int_t)id);
+	r->result = json_pack("{s:o, s:I}", "room", room_json(dp, dr), "member", (json_int_t)id);
 	return 0;
 }
 

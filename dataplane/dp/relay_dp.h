@@ -26,8 +26,8 @@
 	X(NOT_RELAY_VIP, "relay_not_vip")       /* UDP to an address/port that is no relay VIP */ \
 	X(HANDOFF_FULL, "relay_handoff_full")   /* the owner lcore's hand-off ring was full */ \
 	X(SLOW_PATH_FULL, "relay_slow_path_full") /* STUN/DTLS queue to the control thread full */ \
-	X(NO_MBUF, "relay_no_mbuf")             /* no mbufs for the copies */ \
-	X(NO_NEXTHOP, "relay_nexthop_unresolved") /* gateway MAC not known yet */ \
+	X(NO_MBUF, "relay_no_mbuf")             /* copies without an mbuf (per copy) */ \
+	X(NO_NEXTHOP, "relay_nexthop_unresolved") /* gateway MAC not known yet (per copy) */ \
 	X(MTU, "relay_mtu_exceeded")            /* a copy would not fit the egress MTU */ \
 	X(FRAME, "relay_bad_frame")             /* multi-segment mbuf */
 
@@ -73,17 +73,6 @@ enum vr_relay_cmd_op {
 	VR_RCMD_ROOM_SHOW,
 };
 
-/** One SSRC as room.show reports it. */
-struct vr_relay_ssrc_view {
-	uint32_t ssrc;
-	uint64_t packets, bytes, rtcp_packets;
-	int64_t cumulative_lost;
-	uint32_t ext_highest_seq;
-	double jitter_ms;
-	uint32_t roc;
-	uint8_t started;
-};
-
 /** One member as room.show reports it. */
 struct vr_relay_member_view {
 	uint32_t id;
@@ -91,7 +80,7 @@ struct vr_relay_member_view {
 	struct vr_addr addr;
 	uint16_t port;
 	struct vr_relay_member_counters c;
-	struct vr_relay_ssrc_view ssrc[VR_RELAY_MAX_SSRCS];
+	struct vr_relay_ssrc_stats ssrc[VR_RELAY_MAX_SSRCS]; /**< vr_relay_ssrc_stats() of each */
 };
 
 /** A room snapshot, filled by its owner for room.show and the telemetry. */
@@ -140,7 +129,6 @@ struct vr_relay_dir_room {
 	struct vr_addr vip;
 	uint32_t owner;             /**< worker index */
 	uint32_t members;           /**< as the control thread counted its member.add/remove */
-	uint8_t audio_level_id;     /**< RFC 6464 one-byte extension id, 0 = none */
 	struct vr_relay_room_conf conf;
 };
 
@@ -153,6 +141,10 @@ struct vr_relay_dir {
 /* relay_worker.c */
 /** Worker index owning the room @key (stable for the life of the process). */
 uint32_t vr_dp_relay_owner(const struct vr_dp *dp, const struct vr_relay_room_key *key);
+/** The key of room @vip:@port (port in host order). */
+void vr_dp_relay_room_key(struct vr_relay_room_key *k, const struct vr_addr *vip, uint16_t port);
+/** Whether @addr:@port (host order) lies in one of the relay's VIP ranges. Any thread; @cfg read only. */
+bool vr_dp_relay_is_vip(const struct vr_config *cfg, const struct vr_addr *addr, uint16_t port);
 /** Create each worker's relay context (rooms table, hand-off ring); start-up only; 0 or -errno. */
 int vr_dp_relay_init(struct vr_dp *dp);
 /** Free every room and context; after the workers stopped. */

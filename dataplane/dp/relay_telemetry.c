@@ -274,10 +274,9 @@ static int tel_rooms(const char *cmd __rte_unused, const char *params, struct rt
 }
 
 static struct rte_tel_data *ssrc_entry(const struct vr_relay_dir_room *dr, const struct vr_relay_member_view *mv,
-				       const struct vr_relay_ssrc_view *sv, uint64_t pos, char *key, size_t keylen)
+				       const struct vr_relay_ssrc_stats *sv, uint64_t pos, char *key, size_t keylen)
 {
 	struct rte_tel_data *c = new_entry(pos, key, keylen);
-	int64_t lost = sv->cumulative_lost;
 	char a[64];
 
 	if (c == NULL)
@@ -289,8 +288,7 @@ static struct rte_tel_data *ssrc_entry(const struct vr_relay_dir_room *dr, const
 	rte_tel_data_add_dict_u64(c, "packets", sv->packets);
 	rte_tel_data_add_dict_u64(c, "bytes", sv->bytes);
 	/* negative with duplicates (RFC 3550 A.3); DPDK 22.11 dict integers are ints */
-	rte_tel_data_add_dict_int(c, "cumulative_lost", lost > INT32_MAX ? INT32_MAX : lost < INT32_MIN ? INT32_MIN
-											: (int)lost);
+	rte_tel_data_add_dict_int(c, "cumulative_lost", sv->cumulative_lost);
 	rte_tel_data_add_dict_u64(c, "ext_highest_seq", sv->ext_highest_seq);
 	/* DPDK 22.11 telemetry has no floating point: microseconds, as every *_us field */
 	rte_tel_data_add_dict_u64(c, "jitter_us", (uint64_t)(sv->jitter_ms * 1000.0 + 0.5));

@@ -35,12 +35,25 @@ const char *vr_relay_dp_drop_name(unsigned int d)
 	return d < VR_RELAY_DP_DROP_MAX ? names[d] : "unknown";
 }
 
-uint32_t vr_dp_relay_owner(const struct vr_dp *dp, const struct vr_relay_room_key *key)
+/* The owner from the hash's high bits: each lcore's room table buckets by
+ * its low bits, which must stay evenly spread over the rooms it owns. */
+static inline uint32_t owner_of(const struct vr_dp *dp, hash_sig_t sig)
 {
-	return rte_jhash(key, sizeof(*key), 0x7f4a7c15u) % dp->nb_workers;
+	return (uint32_t)(((uint64_t)sig * dp->nb_workers) >> 32);
 }
 
-static void room_key(struct vr_relay_room_key *k, const struct vr_addr *vip, uint16_t port)
+/* The signature the rooms' rte_hash tables use (rte_jhash, init value 0): computed once per datagram. */
+static inline hash_sig_t room_sig(const struct vr_relay_room_key *key)
+{
+	return rte_jhash(key, sizeof(*key), 0);
+}
+
+uint32_t vr_dp_relay_owner(const struct vr_dp *dp, const struct vr_relay_room_key *key)
+{
+	return owner_of(dp, room_sig(key));
+}
+
+void vr_dp_relay_room_key(struct vr_relay_room_key *k, const struct vr_addr *vip, uint16_t port)
 {
 	memset(k, 0, sizeof(*k));
 	k->family = vip->family;
@@ -156,45 +169,12 @@ static inline void rdrop(struct vr_relay_lcore *rl, struct rte_mbuf *m, enum vr_
 	rte_pktmbuf_free(m);
 }
 
-static inline void tx_add(struct vr_worker *w, uint16_t tx_idx, struct rte_mbuf *m)
-{
-	if (w->tx[tx_idx].n == VR_DP_MAX_BURST) {
-		uint16_t sent = rte_eth_tx_burst(w->dp->ports[tx_idx].port_id, w->index, w->tx[tx_idx].pkts,
-						 VR_DP_MAX_BURST);
-		w->st.tx_packets += sent;
-		if (sent < VR_DP_MAX_BURST) {
-			w->st.drops[VR_DROP_TX_FULL] += VR_DP_MAX_BURST - sent;
-			rte_pktmbuf_free_bulk(&w->tx[tx_idx].pkts[sent], VR_DP_MAX_BURST - sent);
-		}
-		w->tx[tx_idx].n = 0;
-	}
-	w->tx[tx_idx].pkts[w->tx[tx_idx].n++] = m;
-}
-
-static void tx_flush(struct vr_worker *w)
-{
-	for (uint32_t i = 0; i < w->dp->nb_ports; i++) {
-		uint16_t n = w->tx[i].n, sent;
-
-		if (n == 0)
-			continue;
-		sent = rte_eth_tx_burst(w->dp->ports[i].port_id, w->index, w->tx[i].pkts, n);
-		w->st.tx_packets += sent;
-		if (VR_UNLIKELY(sent < n)) {
-			w->st.drops[VR_DROP_TX_FULL] += n - sent;
-			rte_pktmbuf_free_bulk(&w->tx[i].pkts[sent], n - sent);
-		}
-		w->tx[i].n = 0;
-	}
-}
-
-/* Is @rf's destination one of the relay's VIP:port ranges? */
-static bool is_relay_vip(const struct vr_config *cfg, const struct vr_relay_frame *rf)
+bool vr_dp_relay_is_vip(const struct vr_config *cfg, const struct vr_addr *addr, uint16_t port)
 {
 	for (uint32_t i = 0; i < cfg->nb_relay_vips; i++) {
 		const struct vr_cfg_relay_vip *v = &cfg->relay_vips[i];
 
-		if (rf->dport >= v->port_lo && rf->dport <= v->port_hi && vr_addr_eq(&v->addr, &rf->dst))
+		if (port >= v->port_lo && port <= v->port_hi && vr_addr_eq(&v->addr, addr))
 			return true;
 	}
 	return false;
@@ -254,7 +234,7 @@ static bool relay_parse(struct vr_worker *w, struct rte_mbuf *m, struct vr_relay
 		rte_pktmbuf_free(m);
 		return false;
 	}
-	if (VR_UNLIKELY(!is_relay_vip(dp->cfg, rf))) {
+	if (VR_UNLIKELY(!vr_dp_relay_is_vip(dp->cfg, &rf->dst, rf->dport))) {
 		rdrop(w->relay, m, VR_RELAY_DP_DROP_NOT_RELAY_VIP);
 		return false;
 	}
@@ -267,11 +247,11 @@ static inline uint64_t gateway_mac(const struct vr_dp_port *p, uint8_t family)
 }
 
 /* Relay one datagram of a room this lcore owns; consumes @m. */
-static void relay_one(struct vr_worker *w, struct rte_mbuf *m, const struct vr_relay_frame *rf, uint64_t now_ns)
+static void relay_one(struct vr_worker *w, struct rte_mbuf *m, const struct vr_relay_frame *rf,
+		      const struct vr_relay_room_key *key, hash_sig_t sig, uint64_t now_ns)
 {
 	struct vr_dp *dp = w->dp;
 	struct vr_relay_lcore *rl = w->relay;
-	struct vr_relay_room_key key;
 	struct vr_relay_room *room;
 	const struct vr_dp_port *tp = &dp->ports[dp->ports[dp->port_idx[m->port]].tx_idx];
 	uint16_t tx_idx = (uint16_t)(tp - dp->ports);
@@ -280,13 +260,12 @@ static void relay_one(struct vr_worker *w, struct rte_mbuf *m, const struct vr_r
 	struct vr_relay_out out = {.tx = tx};
 	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *) + rf->payload_off;
 	uint32_t hdr = vr_relay_hdr_len(rf->family), ncopies, mis;
-	enum vr_relay_verdict v;
+	struct vr_relay_rx rx;
 	struct vr_relay_hdr h;
 	uint64_t mac;
 	void *data;
 
-	room_key(&key, &rf->dst, rf->dport);
-	if (rte_hash_lookup_data(rl->rooms, &key, &data) < 0) {
+	if (rte_hash_lookup_with_hash_data(rl->rooms, key, sig, &data) < 0) {
 		rdrop(rl, m, VR_RELAY_DP_DROP_NO_ROOM);
 		return;
 	}
@@ -298,31 +277,32 @@ static void relay_one(struct vr_worker *w, struct rte_mbuf *m, const struct vr_r
 		memmove(p - mis, p, rf->payload_len);
 		p -= mis;
 	}
-	ncopies = room->nmembers > 1 ? room->nmembers - 1 : 0;
-	if (ncopies != 0 && rte_pktmbuf_alloc_bulk(tp->pool, copies, ncopies) != 0) {
-		rdrop(rl, m, VR_RELAY_DP_DROP_NO_MBUF);
-		return;
-	}
-	for (uint32_t i = 0; i < ncopies; i++) {
-		copies[i]->data_off = (uint16_t)(RTE_PKTMBUF_HEADROOM + 2);
-		tx[i].buf = rte_pktmbuf_mtod(copies[i], uint8_t *) + hdr;
-		tx[i].cap = (uint32_t)(copies[i]->buf_len - copies[i]->data_off - hdr);
-	}
-	out.ntx = ncopies;
-	v = vr_relay_input(room, p, rf->payload_len, &rf->src, rf->sport, now_ns, &out);
-	if (v != VR_RELAY_FORWARD || out.count == 0) {
-		if (ncopies != 0)
-			rte_pktmbuf_free_bulk(copies, ncopies);
+	/* Receive first: only a packet that is forwarded takes mbufs. */
+	if (vr_relay_receive(room, p, rf->payload_len, &rf->src, rf->sport, now_ns, &rx, &out) != VR_RELAY_FORWARD ||
+	    rx.copies == 0) {
 		rte_pktmbuf_free(m);
 		return;
 	}
 	mac = gateway_mac(tp, rf->family);
 	if (VR_UNLIKELY(!(mac & VR_DP_MAC_VALID))) {
-		rl->ws.drops[VR_RELAY_DP_DROP_NO_NEXTHOP] += out.count;
-		rte_pktmbuf_free_bulk(copies, ncopies);
+		rl->ws.drops[VR_RELAY_DP_DROP_NO_NEXTHOP] += rx.copies;
 		rte_pktmbuf_free(m);
 		return;
 	}
+	ncopies = rx.copies;
+	if (rte_pktmbuf_alloc_bulk(tp->pool, copies, ncopies) != 0) {
+		rl->ws.drops[VR_RELAY_DP_DROP_NO_MBUF] += ncopies;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	for (uint32_t i = 0; i < ncopies; i++) {
+		/* the payload lands 4-byte aligned for libsrtp, the headers fit before it */
+		copies[i]->data_off = (uint16_t)(RTE_PKTMBUF_HEADROOM + 2);
+		tx[i].buf = rte_pktmbuf_mtod(copies[i], uint8_t *) + hdr;
+		tx[i].cap = (uint32_t)(copies[i]->buf_len - copies[i]->data_off - hdr);
+	}
+	out.ntx = ncopies;
+	vr_relay_fanout(room, p, &rx, &out);
 	for (int i = 0; i < 6; i++)
 		h.dst_mac[i] = (uint8_t)(mac >> (8 * i));
 	memcpy(h.src_mac, tp->mac.addr_bytes, 6);
@@ -347,7 +327,7 @@ static void relay_one(struct vr_worker *w, struct rte_mbuf *m, const struct vr_r
 		c->data_len = (uint16_t)len;
 		c->pkt_len = (uint32_t)len;
 		w->st.tx_bytes += (uint32_t)len;
-		tx_add(w, tx_idx, c);
+		vr_dp_tx_add(w, tx_idx, c);
 	}
 	if (out.count < ncopies)
 		rte_pktmbuf_free_bulk(&copies[out.count], ncopies - out.count);
@@ -382,6 +362,7 @@ static void rx_burst(struct vr_worker *w, struct rte_mbuf **pkts, uint16_t n, ui
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct vr_relay_room_key key;
+		hash_sig_t sig;
 		uint32_t owner;
 
 		w->st.rx_bytes += m->pkt_len;
@@ -389,8 +370,9 @@ static void rx_burst(struct vr_worker *w, struct rte_mbuf **pkts, uint16_t n, ui
 			continue;
 		if (to_slow_path(w, m, &rf))
 			continue;
-		room_key(&key, &rf.dst, rf.dport);
-		owner = vr_dp_relay_owner(dp, &key);
+		vr_dp_relay_room_key(&key, &rf.dst, rf.dport);
+		sig = room_sig(&key);
+		owner = owner_of(dp, sig);
 		if (owner != w->index) {
 			if (rte_ring_mp_enqueue(dp->workers[owner]->relay->handoff, m) != 0)
 				rdrop(w->relay, m, VR_RELAY_DP_DROP_HANDOFF_FULL);
@@ -398,7 +380,7 @@ static void rx_burst(struct vr_worker *w, struct rte_mbuf **pkts, uint16_t n, ui
 				w->relay->ws.handoff_out++;
 			continue;
 		}
-		relay_one(w, m, &rf, now_ns);
+		relay_one(w, m, &rf, &key, sig, now_ns);
 	}
 }
 
@@ -410,9 +392,14 @@ static uint32_t drain_handoff(struct vr_worker *w, uint64_t now_ns)
 	unsigned int n = rte_ring_sc_dequeue_burst(w->relay->handoff, (void **)pkts, w->dp->cfg->burst, NULL);
 
 	w->relay->ws.handoff_in += n;
-	for (unsigned int i = 0; i < n; i++)
-		if (relay_parse(w, pkts[i], &rf))
-			relay_one(w, pkts[i], &rf, now_ns);
+	for (unsigned int i = 0; i < n; i++) {
+		struct vr_relay_room_key key;
+
+		if (!relay_parse(w, pkts[i], &rf))
+			continue;
+		vr_dp_relay_room_key(&key, &rf.dst, rf.dport);
+		relay_one(w, pkts[i], &rf, &key, room_sig(&key), now_ns);
+	}
 	return n;
 }
 
@@ -454,22 +441,9 @@ static void room_view(const struct vr_relay_room *room, struct vr_relay_room_vie
 		mv->addr = mb->addr;
 		mv->port = mb->port;
 		mv->c = mb->c;
-		for (uint32_t k = 0; k < mb->nssrc && k < VR_RELAY_MAX_SSRCS; k++) {
-			const struct vr_relay_stream *st = &mb->streams[k];
-			struct vr_relay_ssrc_view *sv = &mv->ssrc[k];
-
-			sv->ssrc = st->ssrc;
-			sv->started = st->started;
-			sv->rtcp_packets = st->rtcp_packets;
-			sv->roc = st->roc.roc;
-			if (st->started) {
-				sv->packets = st->stats.packets;
-				sv->bytes = st->stats.bytes;
-				sv->cumulative_lost = vr_rtpstats_cum_lost(&st->stats);
-				sv->ext_highest_seq = vr_rtpstats_ext_max(&st->stats);
-				sv->jitter_ms = vr_rtpstats_jitter_ms(&st->stats);
-			}
-		}
+		/* the library's read-only accessor: it never closes an RR interval */
+		for (uint32_t k = 0; k < mb->nssrc && k < VR_RELAY_MAX_SSRCS; k++)
+			vr_relay_ssrc_stats(room, mb->id, k, &mv->ssrc[k]);
 		n++;
 	}
 	v->nmembers = n;
@@ -593,20 +567,16 @@ int vr_dp_relay_worker_main(void *arg)
 				continue;
 			got += n;
 			rx_burst(w, pkts, n, now_ns);
-			tx_flush(w);
+			vr_dp_tx_flush(w);
 		}
 		if (!rte_ring_empty(w->relay->handoff)) {
 			handed = drain_handoff(w, now_ns);
-			tx_flush(w);
+			vr_dp_tx_flush(w);
 		}
 		serve_cmd(w);
 		if (VR_UNLIKELY(!rte_ring_empty(w->tx_ring))) {
-			struct rte_mbuf *c[32];
-			unsigned int n = rte_ring_sc_dequeue_burst(w->tx_ring, (void **)c, 32, NULL);
-
-			for (unsigned int i = 0; i < n; i++)
-				tx_add(w, c[i]->port, c[i]);
-			tx_flush(w);
+			vr_dp_drain_ctl_tx(w);
+			vr_dp_tx_flush(w);
 		}
 		if (VR_UNLIKELY(start >= w->relay->next_publish_tsc)) {
 			publish(w);
@@ -625,7 +595,7 @@ int vr_dp_relay_worker_main(void *arg)
 		w->st.total_cycles += end - last;
 		last = end;
 	}
-	tx_flush(w);
+	vr_dp_tx_flush(w);
 	rte_rcu_qsbr_thread_offline(dp->qsv, w->index);
 	rte_rcu_qsbr_thread_unregister(dp->qsv, w->index);
 	return 0;

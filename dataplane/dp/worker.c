@@ -17,12 +17,7 @@ static inline void drop(struct vr_worker *w, struct rte_mbuf *m, enum vr_drop wh
 	rte_pktmbuf_free(m);
 }
 
-static inline void tx_add(struct vr_worker *w, uint16_t tx_idx, struct rte_mbuf *m)
-{
-	w->tx[tx_idx].pkts[w->tx[tx_idx].n++] = m;
-}
-
-static void tx_flush(struct vr_worker *w)
+void vr_dp_tx_flush(struct vr_worker *w)
 {
 	for (uint32_t i = 0; i < w->dp->nb_ports; i++) {
 		uint16_t n = w->tx[i].n, sent;
@@ -93,7 +88,7 @@ static void forward_udp(struct vr_worker *w, const struct vr_lb_state *st, const
 	w->st.backend_tx[ch.backend_id]++;
 	w->st.backend_bytes[ch.backend_id] += (uint32_t)len;
 	w->st.tx_bytes += (uint32_t)len;
-	tx_add(w, (uint16_t)(tp - dp->ports), m);
+	vr_dp_tx_add(w, (uint16_t)(tp - dp->ports), m);
 }
 
 static bool is_local(const struct vr_dp_port *p, const struct vr_pkt_info *pi)
@@ -199,16 +194,13 @@ static void process_burst(struct vr_worker *w, const struct vr_lb_state *st, con
 
 /* Frames the main lcore built (ARP/ND replies and probes) leave through a
  * worker's TX queue, since devices may have no queue to spare. */
-static void drain_ctl_tx(struct vr_worker *w)
+void vr_dp_drain_ctl_tx(struct vr_worker *w)
 {
 	struct rte_mbuf *pkts[32];
 	unsigned int n = rte_ring_sc_dequeue_burst(w->tx_ring, (void **)pkts, 32, NULL);
 
 	for (unsigned int i = 0; i < n; i++) {
-		uint16_t idx = pkts[i]->port;
-		if (w->tx[idx].n == VR_DP_MAX_BURST)
-			tx_flush(w);
-		tx_add(w, idx, pkts[i]);
+		vr_dp_tx_add(w, pkts[i]->port, pkts[i]);
 	}
 }
 
@@ -304,7 +296,7 @@ int vr_dp_worker_main(void *arg)
 			got += n;
 			process_burst(w, st, &clk, pkts, n);
 			/* Each port's burst goes out before the next is read, as l3fwd does. */
-			tx_flush(w);
+			vr_dp_tx_flush(w);
 		}
 		if (VR_UNLIKELY(w->fwd_gen != st->generation) && w->st.tx_bytes != tx_bytes)
 			mark_forward(w, st->generation);
@@ -312,8 +304,8 @@ int vr_dp_worker_main(void *arg)
 		if (VR_UNLIKELY(rq != NULL))
 			serve_request(w, st, rq, start);
 		if (VR_UNLIKELY(!rte_ring_empty(w->tx_ring))) {
-			drain_ctl_tx(w);
-			tx_flush(w);
+			vr_dp_drain_ctl_tx(w);
+			vr_dp_tx_flush(w);
 		}
 		rte_rcu_qsbr_quiescent(dp->qsv, w->index);
 		uint64_t end = rte_rdtsc();
@@ -329,7 +321,7 @@ int vr_dp_worker_main(void *arg)
 		w->st.total_cycles += end - last;
 		last = end;
 	}
-	tx_flush(w);
+	vr_dp_tx_flush(w);
 	rte_rcu_qsbr_thread_offline(dp->qsv, w->index);
 	rte_rcu_qsbr_thread_unregister(dp->qsv, w->index);
 	return 0;

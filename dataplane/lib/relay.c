@@ -535,9 +535,9 @@ static void note_sr(struct vr_relay_stream *st, const uint8_t *p, uint32_t len, 
 	}
 }
 
-enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uint32_t len,
-				     const struct vr_addr *src, uint16_t sport, uint64_t now_ns,
-				     struct vr_relay_out *out)
+enum vr_relay_verdict vr_relay_receive(struct vr_relay_room *room, uint8_t *p, uint32_t len,
+				       const struct vr_addr *src, uint16_t sport, uint64_t now_ns,
+				       struct vr_relay_rx *rx, struct vr_relay_out *out)
 {
 	struct vr_relay_member *m;
 	struct vr_relay_stream *st = NULL;
@@ -664,27 +664,47 @@ enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uin
 		return drop(room, out, VR_RELAY_DROP_NOT_LOUDEST);
 	}
 
+	rx->slot = slot;
+	rx->stream = k;
+	rx->ssrc = ssrc;
+	rx->len = (uint32_t)ilen;
+	rx->roc = v;
+	rx->seq = rtcp ? 0 : h.seq;
+	rx->rtcp = rtcp;
+	rx->copies = 0;
+	for (uint32_t r = 0; r < room->conf.max_members; r++)
+		rx->copies += r != slot && room->members[r].in_use && room->members[r].addr_verified;
+	return VR_RELAY_FORWARD;
+}
+
+uint32_t vr_relay_fanout(struct vr_relay_room *room, const uint8_t *p, const struct vr_relay_rx *rx,
+			 struct vr_relay_out *out)
+{
+	struct vr_relay_stream *st = &room->members[rx->slot].streams[rx->stream];
+	srtp_err_status_t e;
+
+	out->count = 0;
 	for (uint32_t r = 0; r < room->conf.max_members; r++) {
 		struct vr_relay_member *rc = &room->members[r];
 		struct vr_relay_tx *t;
-		int olen = ilen;
+		int olen = (int)rx->len;
 
-		if (r == slot || !rc->in_use || !rc->addr_verified)
+		if (r == rx->slot || !rc->in_use || !rc->addr_verified)
 			continue;
 		if (out->count == out->ntx) {
 			room->drops[VR_RELAY_DROP_NO_OUT_BUFFER]++;
 			continue;
 		}
 		t = &out->tx[out->count];
-		if (t->cap < (uint32_t)ilen + (rtcp ? VR_RELAY_TAILROOM_RTCP : VR_RELAY_TAILROOM_RTP)) {
+		if (t->cap < rx->len + (rx->rtcp ? VR_RELAY_TAILROOM_RTCP : VR_RELAY_TAILROOM_RTP)) {
 			room->drops[VR_RELAY_DROP_OUT_BUFFER_SMALL]++;
 			continue;
 		}
-		memcpy(t->buf, p, (size_t)ilen);
+		memcpy(t->buf, p, rx->len);
 		if (rc->suite != VR_RELAY_SUITE_NONE) {
 			/* SRTCP carries its own explicit index: nothing to align. */
-			e = rtcp ? srtp_protect_rtcp(rc->srtp_out, t->buf, &olen)
-				 : protect_rtp(rc, &st->out_index[r], ssrc, t->buf, &olen, h.seq, v);
+			e = rx->rtcp ? srtp_protect_rtcp(rc->srtp_out, t->buf, &olen)
+				     : protect_rtp(rc, &st->out_index[r], rx->ssrc, t->buf, &olen, rx->seq, rx->roc);
 			if (e != srtp_err_status_ok) {
 				room->drops[VR_RELAY_DROP_PROTECT_FAIL]++;
 				continue;
@@ -699,5 +719,17 @@ enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uin
 		out->count++;
 	}
 	room->tx_packets += out->count;
-	return VR_RELAY_FORWARD;
+	return out->count;
+}
+
+enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uint32_t len,
+				     const struct vr_addr *src, uint16_t sport, uint64_t now_ns,
+				     struct vr_relay_out *out)
+{
+	struct vr_relay_rx rx;
+	enum vr_relay_verdict v = vr_relay_receive(room, p, len, src, sport, now_ns, &rx, out);
+
+	if (v == VR_RELAY_FORWARD)
+		vr_relay_fanout(room, p, &rx, out);
+	return v;
 }

@@ -324,6 +324,48 @@ int vr_relay_member_set_address(struct vr_relay_room *room, uint32_t id, const s
 /** The member with @id, or NULL. Owner thread only. */
 struct vr_relay_member *vr_relay_member_find(struct vr_relay_room *room, uint32_t id);
 
+/** What vr_relay_receive() learnt of an authenticated packet, for vr_relay_fanout(). */
+struct vr_relay_rx {
+	uint32_t slot;    /**< the sender's member slot */
+	uint32_t stream;  /**< index of its SSRC in the member's streams */
+	uint32_t ssrc;
+	uint32_t len;     /**< plaintext length, bytes */
+	uint32_t roc;     /**< the sender's ROC of this packet (RTP) */
+	uint16_t seq;     /**< RTP sequence number (0 for RTCP) */
+	uint8_t rtcp;
+	uint32_t copies;  /**< members with a verified address other than the sender: buffers vr_relay_fanout() needs */
+};
+
+/**
+ * The receive half of vr_relay_input(): everything up to and including the
+ * speaker selection (see vr_relay_input() for what and the RFCs), without
+ * writing any copy. A caller that allocates its output buffers per packet
+ * (the dataplane) calls this first and allocates @rx->copies of them only
+ * for a packet that will be forwarded, then vr_relay_fanout(): a forged,
+ * replayed or held-back packet costs no buffer.
+ *
+ * @param rx   filled with VR_RELAY_FORWARD, for vr_relay_fanout()
+ * @param out  only out->reason (with VR_RELAY_DROP), out->sender_id (with
+ *             VR_RELAY_FORWARD) and out->count (0) are written
+ * @return the verdict, as vr_relay_input(). Owner thread only; no allocation.
+ */
+enum vr_relay_verdict vr_relay_receive(struct vr_relay_room *room, uint8_t *p, uint32_t len,
+				       const struct vr_addr *src, uint16_t sport, uint64_t now_ns,
+				       struct vr_relay_rx *rx, struct vr_relay_out *out);
+
+/**
+ * The send half of vr_relay_input(): one copy of the plaintext @p (as
+ * vr_relay_receive() left it, @rx from that call, with no control change
+ * of the room in between) per other member with a verified address, into
+ * out->tx[0 .. out->ntx - 1], protected with the recipient's outbound
+ * session at the sender's packet index. Per-copy failures are counted in
+ * room->drops (NO_OUT_BUFFER, OUT_BUFFER_SMALL, PROTECT_FAIL).
+ *
+ * @return out->count, the copies written. Owner thread only.
+ */
+uint32_t vr_relay_fanout(struct vr_relay_room *room, const uint8_t *p, const struct vr_relay_rx *rx,
+			 struct vr_relay_out *out);
+
 /**
  * Relay one UDP payload that arrived for the room.
  *
@@ -367,76 +409,6 @@ struct vr_relay_member *vr_relay_member_find(struct vr_relay_room *room, uint32_
 enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uint32_t len,
 				     const struct vr_addr *src, uint16_t sport, uint64_t now_ns,
 				     struct vr_relay_out *out);
-
-/** Packets ahead of vr_relay_input() that a struct vr_relay_pipe warms up. */
-#define VR_RELAY_PIPE_DEPTH 16
-/** Sessions a pipe slot follows: the sender's inbound and up to 7 recipients' outbound. */
-#define VR_RELAY_PIPE_CHAINS 8
-
-/** One packet in a struct vr_relay_pipe; fields private to relay_pipe.c. */
-struct vr_relay_pipe_slot {
-	const struct vr_relay_room *room;
-	const uint8_t *p;
-	uint32_t len;
-	uint32_t ssrc;
-	int32_t slot;
-	uint8_t step, rtcp, nchain, out_done;
-	uint8_t cstep[VR_RELAY_PIPE_CHAINS];
-	const void *chain[VR_RELAY_PIPE_CHAINS];
-};
-
-/**
- * A cache warm-up pipeline over the packets of a burst (see relay_pipe.c
- * for why): each vr_relay_pipe_push() starts a packet and moves the ones
- * already in by one dependent load along its way to the libsrtp contexts
- * it will use (SSRC bucket, member, the five sessions, their streams, keys,
- * cipher and HMAC state), so the cache misses of VR_RELAY_PIPE_DEPTH
- * packets overlap. Use:
- *
- *     vr_relay_pipe_init(&pp);
- *     for (i = 0; i < n + VR_RELAY_PIPE_DEPTH; i++) {
- *         if (i < n)
- *             vr_relay_pipe_push(&pp, room_of[i], p[i], len[i]);
- *         else
- *             vr_relay_pipe_push(&pp, NULL, NULL, 0);
- *         if (i >= VR_RELAY_PIPE_DEPTH)
- *             vr_relay_input(room_of[i - VR_RELAY_PIPE_DEPTH], p[i - VR_RELAY_PIPE_DEPTH], ...);
- *     }
- *
- * (or any shorter look-ahead: a packet pushed fewer than VR_RELAY_PIPE_DEPTH
- * pushes before its input is simply less warm). Purely an optimisation: what
- * is or is not pushed never changes what vr_relay_input() does (the packet
- * bytes are only read, before vr_relay_input() decrypts them in place). Owned
- * by the thread that owns the rooms; no allocation. Measured effect and
- * limits: docs/relay.md, "Warm-up pipe".
- */
-struct vr_relay_pipe {
-	struct vr_relay_pipe_slot slot[VR_RELAY_PIPE_DEPTH];
-	uint32_t head;
-};
-
-/**
- * Empty @pp. Also required after ANY control change of a room with packets
- * in the pipe (member add/remove/set_address, room free): the walks hold
- * pointers into the members and their libsrtp sessions.
- * @param pp  the pipe. Thread: the rooms' owner.
- */
-void vr_relay_pipe_init(struct vr_relay_pipe *pp);
-
-/**
- * Advance every packet in @pp by one step, and start @p (a UDP payload for
- * @room that vr_relay_input() will see later). Reads only (the packet's
- * first 12 bytes, the room, its members, their libsrtp sessions); a packet
- * it cannot place (not RTP, unknown SSRC) just stops.
- *
- * @param pp    the pipe
- * @param room  the packet's room, or NULL to advance only (draining)
- * @param p     the UDP payload (ignored with @room NULL)
- * @param len   its bytes
- * Thread: the rooms' owner. No allocation.
- */
-void vr_relay_pipe_push(struct vr_relay_pipe *pp, const struct vr_relay_room *room, const uint8_t *p,
-			uint32_t len);
 
 /**
  * Active speaker selection (RFC 6464 client-to-mixer audio level, carried
