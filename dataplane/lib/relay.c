@@ -9,6 +9,7 @@
 
 #include "voxrelay/relay.h"
 #include "voxrelay/rtp.h"
+#include "voxrelay/srtp_hmac.h"
 
 static const char *const drop_names[] = {
 #define VR_RELAY_DROP_NAME(id, name) name,
@@ -51,7 +52,9 @@ int vr_relay_suite_key_len(enum vr_relay_suite s)
 
 int vr_relay_global_init(void)
 {
-	return srtp_init() == srtp_err_status_ok ? 0 : -EIO;
+	if (srtp_init() != srtp_err_status_ok)
+		return -EIO;
+	return vr_srtp_hmac_install();
 }
 
 /* ---- SSRC table ---- */

@@ -261,9 +261,10 @@ struct vr_relay_out {
 };
 
 /**
- * Initialise libsrtp (srtp_init()). Call once per process, from one
- * thread, before any room is created.
- * @return 0, or -EIO if libsrtp refuses.
+ * Initialise libsrtp (srtp_init()) and install our HMAC-SHA1 over
+ * libsrtp's (vr_srtp_hmac_install(), voxrelay/srtp_hmac.h). Call once per
+ * process, from one thread, before any room is created.
+ * @return 0, or -EIO if libsrtp refuses either.
  */
 int vr_relay_global_init(void);
 

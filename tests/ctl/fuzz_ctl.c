@@ -27,8 +27,8 @@ static const char *const request_texts[] = {
 	"{\"op\":\"room.show\",\"args\":{\"vip\":\"10.0.0.1\",\"port\":40000}}",
 	"{\"op\":\"member.add\",\"args\":{\"vip\":\"10.0.0.1\",\"port\":40000,\"id\":7}}",
 	"{\"op\":\"member.remove\",\"args\":{\"vip\":\"10.0.0.1\",\"port\":40000,\"id\":7}}",
-	"{\"op\":\"member.set\",\"args\":{\"vip\":\"fd00::1\",\"port\":40000,\"id\":7,\"client_address\":\"fd00::7\","
-	"\"client_port\":5000}}",
+	("{\"op\":\"member.set\",\"args\":{\"vip\":\"fd00::1\",\"port\":40000,\"id\":7,\"client_address\":\"fd00::7\","
+	 "\"client_port\":5000}}"),
 	"{\"op\":\"member.set\",\"args\":{\"vip\":\"10.0.0.1\",\"port\":40000,\"id\":7}}",
 	"{\"op\":\"relay.slowpath\",\"args\":{\"peek\":true}}",
 	"{\"op\":\"unknown.op\"}",
