@@ -69,6 +69,9 @@ static int parse_value(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, void *o
 {
 	switch (k->type) {
 	case VR_CFG_T_MAP:
+		/* set first: the section's own checks tell a given section from defaults */
+		if (k->present)
+			*(bool *)((uint8_t *)obj + k->present - 1) = true;
 		return parse_map(c, k->sub, obj, node, &node->start_mark);
 	case VR_CFG_T_SEQ:
 		return parse_seq(c, k, obj, node);

@@ -19,7 +19,8 @@ static void cfg_vfail(struct vr_cfg_ctx *c, uint32_t line, uint32_t col, const c
 	c->rc = -EINVAL;
 	if (!c->err || c->errlen == 0)
 		return;
-	int n = snprintf(c->err, c->errlen, "%s:%" PRIu32 ":%" PRIu32 ": ", c->name, line, col);
+	int n = c->nopos ? snprintf(c->err, c->errlen, "%s: ", c->name)
+			 : snprintf(c->err, c->errlen, "%s:%" PRIu32 ":%" PRIu32 ": ", c->name, line, col);
 	if (n >= 0 && (size_t)n < c->errlen)
 		vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
 	/* one line, whatever went into the message */
@@ -124,7 +125,8 @@ static const char *type_expect(const struct vr_cfg_key *k)
 	case VR_CFG_T_MAC:
 		return "a MAC address like 02:00:00:00:00:01";
 	case VR_CFG_T_DURATION:
-		return "a duration like 30s, 500ms, 5m, 1h or a number of seconds";
+		return (k->flags & VR_CFG_F_BARE_MS) ? "a duration like 30s, 500ms, 5m, 1h or a number of milliseconds"
+						     : "a duration like 30s, 500ms, 5m, 1h or a number of seconds";
 	case VR_CFG_T_PORT_RANGE:
 		return (k->flags & VR_CFG_F_SINGLE) ? "a port number" : "a port or a port range like 50000-50999";
 	case VR_CFG_T_UINT_LIST:

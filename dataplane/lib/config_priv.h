@@ -43,6 +43,8 @@ enum vr_cfg_flag {
 	VR_CFG_F_NAME = 1 << 5,     /* string: letters, digits, '_', '-', '.' only */
 	VR_CFG_F_SINGLE = 1 << 6,   /* port range: one port only */
 	VR_CFG_F_NODUMP = 1 << 7,   /* not written by vr_config_dump (an alias of another key) */
+	VR_CFG_F_BARE_MS = 1 << 8,  /* duration: a bare number is milliseconds, not seconds (environment values) */
+	VR_CFG_F_EMPTY = 1 << 9,    /* string: "" is allowed and means unset, as leaving the key out does */
 };
 
 struct vr_cfg_enum {
@@ -59,7 +61,7 @@ struct vr_cfg_key {
 	uint16_t flags; /* enum vr_cfg_flag */
 	size_t off;
 	size_t size;
-	size_t present;   /* 1 + offset of a bool set when given; 0: none */
+	size_t present;   /* 1 + offset of a bool set when given (maps too: before their keys are read); 0: none */
 	size_t count_off; /* lists and sequences: offset of the uint32_t count */
 	uint32_t cmin, cmax;
 	uint64_t min, max;
@@ -97,6 +99,7 @@ struct vr_cfg_ctx {
 	struct vr_cfg_mark *marks;
 	size_t nb_marks, cap_marks;
 	uint32_t total_backends;
+	bool nopos; /* messages are "name: what" (no line:column): the value came from the environment */
 };
 
 /* config.c: the document walk */
@@ -175,6 +178,24 @@ int vr_cfg_post_relay_vip(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *ma
 int vr_cfg_post_relay(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
 /* Role relay: relay VIPs present, no balancer VIPs, a sending port of each VIP's family. */
 int vr_cfg_check_relay_role(struct vr_cfg_ctx *c, const struct vr_config *cfg, const struct vr_cfg_pos *top);
+
+/* config_cp.c: the controlplane section (voxrelay-cp) */
+
+extern const struct vr_cfg_section vr_cfg_cp_section;
+extern const struct vr_cfg_section vr_cfg_cp_listen_section;
+extern const struct vr_cfg_section vr_cfg_cp_redis_section;
+extern const struct vr_cfg_section vr_cfg_cp_auth_section;
+extern const struct vr_cfg_section vr_cfg_cp_limits_section;
+
+int vr_cfg_post_cp(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
+int vr_cfg_post_cp_listen(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
+int vr_cfg_post_cp_redis(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
+int vr_cfg_post_cp_auth(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
+int vr_cfg_post_cp_limits(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);
+/* vr_redis_url_parse with the reason of a rejection in @why (a static string). */
+int vr_cfg_redis_url_parse(const char *url, struct vr_redis_url *out, const char **why);
+/* max_message_length <= max_payload; on failure -EINVAL and why in @buf, worded about max_payload if @by_payload. */
+int vr_cfg_cp_limits_check(const struct vr_config *cfg, bool by_payload, char *buf, size_t len);
 
 /* config_health.c: health checks' type-dependent defaults and checks */
 

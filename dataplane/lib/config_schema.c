@@ -4,6 +4,7 @@
 
 #include "voxrelay/config.h"
 #include "voxrelay/encap.h"
+#include "voxrelay/relay.h"
 
 #include "config_priv.h"
 
@@ -215,9 +216,99 @@ static const struct vr_cfg_key relay_keys[] = {
 };
 const struct vr_cfg_section vr_cfg_relay_section = {SECTION(relay_keys, vr_cfg_post_relay)};
 
+/* controlplane: voxrelay-cp, the chat WebSocket gateway. All its fields live in
+ * struct vr_config (prefix cp_); the checks across keys are in config_cp.c. */
+
+/* a duration stored in milliseconds in struct vr_config */
+#define DUR_MS(m) VR_CFG_T_DURATION, 0, FLD(struct vr_config, m), .unit = 1
+
+static const struct vr_cfg_key cp_listen_keys[] = {
+	{"address", VR_CFG_T_ADDR, 0, FLD(struct vr_config, cp_listen_addr), .def = "0.0.0.0"},
+	{"port", VR_CFG_T_UINT, 0, FLD(struct vr_config, cp_listen_port), .min = 1, .max = 65535, .def = "8080"},
+	{"tls_cert", VR_CFG_T_STRING, 0, FLD(struct vr_config, cp_tls_cert)},
+	{"tls_key", VR_CFG_T_STRING, 0, FLD(struct vr_config, cp_tls_key)},
+};
+const struct vr_cfg_section vr_cfg_cp_listen_section = {SECTION(cp_listen_keys, vr_cfg_post_cp_listen)};
+
+static const struct vr_cfg_key cp_redis_keys[] = {
+	{"url", VR_CFG_T_STRING, 0, FLD(struct vr_config, cp_redis_url), .def = "redis://127.0.0.1:6379/0"},
+	{"connect_timeout", DUR_MS(cp_redis_connect_timeout_ms), .min = 100, .max = 60000, .def = "2s"},
+	{"reconnect_max", DUR_MS(cp_redis_reconnect_max_ms), .min = 100, .max = 300000, .def = "5s"},
+	{"stream_maxlen", VR_CFG_T_UINT, 0, FLD(struct vr_config, cp_redis_stream_maxlen), .min = 100,
+	 .max = 10000000, .def = "10000"},
+};
+const struct vr_cfg_section vr_cfg_cp_redis_section = {SECTION(cp_redis_keys, vr_cfg_post_cp_redis)};
+
+static const struct vr_cfg_key cp_auth_keys[] = {
+	{"hs256_secret_file", VR_CFG_T_STRING, 0, FLD(struct vr_config, cp_auth_hs256_secret_file)},
+	{"public_key_file", VR_CFG_T_STRING, 0, FLD(struct vr_config, cp_auth_public_key_file)},
+	{"leeway", DUR_MS(cp_auth_leeway_ms), .min = 0, .max = 600000, .def = "30s"},
+	{"require_exp", VR_CFG_T_BOOL, 0, FLD(struct vr_config, cp_auth_require_exp), .def = "true"},
+	{"timeout", DUR_MS(cp_auth_timeout_ms), .min = 1000, .max = 300000, .def = "10s"},
+};
+const struct vr_cfg_section vr_cfg_cp_auth_section = {SECTION(cp_auth_keys, vr_cfg_post_cp_auth)};
+
+/* vr_config_cp_env (config_env.c) finds these by path: renaming one renames an override */
+static const struct vr_cfg_key cp_limits_keys[] = {
+	{"max_connections", VR_CFG_T_UINT, 0, FLD(struct vr_config, cp_max_connections), .min = 1, .max = 1000000,
+	 .def = "2000"},
+	{"max_connections_per_user", VR_CFG_T_UINT, 0, FLD(struct vr_config, cp_max_connections_per_user), .min = 1,
+	 .max = 1000, .def = "5"},
+	{"rate_limit_window", DUR_MS(cp_rate_limit_window_ms), .min = 1000, .max = 3600000, .def = "60s"},
+	{"rate_limit_max_messages", VR_CFG_T_UINT, 0, FLD(struct vr_config, cp_rate_limit_max_messages), .min = 1,
+	 .max = 100000, .def = "30"},
+	{"cleanup_interval", DUR_MS(cp_cleanup_interval_ms), .min = 1000, .max = 86400000, .def = "5m"},
+	{"inactive_timeout", DUR_MS(cp_inactive_timeout_ms), .min = 10000, .max = 604800000, .def = "30m"},
+	{"max_payload", VR_CFG_T_UINT, 0, FLD(struct vr_config, cp_max_payload), .min = 128, .max = 16777216,
+	 .def = "16384"},
+	{"max_message_length", VR_CFG_T_UINT, 0, FLD(struct vr_config, cp_max_message_length), .min = 1,
+	 .max = 1000000, .def = "4000"},
+	{"outbound_queue", VR_CFG_T_UINT, 0, FLD(struct vr_config, cp_outbound_queue), .min = 4096,
+	 .max = 1073741824, .def = "1048576"},
+};
+const struct vr_cfg_section vr_cfg_cp_limits_section = {SECTION(cp_limits_keys, vr_cfg_post_cp_limits)};
+
+static const struct vr_cfg_key cp_relay_keys[] = {
+	{"address", VR_CFG_T_ADDR, VR_CFG_F_REQ, FLD(struct vr_cfg_cp_relay, addr)},
+	{"control_socket", VR_CFG_T_STRING, VR_CFG_F_REQ, FLD(struct vr_cfg_cp_relay, control_socket)},
+};
+static const struct vr_cfg_section cp_relay_section = {
+	SECTION(cp_relay_keys, NULL),
+	.pos_off = offsetof(struct vr_cfg_cp_relay, pos) + 1,
+};
+
+static const struct vr_cfg_enum suite_names[] = {
+	{"AES_CM_128_HMAC_SHA1_80", VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80},
+	{"AEAD_AES_128_GCM", VR_RELAY_SUITE_AEAD_AES_128_GCM},
+	{"NONE", VR_RELAY_SUITE_NONE},
+	{NULL, 0},
+};
+
+static const struct vr_cfg_key cp_voice_keys[] = {
+	{"relays", VR_CFG_T_SEQ, VR_CFG_F_INLINE, .off = offsetof(struct vr_config, cp_relays),
+	 .count_off = offsetof(struct vr_config, nb_cp_relays), .cmin = 0, .cmax = VR_CFG_CP_MAX_RELAYS,
+	 .sub = &cp_relay_section, .item_size = sizeof(struct vr_cfg_cp_relay)},
+	{"suite", VR_CFG_T_ENUM, 0, FLD(struct vr_config, cp_voice_suite), .names = suite_names,
+	 .def = "AES_CM_128_HMAC_SHA1_80"},
+};
+static const struct vr_cfg_section cp_voice_section = {SECTION(cp_voice_keys, NULL)};
+
+static const struct vr_cfg_key cp_keys[] = {
+	{"listen", VR_CFG_T_MAP, 0, .sub = &vr_cfg_cp_listen_section},
+	{"redis", VR_CFG_T_MAP, 0, .sub = &vr_cfg_cp_redis_section},
+	{"auth", VR_CFG_T_MAP, 0, .sub = &vr_cfg_cp_auth_section},
+	{"heartbeat_interval", DUR_MS(cp_heartbeat_interval_ms), .min = 1000, .max = 600000, .def = "30s"},
+	{"presence_ttl", DUR_MS(cp_presence_ttl_ms), .min = 5000, .max = 3600000, .def = "90s"},
+	{"web_root", VR_CFG_T_STRING, VR_CFG_F_EMPTY, FLD(struct vr_config, cp_web_root)},
+	{"limits", VR_CFG_T_MAP, 0, .sub = &vr_cfg_cp_limits_section},
+	{"voice", VR_CFG_T_MAP, 0, .sub = &cp_voice_section},
+};
+const struct vr_cfg_section vr_cfg_cp_section = {SECTION(cp_keys, vr_cfg_post_cp)};
+
 static const struct vr_cfg_key root_keys[] = {
 	{"dataplane", VR_CFG_T_MAP, VR_CFG_F_REQ, .sub = &dataplane_section},
 	{"balancer", VR_CFG_T_MAP, 0, .sub = &vr_cfg_balancer_section},
 	{"relay", VR_CFG_T_MAP, 0, .sub = &vr_cfg_relay_section},
+	{"controlplane", VR_CFG_T_MAP, 0, HAS(struct vr_config, has_controlplane), .sub = &vr_cfg_cp_section},
 };
 const struct vr_cfg_section vr_cfg_root_section = {SECTION(root_keys, vr_cfg_post_root)};

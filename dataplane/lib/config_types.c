@@ -101,14 +101,15 @@ void vr_cfg_fmt_duration(uint64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 "ms", ms);
 }
 
-static bool parse_duration(const char *s, size_t len, uint64_t *ms)
+/* @bare: milliseconds per unit of a number without a suffix (1000 in YAML, 1 in the environment). */
+static bool parse_duration(const char *s, size_t len, uint64_t bare, uint64_t *ms)
 {
 	static const struct {
 		const char *suffix;
 		uint64_t mult;
 	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
 	size_t digits = 0;
-	uint64_t v, mult = 1000; /* a bare number is seconds */
+	uint64_t v, mult = bare;
 
 	while (digits < len && s[digits] >= '0' && s[digits] <= '9')
 		digits++;
@@ -266,7 +267,7 @@ int vr_cfg_conv_scalar(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, void *o
 		break;
 	}
 	case VR_CFG_T_STRING:
-		if (len == 0)
+		if (len == 0 && !(k->flags & VR_CFG_F_EMPTY))
 			return vr_cfg_value_err(c, node, "must not be empty");
 		if (len >= k->size)
 			return vr_cfg_value_err(c, node, "too long: %zu bytes, at most %zu", len, k->size - 1);
@@ -324,7 +325,7 @@ int vr_cfg_conv_scalar(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, void *o
 	case VR_CFG_T_DURATION: {
 		uint32_t unit = k->unit ? k->unit : 1;
 		char lo[24], hi[24];
-		if (!parse_duration(s, len, &v))
+		if (!parse_duration(s, len, (k->flags & VR_CFG_F_BARE_MS) ? 1 : 1000, &v))
 			return vr_cfg_type_err(c, k, node);
 		if (v < k->min || v > k->max) {
 			vr_cfg_fmt_duration(k->min, lo, sizeof(lo));

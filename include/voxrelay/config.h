@@ -3,6 +3,8 @@
 #ifndef VOXRELAY_CONFIG_H
 #define VOXRELAY_CONFIG_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -20,6 +22,14 @@
 #define VR_CFG_IFNAME_LEN 16
 /** Most members of one relay room (equals VR_RELAY_MAX_MEMBERS of relay.h). */
 #define VR_CFG_RELAY_MAX_MEMBERS 256
+/** Room for a file or directory path of the controlplane section (255 bytes and the NUL). */
+#define VR_CFG_CP_PATH_LEN 256
+/** Room for controlplane.redis.url (511 bytes and the NUL). */
+#define VR_CFG_CP_URL_LEN 512
+/** Room for a UNIX socket path (sun_path: 107 bytes and the NUL). */
+#define VR_CFG_SOCK_LEN 108
+/** Most relays controlplane.voice.relays may list. */
+#define VR_CFG_CP_MAX_RELAYS 64
 
 enum vr_role { VR_ROLE_BALANCER = 0, VR_ROLE_RELAY = 1 };
 /** How a VIP hashes packets onto its Maglev table (config `hash:`). */
@@ -74,6 +84,13 @@ enum vr_health_type {
 struct vr_cfg_relay_vip {
 	struct vr_addr addr;
 	uint16_t port_lo, port_hi;  /**< host byte order, inclusive; `port: N` or `ports: A-B` */
+	struct vr_cfg_pos pos;
+};
+
+/** A relay voxrelay-cp places voice rooms on (`controlplane.voice.relays[]`). */
+struct vr_cfg_cp_relay {
+	struct vr_addr addr;                   /**< the relay's address (a balancer backend address), required */
+	char control_socket[VR_CFG_SOCK_LEN];  /**< its control socket (docs/control.md), required */
 	struct vr_cfg_pos pos;
 };
 
@@ -135,6 +152,37 @@ struct vr_config {
 	uint8_t relay_ttl;                  /**< TTL / hop limit of what the relay sends, default 64 */
 	uint32_t nb_relay_vips;
 	struct vr_cfg_relay_vip *relay_vips;
+	/* controlplane (voxrelay-cp, the chat WebSocket gateway; docs/configuration.md).
+	 * Defaults are filled in even when the section is absent; durations in ms. */
+	bool has_controlplane;              /**< `controlplane:` is given (its checks ran); voxrelay-cp needs it */
+	struct vr_addr cp_listen_addr;      /**< listen.address, default 0.0.0.0 */
+	uint16_t cp_listen_port;            /**< listen.port, 1..65535, default 8080 */
+	char cp_tls_cert[VR_CFG_CP_PATH_LEN]; /**< listen.tls_cert, PEM; "" (default) = plain HTTP; set iff cp_tls_key is */
+	char cp_tls_key[VR_CFG_CP_PATH_LEN];  /**< listen.tls_key, PEM; "" (default) = plain HTTP */
+	char cp_redis_url[VR_CFG_CP_URL_LEN]; /**< redis.url, syntax checked (vr_redis_url_parse()), default redis://127.0.0.1:6379/0 */
+	uint32_t cp_redis_connect_timeout_ms; /**< redis.connect_timeout, 100ms..60s, default 2000 */
+	uint32_t cp_redis_reconnect_max_ms; /**< redis.reconnect_max: longest reconnect backoff, 100ms..5m, default 5000 */
+	uint32_t cp_redis_stream_maxlen;    /**< redis.stream_maxlen: messages kept per chat stream (XADD MAXLEN ~), 100..10000000, default 10000 */
+	char cp_auth_hs256_secret_file[VR_CFG_CP_PATH_LEN]; /**< auth.hs256_secret_file, "" = none (default); one of the two key files is required */
+	char cp_auth_public_key_file[VR_CFG_CP_PATH_LEN];   /**< auth.public_key_file (PEM, RS256 or ES256), "" = none (default) */
+	uint32_t cp_auth_leeway_ms;         /**< auth.leeway: clock skew allowed on exp/nbf, 0..10m, default 30000 */
+	bool cp_auth_require_exp;           /**< auth.require_exp: a token without exp is refused, default true */
+	uint32_t cp_auth_timeout_ms;        /**< auth.timeout: deadline for the auth message after connect, 1s..5m, default 10000 */
+	uint32_t cp_heartbeat_interval_ms;  /**< heartbeat_interval, 1s..10m, default 30000 */
+	uint32_t cp_presence_ttl_ms;        /**< presence_ttl, 5s..1h, > cp_heartbeat_interval_ms, default 90000 */
+	char cp_web_root[VR_CFG_CP_PATH_LEN]; /**< web_root: directory of the web client; "" (default) = the program's built-in default */
+	uint32_t cp_max_connections;        /**< limits.max_connections, 1..1000000, default 2000 (env WS_MAX_CONNECTIONS) */
+	uint32_t cp_max_connections_per_user; /**< limits.max_connections_per_user, 1..1000, default 5 (env WS_MAX_CONNECTIONS_PER_USER) */
+	uint32_t cp_rate_limit_window_ms;   /**< limits.rate_limit_window, 1s..1h, default 60000 (env WS_RATE_LIMIT_WINDOW) */
+	uint32_t cp_rate_limit_max_messages; /**< limits.rate_limit_max_messages per window, 1..100000, default 30 (env WS_RATE_LIMIT_MAX_MESSAGES) */
+	uint32_t cp_cleanup_interval_ms;    /**< limits.cleanup_interval, 1s..24h, default 300000 (env WS_CLEANUP_INTERVAL) */
+	uint32_t cp_inactive_timeout_ms;    /**< limits.inactive_timeout, 10s..168h, default 1800000 (env WS_INACTIVE_TIMEOUT) */
+	uint32_t cp_max_payload;            /**< limits.max_payload: bytes of one WebSocket message, 128..16777216, default 16384 (env WS_MAX_PAYLOAD) */
+	uint32_t cp_max_message_length;     /**< limits.max_message_length: Unicode code points of a chat message, 1..1000000, <= cp_max_payload, default 4000 (env WS_MAX_MESSAGE_LENGTH) */
+	uint32_t cp_outbound_queue;         /**< limits.outbound_queue: bytes queued per connection before it is closed as too slow, 4096..1073741824, default 1048576 */
+	uint8_t cp_voice_suite;             /**< voice.suite: enum vr_relay_suite (relay.h), default AES_CM_128_HMAC_SHA1_80 */
+	uint32_t nb_cp_relays;              /**< voice.relays: 0..VR_CFG_CP_MAX_RELAYS, default none */
+	struct vr_cfg_cp_relay cp_relays[VR_CFG_CP_MAX_RELAYS];
 };
 
 /**
@@ -177,6 +225,55 @@ void vr_config_free(struct vr_config *cfg);
  * @return 0, -EINVAL (NULL argument) or -EIO (write error on @f).
  */
 int vr_config_dump(const struct vr_config *cfg, FILE *f);
+
+/**
+ * Override controlplane.limits from WS_* environment variables, after
+ * vr_config_load() (which filled in the YAML values and the defaults).
+ *
+ * The variables and the keys they override: WS_MAX_CONNECTIONS,
+ * WS_MAX_CONNECTIONS_PER_USER, WS_RATE_LIMIT_MAX_MESSAGES, WS_MAX_PAYLOAD
+ * (bytes), WS_MAX_MESSAGE_LENGTH (Unicode code points): unsigned integers;
+ * WS_RATE_LIMIT_WINDOW, WS_CLEANUP_INTERVAL, WS_INACTIVE_TIMEOUT: durations,
+ * in the YAML syntax ("60s", "5m") or a bare integer meaning milliseconds
+ * (not seconds as in YAML: existing deployments set WS_RATE_LIMIT_WINDOW=60000).
+ * Each value is parsed and bounds-checked by the same table entry as its
+ * YAML key, then max_message_length <= max_payload is checked again. An
+ * unset variable changes nothing; a set but empty one is an error.
+ *
+ * @param cfg       configuration to change; unchanged on any error
+ * @param getenv_fn how to read a variable (NULL: getenv())
+ * @param err       on error, one line "environment WS_X=value: controlplane.limits.x: what is wrong"
+ *                  (may be NULL)
+ * @param errlen    size of @err (VR_CFG_ERR_LEN is enough)
+ * @return 0, or -EINVAL (a bad value; @err says which). Thread-safe if
+ *         @getenv_fn is and nobody else uses @cfg during the call (getenv()
+ *         races with setenv() in other threads).
+ */
+int vr_config_cp_env(struct vr_config *cfg, const char *(*getenv_fn)(const char *name), char *err, size_t errlen);
+
+/** A Redis endpoint, parsed from controlplane.redis.url by vr_redis_url_parse(). */
+struct vr_redis_url {
+	bool tls;            /**< rediss:// */
+	char host[256];      /**< host name or address (IPv6 without brackets); "" for unix:// */
+	uint16_t port;       /**< default 6379; 0 for unix:// */
+	char unix_path[108]; /**< unix://: the socket's absolute path; "" otherwise */
+	char user[128];      /**< percent-decoded; "" = none (AUTH with the password only) */
+	char password[256];  /**< percent-decoded; "" = none (no AUTH) */
+	uint32_t db;         /**< 0..15, default 0 (SELECT) */
+};
+
+/**
+ * Parse a Redis URL: redis://[[user]:password@]host[:port][/db],
+ * rediss://... (TLS) or unix://[[user]:password@]/path[?db=N]. host is a
+ * name, an IPv4 address or an IPv6 address in brackets; port 1..65535
+ * (default 6379); db 0..15 (default 0); user and password may be
+ * percent-encoded (%40 for '@').
+ * @param url  NUL-terminated URL
+ * @param out  the parts (zeroed first; undefined on error)
+ * @return 0 or -EINVAL (NULL argument, bad syntax or value out of range).
+ *         Thread-safe (no global state).
+ */
+int vr_redis_url_parse(const char *url, struct vr_redis_url *out);
 
 /** Format @a as text into @buf (INET6_ADDRSTRLEN bytes); returns @buf. */
 const char *vr_addr_str(const struct vr_addr *a, char *buf, size_t len);

@@ -11,6 +11,7 @@
 
 #include "voxrelay/config.h"
 #include "voxrelay/encap.h"
+#include "voxrelay/relay.h"
 
 static int failures;
 
@@ -164,6 +165,12 @@ static void test_example(const char *path)
 			CHECK_EQ(v->backends[1].weight, 1);
 		}
 	}
+	/* the commented controlplane block loads as written */
+	CHECK(cfg->has_controlplane);
+	CHECK_EQ(cfg->cp_listen_port, 8080);
+	CHECK(strcmp(cfg->cp_auth_hs256_secret_file, "/etc/voxrelay/jwt.secret") == 0);
+	CHECK_EQ(cfg->cp_cleanup_interval_ms, 300000);
+	CHECK_EQ(cfg->nb_cp_relays, 2);
 	check_roundtrip(cfg, path);
 	vr_config_free(cfg);
 }
@@ -203,7 +210,102 @@ static void test_good(void)
 		CHECK_EQ(cfg->vips[0].backends[0].state, VR_BACKEND_UP);
 		CHECK_EQ(cfg->vips[0].pos.line, 11);
 		CHECK_EQ(cfg->vips[0].pos.column, 7);
+		/* no controlplane section: not marked given, its defaults filled in all the same */
+		CHECK(!cfg->has_controlplane);
+		CHECK(addr_is(&cfg->cp_listen_addr, "0.0.0.0"));
+		CHECK_EQ(cfg->cp_listen_port, 8080);
+		CHECK(cfg->cp_tls_cert[0] == '\0' && cfg->cp_tls_key[0] == '\0');
+		CHECK(strcmp(cfg->cp_redis_url, "redis://127.0.0.1:6379/0") == 0);
+		CHECK_EQ(cfg->cp_redis_connect_timeout_ms, 2000);
+		CHECK_EQ(cfg->cp_redis_reconnect_max_ms, 5000);
+		CHECK_EQ(cfg->cp_redis_stream_maxlen, 10000);
+		CHECK(cfg->cp_auth_hs256_secret_file[0] == '\0' && cfg->cp_auth_public_key_file[0] == '\0');
+		CHECK_EQ(cfg->cp_auth_leeway_ms, 30000);
+		CHECK(cfg->cp_auth_require_exp);
+		CHECK_EQ(cfg->cp_auth_timeout_ms, 10000);
+		CHECK_EQ(cfg->cp_heartbeat_interval_ms, 30000);
+		CHECK_EQ(cfg->cp_presence_ttl_ms, 90000);
+		CHECK(cfg->cp_web_root[0] == '\0');
+		CHECK_EQ(cfg->cp_max_connections, 2000);
+		CHECK_EQ(cfg->cp_max_connections_per_user, 5);
+		CHECK_EQ(cfg->cp_rate_limit_window_ms, 60000);
+		CHECK_EQ(cfg->cp_rate_limit_max_messages, 30);
+		CHECK_EQ(cfg->cp_cleanup_interval_ms, 300000);
+		CHECK_EQ(cfg->cp_inactive_timeout_ms, 1800000);
+		CHECK_EQ(cfg->cp_max_payload, 16384);
+		CHECK_EQ(cfg->cp_max_message_length, 4000);
+		CHECK_EQ(cfg->cp_outbound_queue, 1048576);
+		CHECK_EQ(cfg->cp_voice_suite, VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80);
+		CHECK_EQ(cfg->nb_cp_relays, 0);
 		vr_config_free(cfg);
+	}
+	/* controlplane: every key given, none at its default; a clone copies the relays */
+	if ((cfg = load_good("controlplane.yaml"))) {
+		struct vr_config *c2 = vr_config_clone(cfg);
+		struct vr_redis_url u;
+
+		CHECK(cfg->has_controlplane);
+		CHECK(addr_is(&cfg->cp_listen_addr, "::1"));
+		CHECK_EQ(cfg->cp_listen_port, 8443);
+		CHECK(strcmp(cfg->cp_tls_cert, "/etc/voxrelay/cp.crt") == 0);
+		CHECK(strcmp(cfg->cp_tls_key, "/etc/voxrelay/cp.key") == 0);
+		CHECK(strcmp(cfg->cp_redis_url, "rediss://chat:s3cr%40t@redis.example:6380/3") == 0);
+		CHECK(vr_redis_url_parse(cfg->cp_redis_url, &u) == 0 && u.tls && u.port == 6380 && u.db == 3 &&
+		      strcmp(u.password, "s3cr@t") == 0);
+		CHECK_EQ(cfg->cp_redis_connect_timeout_ms, 500);
+		CHECK_EQ(cfg->cp_redis_reconnect_max_ms, 300000);
+		CHECK_EQ(cfg->cp_redis_stream_maxlen, 100);
+		CHECK(strcmp(cfg->cp_auth_hs256_secret_file, "/etc/voxrelay/jwt.secret") == 0);
+		CHECK(strcmp(cfg->cp_auth_public_key_file, "/etc/voxrelay/jwt.pub") == 0);
+		CHECK_EQ(cfg->cp_auth_leeway_ms, 0);
+		CHECK(!cfg->cp_auth_require_exp);
+		CHECK_EQ(cfg->cp_auth_timeout_ms, 1000);
+		CHECK_EQ(cfg->cp_heartbeat_interval_ms, 600000);
+		CHECK_EQ(cfg->cp_presence_ttl_ms, 3600000);
+		CHECK(strcmp(cfg->cp_web_root, "/usr/share/voxrelay/web") == 0);
+		CHECK_EQ(cfg->cp_max_connections, 1000000);
+		CHECK_EQ(cfg->cp_max_connections_per_user, 1);
+		CHECK_EQ(cfg->cp_rate_limit_window_ms, 3600000);
+		CHECK_EQ(cfg->cp_rate_limit_max_messages, 100000);
+		CHECK_EQ(cfg->cp_cleanup_interval_ms, 86400000);
+		CHECK_EQ(cfg->cp_inactive_timeout_ms, 604800000);
+		CHECK_EQ(cfg->cp_max_payload, 128);
+		CHECK_EQ(cfg->cp_max_message_length, 128);
+		CHECK_EQ(cfg->cp_outbound_queue, 4096);
+		CHECK_EQ(cfg->cp_voice_suite, VR_RELAY_SUITE_AEAD_AES_128_GCM);
+		CHECK_EQ(cfg->nb_cp_relays, 2);
+		CHECK(addr_is(&cfg->cp_relays[0].addr, "10.77.2.11"));
+		CHECK(strcmp(cfg->cp_relays[0].control_socket, "/run/voxrelay/relay1.sock") == 0);
+		CHECK(addr_is(&cfg->cp_relays[1].addr, "fd77:2::12"));
+		CHECK(strcmp(cfg->cp_relays[1].control_socket, "/run/voxrelay/relay2.sock") == 0);
+		CHECK_EQ(cfg->cp_relays[1].pos.line, 49);
+		CHECK(c2 != NULL && c2->has_controlplane && c2->nb_cp_relays == 2 &&
+		      strcmp(c2->cp_relays[1].control_socket, "/run/voxrelay/relay2.sock") == 0);
+		vr_config_free(c2);
+		vr_config_free(cfg);
+	}
+	/* a controlplane of defaults but the auth key; web_root "" is the same as leaving it out */
+	{
+		static const char cp[] = "dataplane:\n  ports: [{name: p0, device: net_null0, ipv4: 10.0.0.2, "
+					 "gateway_ipv4: 10.0.0.1}]\n"
+					 "balancer:\n  vips: [{address: 10.1.0.1, port: 1, backends: [{address: 10.2.0.1}]}]\n"
+					 "controlplane:\n  web_root: \"\"\n  auth: {public_key_file: /k.pem}\n"
+					 "  redis: {url: \"unix:///run/redis.sock?db=2\"}\n  voice: {relays: []}\n";
+		char err[VR_CFG_ERR_LEN];
+
+		cfg = vr_config_parse("cp", cp, sizeof(cp) - 1, err, sizeof(err));
+		if (!cfg) {
+			fprintf(stderr, "controlplane defaults: %s\n", err);
+			failures++;
+		} else {
+			CHECK(cfg->has_controlplane);
+			CHECK(cfg->cp_web_root[0] == '\0');
+			CHECK_EQ(cfg->cp_listen_port, 8080);
+			CHECK_EQ(cfg->cp_presence_ttl_ms, 90000);
+			CHECK_EQ(cfg->nb_cp_relays, 0);
+			check_roundtrip(cfg, "controlplane defaults");
+			vr_config_free(cfg);
+		}
 	}
 	/* IPv6 only: VIP, backends, port; port ranges; global gue_port inherited, one overridden */
 	if ((cfg = load_good("ipv6.yaml"))) {
