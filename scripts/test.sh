@@ -25,7 +25,7 @@ status=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=detect_leaks=1
 meson test -C "$BUILD" --print-errorlogs --num-processes 2 || status=1
-meson test -C "$SAN" --print-errorlogs --num-processes 2 --suite unit --suite fuzz || status=1
+meson test -C "$SAN" --print-errorlogs --num-processes 2 --suite unit --suite fuzz --suite cp || status=1
 
 # One closing line for CI: totals over both builds.
 /usr/bin/python3 - "$BUILD" "$SAN" <<'PY'

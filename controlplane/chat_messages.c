@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Chat message requests: send_message (acknowledged once appended to Redis), edit_message, delete_message, history, typing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cp_priv.h"
+#include "events.h"
+
+#define HISTORY_DEFAULT 50
+#define HISTORY_MAX 100
+
+/* chatId present, well-formed and one of the user's chats; false with the error sent. */
+static const char *member_chat(struct vr_cp_conn *c, struct vr_cp_request *req)
+{
+	const char *cid = json_string_value(json_object_get(req->data, "chatId"));
+
+	if (!cid || !vr_cp_chat_id_ok(cid)) {
+		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.chatId: a chat id is required", req->id);
+		return NULL;
+	}
+	if (!vr_cp_is_member(c->user, cid)) {
+		vr_cp_send_error(c, VR_CP_E_NOT_MEMBER, NULL, req->id);
+		return NULL;
+	}
+	return cid;
+}
+
+/* data.content: a string of 1..max_message_length code points; false with the error sent. */
+static const char *content_of(struct vr_cp_conn *c, struct vr_cp_request *req, size_t *len)
+{
+	json_t *jc = json_object_get(req->data, "content");
+	long points;
+	char msg[96];
+
+	if (!json_is_string(jc)) {
+		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.content: a string is required", req->id);
+		return NULL;
+	}
+	*len = json_string_length(jc);
+	points = vr_cp_utf8_count(json_string_value(jc), *len);
+	if (points <= 0 || memchr(json_string_value(jc), 0, *len)) {
+		vr_cp_send_error(c, VR_CP_E_EMPTY_MESSAGE, NULL, req->id);
+		return NULL;
+	}
+	if ((unsigned long)points > c->cp->cfg->cp_max_message_length) {
+		snprintf(msg, sizeof(msg), "the message has %ld characters; at most %u are allowed", points,
+			 c->cp->cfg->cp_max_message_length);
+		vr_cp_send_error(c, VR_CP_E_MESSAGE_TOO_LONG, msg, req->id);
+		return NULL;
+	}
+	return json_string_value(jc);
+}
+
+static void sent(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_error err)
+{
+	struct vr_cp_call *k = arg;
+	json_t *data;
+
+	if (vr_cp_call_store_failed(k, r, err))
+		return;
+	if (r->type != REDIS_REPLY_STRING) {
+		vr_cp_call_fail(k, VR_CP_E_INTERNAL, NULL);
+		return;
+	}
+	vr_cp_count_second(cp, cp->st.messages_minute, 1);
+	data = json_pack("{s:s, s:I, s:s}", "messageId", k->aux[0] ? k->aux : r->str, "timestamp",
+			 (json_int_t)strtoll(r->str, NULL, 10), "chatId", k->chat);
+	if (k->aux[0])
+		json_object_set_new(data, "eventId", json_string(r->str));
+	if (k->data)
+		json_object_set(data, "clientMessageId", k->data);
+	vr_cp_call_done(k, strcmp(cp->types[k->type_idx].type, "send_message") == 0 ? "message_sent"
+		       : strcmp(cp->types[k->type_idx].type, "edit_message") == 0 ? "message_edit_ok"
+										   : "message_delete_ok",
+		       data);
+}
+
+static void keys_of(const char *cid, char *stream, char *edits, size_t n)
+{
+	snprintf(stream, n, "vr:chat:%s:s", cid);
+	snprintf(edits, n, "vr:chat:%s:e", cid);
+}
+
+void vr_cp_h_send_message(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
+{
+	struct vr_cp *cp = c->cp;
+	const char *cid = member_chat(c, req), *content;
+	char stream[96], edits[96], maxlen[16], channel[96], *tpl;
+	size_t clen, tlen = 0;
+	json_t *cmid = json_object_get(req->data, "clientMessageId");
+	struct vr_cp_call *k;
+
+	if (!cid || !(content = content_of(c, req, &clen)))
+		return;
+	if (cmid && !(json_is_string(cmid) && json_string_length(cmid) <= 64) && !json_is_integer(cmid)) {
+		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.clientMessageId: a string of at most 64 bytes", req->id);
+		return;
+	}
+	tpl = vr_cp_event_template("message", "messageId",
+				   json_pack("{s:s, s:s, s:s%}", "chatId", cid, "userId", c->user->id, "content", content,
+					     clen),
+				   &tlen);
+	k = vr_cp_call_new(c, req, type_idx);
+	if (!k || !tpl) {
+		free(tpl);
+		if (k)
+			vr_cp_call_fail(k, VR_CP_E_INTERNAL, NULL);
+		return;
+	}
+	snprintf(k->chat, sizeof(k->chat), "%s", cid);
+	k->data = json_incref(cmid);
+	keys_of(cid, stream, edits, sizeof(stream));
+	snprintf(maxlen, sizeof(maxlen), "%u", cp->cfg->cp_redis_stream_maxlen);
+	snprintf(channel, sizeof(channel), "vr:chat:%s", cid);
+	{
+		const char *argv[8] = {stream, maxlen, channel, "m", c->user->id, content, tpl, ""};
+		size_t lens[8] = {strlen(stream), strlen(maxlen), strlen(channel), 1, strlen(c->user->id), clen, tlen, 0};
+
+		if (vr_cp_store_script(cp->store, VR_CP_SCRIPT_APPEND, sent, k, 1, 8, argv, lens) != 0)
+			vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
+	}
+	free(tpl);
+}
+
+static void modify(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx, bool del)
+{
+	struct vr_cp *cp = c->cp;
+	const char *cid = member_chat(c, req), *content = "";
+	const char *mid = json_string_value(json_object_get(req->data, "messageId"));
+	char stream[96], edits[96], maxlen[16], channel[96], *tpl;
+	size_t clen = 0, tlen = 0;
+	struct vr_cp_call *k;
+	json_t *rest;
+
+	if (!cid)
+		return;
+	if (!mid || !vr_cp_msg_id_ok(mid)) {
+		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.messageId: a message id is required", req->id);
+		return;
+	}
+	if (!del && !(content = content_of(c, req, &clen)))
+		return;
+	rest = del ? json_pack("{s:s, s:s, s:s}", "messageId", mid, "chatId", cid, "userId", c->user->id)
+		   : json_pack("{s:s, s:s, s:s, s:s%}", "messageId", mid, "chatId", cid, "userId", c->user->id, "content",
+			       content, clen);
+	tpl = vr_cp_event_template(del ? "message_deleted" : "message_edited", "eventId", rest, &tlen);
+	k = vr_cp_call_new(c, req, type_idx);
+	if (!k || !tpl) {
+		free(tpl);
+		if (k)
+			vr_cp_call_fail(k, VR_CP_E_INTERNAL, NULL);
+		return;
+	}
+	snprintf(k->chat, sizeof(k->chat), "%s", cid);
+	snprintf(k->aux, sizeof(k->aux), "%s", mid);
+	keys_of(cid, stream, edits, sizeof(stream));
+	snprintf(maxlen, sizeof(maxlen), "%u", cp->cfg->cp_redis_stream_maxlen);
+	snprintf(channel, sizeof(channel), "vr:chat:%s", cid);
+	{
+		const char *argv[9] = {stream, edits, maxlen, channel, del ? "d" : "e", c->user->id, mid, content, tpl};
+		size_t lens[9] = {strlen(stream), strlen(edits), strlen(maxlen), strlen(channel), 1,
+				  strlen(c->user->id), strlen(mid), clen, tlen};
+
+		if (vr_cp_store_script(cp->store, VR_CP_SCRIPT_MODIFY, sent, k, 2, 9, argv, lens) != 0)
+			vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
+	}
+	free(tpl);
+}
+
+void vr_cp_h_edit_message(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
+{
+	modify(c, req, type_idx, false);
+}
+
+void vr_cp_h_delete_message(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
+{
+	modify(c, req, type_idx, true);
+}
+
+static void history_done(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_error err)
+{
+	struct vr_cp_call *k = arg;
+	json_t *msgs;
+	const char *last = NULL;
+	size_t limit = (size_t)json_integer_value(k->data);
+
+	(void)cp;
+	if (vr_cp_call_store_failed(k, r, err))
+		return;
+	msgs = json_array();
+	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+		const redisReply *e = r->element[i];
+		json_t *m;
+
+		if (e->type != REDIS_REPLY_ARRAY || e->elements != 4)
+			continue;
+		m = json_pack("{s:s, s:I, s:s, s:s}", "messageId", e->element[0]->str, "timestamp",
+			      (json_int_t)strtoll(e->element[0]->str, NULL, 10), "userId", e->element[1]->str, "content",
+			      e->element[2]->str ? e->element[2]->str : "");
+		if (e->element[3]->str && e->element[3]->str[0])
+			json_object_set_new(m, "editedAt", json_integer(strtoll(e->element[3]->str, NULL, 10)));
+		json_array_append_new(msgs, m);
+		last = e->element[0]->str;
+	}
+	vr_cp_call_done(k, "history",
+			json_pack("{s:s, s:o, s:o}", "chatId", k->chat, "messages", msgs, "next_before",
+				  last && json_array_size(msgs) == limit ? json_string(last) : json_null()));
+}
+
+void vr_cp_h_history(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
+{
+	const char *cid = member_chat(c, req);
+	const char *before = json_string_value(json_object_get(req->data, "before"));
+	json_t *jl = json_object_get(req->data, "limit");
+	json_int_t limit = jl ? json_integer_value(jl) : HISTORY_DEFAULT;
+	char stream[96], edits[96], cursor[48], lim[8];
+	struct vr_cp_call *k;
+
+	if (!cid)
+		return;
+	if ((jl && !json_is_integer(jl)) || limit < 1 || limit > HISTORY_MAX) {
+		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.limit: an integer 1-100", req->id);
+		return;
+	}
+	if (json_object_get(req->data, "before") && (!before || !vr_cp_msg_id_ok(before))) {
+		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.before: a message id", req->id);
+		return;
+	}
+	k = vr_cp_call_new(c, req, type_idx);
+	if (!k)
+		return;
+	snprintf(k->chat, sizeof(k->chat), "%s", cid);
+	k->data = json_integer(limit);
+	keys_of(cid, stream, edits, sizeof(stream));
+	snprintf(cursor, sizeof(cursor), before ? "(%s" : "+", before);
+	snprintf(lim, sizeof(lim), "%d", (int)limit);
+	{
+		const char *argv[4] = {stream, edits, cursor, lim};
+		size_t lens[4] = {strlen(stream), strlen(edits), strlen(cursor), strlen(lim)};
+
+		if (vr_cp_store_script(c->cp->store, VR_CP_SCRIPT_HISTORY, history_done, k, 2, 4, argv, lens) != 0)
+			vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
+	}
+}
+
+void vr_cp_h_typing(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
+{
+	const char *cid = member_chat(c, req);
+	json_t *jt = json_object_get(req->data, "typing");
+	struct vr_cp_call *k;
+	size_t len = 0;
+	char *f;
+
+	if (!cid)
+		return;
+	if (jt && !json_is_boolean(jt)) {
+		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.typing: true or false", req->id);
+		return;
+	}
+	f = vr_cp_frame("typing", json_pack("{s:s, s:s, s:b}", "chatId", cid, "userId", c->user->id, "typing",
+					     jt ? json_is_true(jt) : 1),
+			NULL, &len);
+	k = vr_cp_call_new(c, req, type_idx);
+	if (!k) {
+		free(f);
+		return;
+	}
+	if (vr_cp_publish_chat(c->cp, cid, c->user->id, f, len) != 0)
+		vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
+	else
+		vr_cp_call_done(k, "typing_ok", json_pack("{s:s}", "chatId", cid));
+}

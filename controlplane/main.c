@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* voxrelay-cp: start-up (configuration, environment overrides, keys), the libuv loop, and an orderly stop on SIGINT/SIGTERM. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "cp_priv.h"
+
+#ifndef VR_CP_WEB_DEFAULT
+#define VR_CP_WEB_DEFAULT "/usr/share/voxrelay/web"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: voxrelay-cp -c FILE [--check]\n"
+		   "  -c, --config FILE  the YAML configuration (its controlplane: section; docs/configuration.md)\n"
+		   "      --check        validate the configuration and the keys, then exit\n"
+		   "  WS_* environment variables override the limits (docs/configuration.md)\n");
+}
+
+static int load_keys(struct vr_cp *cp)
+{
+	const struct vr_config *cfg = cp->cfg;
+
+	if (cfg->cp_auth_hs256_secret_file[0]) {
+		FILE *f = fopen(cfg->cp_auth_hs256_secret_file, "r");
+		char secret[4096];
+		size_t n;
+
+		if (!f) {
+			fprintf(stderr, "voxrelay-cp: %s: %s\n", cfg->cp_auth_hs256_secret_file, strerror(errno));
+			return -1;
+		}
+		n = fread(secret, 1, sizeof(secret), f);
+		fclose(f);
+		/* a trailing newline is how editors save a one-line file, not part of the secret */
+		while (n && (secret[n - 1] == '\n' || secret[n - 1] == '\r'))
+			n--;
+		cp->keys[cp->nkeys] = vr_jwt_key_hmac(secret, n);
+		OPENSSL_cleanse(secret, sizeof(secret));
+		if (!cp->keys[cp->nkeys]) {
+			fprintf(stderr, "voxrelay-cp: %s: not a usable HS256 secret: %s\n", cfg->cp_auth_hs256_secret_file,
+				strerror(errno));
+			return -1;
+		}
+		cp->nkeys++;
+	}
+	if (cfg->cp_auth_public_key_file[0]) {
+		cp->keys[cp->nkeys] = vr_jwt_key_pem_file(cfg->cp_auth_public_key_file);
+		if (!cp->keys[cp->nkeys]) {
+			fprintf(stderr, "voxrelay-cp: %s: not an RS256 (RSA >= 2048) or ES256 (P-256) public key: %s\n",
+				cfg->cp_auth_public_key_file, strerror(errno));
+			return -1;
+		}
+		cp->nkeys++;
+	}
+	return 0;
+}
+
+static void on_signal(uv_signal_t *h, int sig)
+{
+	struct vr_cp *cp = h->data;
+
+	(void)sig;
+	if (cp->stopping)
+		return;
+	cp->stopping = true;
+	fprintf(stderr, "voxrelay-cp: stopping\n");
+	for (struct vr_cp_conn *c = cp->conns; c; c = c->next)
+		vr_cp_close(c, VR_CP_CLOSE_GOING_AWAY, "server shutting down");
+	uv_timer_stop(&cp->sweep);
+	uv_close((uv_handle_t *)&cp->sweep, NULL);
+	uv_close((uv_handle_t *)&cp->sigint, NULL);
+	uv_close((uv_handle_t *)&cp->sigterm, NULL);
+	uv_close((uv_handle_t *)&cp->cleanup, NULL);
+	vr_cp_gateway_stop(cp);
+	vr_cp_store_free(cp->store);
+	cp->store = NULL;
+}
+
+static void on_sweep(uv_timer_t *t)
+{
+	vr_cp_sweep(t->data);
+}
+
+/* Every cleanup_interval: refresh presence of users whose heartbeats are slower than its TTL allows. */
+static void on_cleanup(uv_timer_t *t)
+{
+	struct vr_cp *cp = t->data;
+	struct vr_cp_user *u, *tmp;
+	uint64_t now = vr_cp_now_ms();
+
+	HASH_ITER(hh, cp->users, u, tmp)
+		if (now - u->presence_ms > cp->cfg->cp_presence_ttl_ms / 2)
+			vr_cp_presence_publish(cp, u, u->status);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	struct vr_cp cp = {0};
+	const char *path = NULL;
+	bool check = false;
+	char err[512];
+	unsigned char rnd[8];
+	int o, rc = 1;
+
+	while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'k':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	cp.cfg = vr_config_load(path, err, sizeof(err));
+	if (!cp.cfg) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (!cp.cfg->has_controlplane) {
+		fprintf(stderr, "%s: no controlplane: section (docs/configuration.md)\n", path);
+		goto out;
+	}
+	if (vr_config_cp_env(cp.cfg, NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	if (load_keys(&cp) != 0)
+		goto out;
+	if (check) {
+		printf("%s: valid (controlplane on port %u, %u key(s))\n", path, cp.cfg->cp_listen_port, cp.nkeys);
+		rc = 0;
+		goto out;
+	}
+	snprintf(cp.web_root, sizeof(cp.web_root), "%s", cp.cfg->cp_web_root[0] ? cp.cfg->cp_web_root : VR_CP_WEB_DEFAULT);
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		goto out;
+	for (unsigned i = 0; i < sizeof(rnd); i++)
+		snprintf(cp.proc_id + 2 * i, 3, "%02x", rnd[i]);
+	signal(SIGPIPE, SIG_IGN);
+	cp.loop = uv_default_loop();
+	cp.start_ms = vr_cp_now_ms();
+	if (vr_cp_dispatch_init(&cp) != 0)
+		goto out;
+	cp.store = vr_cp_store_new(&cp, cp.cfg->cp_redis_url, cp.cfg->cp_redis_connect_timeout_ms,
+				   cp.cfg->cp_redis_reconnect_max_ms, vr_cp_on_pubsub, vr_cp_on_store_up);
+	if (!cp.store) {
+		fprintf(stderr, "voxrelay-cp: redis %s: %s\n", cp.cfg->cp_redis_url,
+			errno == ENOTSUP ? "rediss:// (TLS) needs hiredis >= 1.0; this build has 0.14" : strerror(errno));
+		goto out;
+	}
+	if (vr_cp_gateway_start(&cp) != 0) {
+		fprintf(stderr, "voxrelay-cp: cannot listen on port %u\n", cp.cfg->cp_listen_port);
+		goto out_store;
+	}
+	uv_timer_init(cp.loop, &cp.sweep);
+	cp.sweep.data = &cp;
+	uv_timer_start(&cp.sweep, on_sweep, 1000, 1000);
+	uv_timer_init(cp.loop, &cp.cleanup);
+	cp.cleanup.data = &cp;
+	uv_timer_start(&cp.cleanup, on_cleanup, cp.cfg->cp_cleanup_interval_ms, cp.cfg->cp_cleanup_interval_ms);
+	uv_signal_init(cp.loop, &cp.sigint);
+	uv_signal_init(cp.loop, &cp.sigterm);
+	cp.sigint.data = cp.sigterm.data = &cp;
+	uv_signal_start(&cp.sigint, on_signal, SIGINT);
+	uv_signal_start(&cp.sigterm, on_signal, SIGTERM);
+	printf("voxrelay-cp: ready (port %u, redis %s, %u key(s))\n", cp.cfg->cp_listen_port, cp.cfg->cp_redis_url,
+	       cp.nkeys);
+	fflush(stdout);
+	uv_run(cp.loop, UV_RUN_DEFAULT);
+	/* lws's second destroy step frees what its closed handles held */
+	lws_context_destroy(cp.lws);
+	cp.lws = NULL;
+	uv_run(cp.loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(cp.loop) != 0)
+		fprintf(stderr, "voxrelay-cp: handles left open at exit\n");
+	rc = 0;
+	goto out;
+out_store:
+	vr_cp_store_free(cp.store);
+out:
+	for (unsigned i = 0; i < cp.nkeys; i++)
+		vr_jwt_key_free(cp.keys[i]);
+	free(cp.types);
+	vr_config_free(cp.cfg);
+	return rc;
+}

@@ -1,0 +1,266 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Shared by the control-plane tests: a real redis-server and voxrelay-cp per test, HS256 tokens, and an asyncio WebSocket client (python3-websockets).
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import websockets
+
+SECRET = b"voxrelay-test-secret-0123456789abcdef"
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def token(sub, exp_in=3600, alg="HS256", secret=SECRET, extra=None, header=None):
+    """An HS256 JWT for user sub (RFC 7519), or a deliberately bad one."""
+    h = header or {"alg": alg, "typ": "JWT"}
+    now = int(time.time())
+    claims = {"sub": sub, "iat": now, "exp": now + exp_in}
+    claims.update(extra or {})
+    signing = b64url(json.dumps(h).encode()) + "." + b64url(json.dumps(claims).encode())
+    if alg == "none":
+        return signing + "."
+    sig = hmac.new(secret, signing.encode(), hashlib.sha256).digest()
+    return signing + "." + b64url(sig)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, timeout=10.0):
+    t = time.time() + timeout
+    while time.time() < t:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+class Redis:
+    """A redis-server of our own on loopback, AOF fsynced on every write (acknowledged means on disk)."""
+
+    def __init__(self, workdir, port=None):
+        self.dir = os.path.join(workdir, "redis")
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = port or free_port()
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
+             "--logfile", os.path.join(self.dir, "redis.log")])
+        wait_port(self.port)
+        return self
+
+    def stop(self, hard=False):
+        if self.proc:
+            self.proc.send_signal(signal.SIGKILL if hard else signal.SIGTERM)
+            self.proc.wait(10)
+            self.proc = None
+
+    def cli(self, *args):
+        return subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+
+CONFIG = """dataplane:
+  ports:
+    - name: p0
+      device: net_null0
+      ipv4: 10.0.0.2
+      gateway_ipv4: 10.0.0.1
+balancer:
+  vips:
+    - address: 10.1.0.1
+      port: 3478
+      backends:
+        - address: 10.2.0.1
+controlplane:
+  listen:
+    address: 127.0.0.1
+    port: {port}
+  redis:
+    url: redis://127.0.0.1:{redis_port}/0
+    reconnect_max: 500ms
+  auth:
+    hs256_secret_file: {secret}
+    timeout: {auth_timeout}
+  heartbeat_interval: {heartbeat}
+  presence_ttl: {presence_ttl}
+  web_root: {web_root}
+{extra}"""
+
+
+class Gateway:
+    """One voxrelay-cp process on its own port, its log kept in the work directory."""
+
+    def __init__(self, binary, workdir, redis_port, name="cp", env=None, extra="", auth_timeout="3s",
+                 heartbeat="2s", presence_ttl="6s"):
+        self.binary = binary
+        self.port = free_port()
+        self.name = name
+        self.workdir = workdir
+        self.log = os.path.join(workdir, name + ".log")
+        secret = os.path.join(workdir, "jwt.secret")
+        with open(secret, "wb") as f:
+            f.write(SECRET + b"\n")
+        web = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "controlplane", "web")
+        self.config = os.path.join(workdir, name + ".yaml")
+        with open(self.config, "w") as f:
+            f.write(CONFIG.format(port=self.port, redis_port=redis_port, secret=secret, auth_timeout=auth_timeout,
+                                  heartbeat=heartbeat, presence_ttl=presence_ttl, web_root=os.path.abspath(web),
+                                  extra=extra))
+        self.env = dict(os.environ, **(env or {}))
+        self.proc = None
+
+    def start(self):
+        self.logf = open(self.log, "a")
+        self.proc = subprocess.Popen([self.binary, "-c", self.config], stdout=self.logf, stderr=subprocess.STDOUT,
+                                     env=self.env)
+        wait_port(self.port)
+        return self
+
+    def stop(self):
+        if self.proc:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise RuntimeError(f"{self.name} did not stop on SIGTERM")
+            rc = self.proc.returncode
+            self.proc = None
+            self.logf.close()
+            # a clean stop exits 0; under ASan a leak or an error makes it non-zero
+            if rc != 0:
+                raise RuntimeError(f"{self.name} exited {rc} after SIGTERM (see {self.log})")
+            return rc
+        return 0
+
+    @property
+    def url(self):
+        return f"ws://127.0.0.1:{self.port}/ws/chat"
+
+    def http(self, path):
+        import urllib.request
+        import urllib.error
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+
+class Client:
+    """A WebSocket client: requests with ids, events kept in arrival order."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.events = []
+        self.next_id = 0
+        self.hello = None
+
+    @classmethod
+    async def connect(cls, url, **kw):
+        ws = await websockets.connect(url, max_size=None, ping_interval=None, **kw)
+        c = cls(ws)
+        c.hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        return c
+
+    async def send_raw(self, text):
+        await self.ws.send(text)
+
+    async def recv(self, timeout=5.0):
+        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+
+    async def request(self, type_, data=None, timeout=5.0):
+        """Send {type, data, id}; return the frame that echoes the id (others are kept as events)."""
+        self.next_id += 1
+        rid = f"r{self.next_id}"
+        await self.ws.send(json.dumps({"type": type_, "data": data or {}, "id": rid}))
+        end = time.time() + timeout
+        while True:
+            f = await self.recv(max(0.01, end - time.time()))
+            if f.get("id") == rid:
+                return f
+            self.events.append(f)
+
+    async def event(self, type_, timeout=5.0, pred=None):
+        """The first kept or arriving event of type_ (matching pred)."""
+        for i, f in enumerate(self.events):
+            if f["type"] == type_ and (pred is None or pred(f)):
+                return self.events.pop(i)
+        end = time.time() + timeout
+        while True:
+            f = await self.recv(max(0.01, end - time.time()))
+            if f["type"] == type_ and (pred is None or pred(f)):
+                return f
+            self.events.append(f)
+
+    async def no_event(self, type_, wait=0.5):
+        try:
+            f = await self.event(type_, wait)
+        except asyncio.TimeoutError:
+            return True
+        raise AssertionError(f"unexpected {type_}: {f}")
+
+    async def close(self):
+        await self.ws.close()
+
+
+async def login(url, user, **kw):
+    c = await Client.connect(url, **kw)
+    r = await c.request("auth", {"token": token(user)})
+    assert r["type"] == "ready", r
+    return c
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def workdir(name):
+    d = tempfile.mkdtemp(prefix=f"voxrelay-{name}.")
+    return d
+
+
+def run(main, name):
+    """Run an async test; keep the work directory on failure."""
+    d = workdir(name)
+    try:
+        asyncio.run(main(d))
+    except BaseException:
+        print(f"{name}: FAIL, kept {d}", file=sys.stderr)
+        for f in sorted(os.listdir(d)):
+            if f.endswith(".log"):
+                print(f"--- {f}", file=sys.stderr)
+                with open(os.path.join(d, f)) as fh:
+                    sys.stderr.write(fh.read()[-3000:])
+        raise
+    shutil.rmtree(d, ignore_errors=True)
+    print(f"{name}: PASS")

@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+# voxrelay-cp's limits and bad input with real clients: capacity, per-user connections, rate, sizes, tokens, frames, deadlines, slow consumers.
+import asyncio
+import json
+import sys
+
+import websockets
+
+import cputil
+from cputil import check
+
+
+async def closed_with(c, code, timeout=5.0):
+    """Read until the server closes; return (close code, reason)."""
+    try:
+        while True:
+            await asyncio.wait_for(c.ws.recv(), timeout)
+    except websockets.ConnectionClosed as e:
+        check(e.code == code, f"closed with {e.code} {e.reason!r}, expected {code}")
+        return e.reason
+
+
+async def main(d):
+    redis = cputil.Redis(d).start()
+    # Small limits through the environment, as deployments set them.
+    env = {"WS_MAX_CONNECTIONS": "6", "WS_MAX_CONNECTIONS_PER_USER": "2", "WS_RATE_LIMIT_MAX_MESSAGES": "5",
+           "WS_RATE_LIMIT_WINDOW": "60000", "WS_MAX_PAYLOAD": "2048", "WS_MAX_MESSAGE_LENGTH": "100",
+           "WS_INACTIVE_TIMEOUT": "30s"}
+    gw = cputil.Gateway(sys.argv[1], d, redis.port, env=env, auth_timeout="1s", heartbeat="1s").start()
+    try:
+        await scenario(gw, redis)
+    finally:
+        gw.stop()
+        redis.stop()
+
+
+async def scenario(gw, redis):
+    url = gw.url
+    # bad tokens: each refused with its reason, connection closed 4001
+    now_bad = {
+        "expired": cputil.token("eve", exp_in=-120),
+        "none": cputil.token("eve", alg="none"),
+        "wrong key": cputil.token("eve", secret=b"another secret of enough length 12345"),
+        "garbage": "not.a.jwt",
+        "no sub": cputil.token("", extra={}),
+        "nbf future": cputil.token("eve", extra={"nbf": 2 ** 31}),
+    }
+    for what, tok in now_bad.items():
+        c = await cputil.Client.connect(url)
+        r = await c.request("auth", {"token": tok})
+        check(r["type"] == "error" and r["data"]["code"] == "AUTH_FAILED", f"{what}: {r}")
+        await closed_with(c, 4001)
+    c = await cputil.Client.connect(url)
+    r = await c.request("auth", {"token": 42})
+    check(r["data"]["code"] == "BAD_REQUEST", f"token not a string: {r}")
+
+    # auth deadline: 1 s, then 4000
+    c = await cputil.Client.connect(url)
+    reason = await closed_with(c, 4000, timeout=4)
+    check("auth" in reason, f"deadline reason: {reason}")
+
+    a = await cputil.login(url, "alice")
+    await a.request("join_chat", {"chatType": "general"})
+
+    # bad frames: an error with a code each, the connection stays
+    for raw, code in (("not json", "BAD_JSON"), ("[1,2]", "BAD_JSON"), ('{"data":{}}', "BAD_REQUEST"),
+                      ('{"type":"nope","id":"x1"}', "UNKNOWN_TYPE"), ('{"type":"auth","data":[]}', "BAD_REQUEST"),
+                      ('{"type":"history","data":{},"id":{"a":1}}', "BAD_REQUEST"),
+                      ('{"type":"a","type":"b"}', "BAD_JSON")):
+        await a.send_raw(raw)
+        f = await a.recv()
+        check(f["type"] == "error" and f["data"]["code"] == code, f"{raw}: {f}")
+    await a.ws.send(b"\x01\x02binary")
+    f = await a.recv()
+    check(f["data"]["code"] == "BINARY_NOT_SUPPORTED", f"binary: {f}")
+    # invalid UTF-8 inside a text frame cannot be sent by a conforming client: send the raw frame bytes
+    await a.ws.write_frame(True, websockets.frames.Opcode.TEXT, b'{"type":"heartbeat","x":"\xc3\x28"}')
+    f = await a.recv()
+    check(f["data"]["code"] == "BAD_UTF8", f"invalid UTF-8: {f}")
+    r = await a.request("send_message", {"chatId": "general", "content": ""})
+    check(r["data"]["code"] == "EMPTY_MESSAGE", f"empty: {r}")
+    r = await a.request("send_message", {"chatId": "general", "content": "é" * 101})
+    check(r["data"]["code"] == "MESSAGE_TOO_LONG", f"101 code points: {r}")
+    # 100 code points of 4 bytes each is 400 bytes: counted in characters, not bytes
+    r = await a.request("send_message", {"chatId": "general", "content": "😀" * 100})
+    check(r["type"] == "message_sent", f"100 emoji: {r}")
+    check(a.ws.open, "still connected after bad input")
+
+    # rate: 5 per window; every send attempt takes a token (3 above, refused or not), then RATE_LIMITED
+    results = []
+    for i in range(6):
+        r = await a.request("send_message", {"chatId": "general", "content": f"m{i}"})
+        results.append(r["type"] if r["type"] != "error" else r["data"]["code"])
+    check(results == ["message_sent"] * 2 + ["RATE_LIMITED"] * 4, f"rate: {results}")
+    r = await a.request("history", {"chatId": "general", "limit": 10})
+    check(r["type"] == "history", "other requests still served while rate limited")
+    check(len([m for m in r["data"]["messages"] if m["content"].startswith("m")]) == 2, "rejected ones not stored")
+
+    # per-user connections: 2; the third is refused and closed 1008
+    a2 = await cputil.login(url, "alice")
+    a3 = await cputil.Client.connect(url)
+    r = await a3.request("auth", {"token": cputil.token("alice")})
+    check(r["data"]["code"] == "TOO_MANY_CONNECTIONS" and r["data"]["message"] == "Too many connections for user", f"{r}")
+    await closed_with(a3, 1008)
+
+    # oversized frame: closed 1009 after an error
+    big = await cputil.login(url, "bigsender")
+    await big.send_raw(json.dumps({"type": "heartbeat", "data": {"pad": "x" * 3000}}))
+    f = await big.recv()
+    check(f["data"]["code"] == "MESSAGE_TOO_LONG", f"oversized: {f}")
+    await closed_with(big, 1009)
+
+    # capacity: 6 per process
+    conns = []
+    while True:
+        c = await cputil.Client.connect(url)
+        if c.hello["type"] == "error":
+            check(c.hello["data"]["code"] == "AT_CAPACITY" and c.hello["data"]["message"] == "Server at capacity",
+                  f"capacity: {c.hello}")
+            await closed_with(c, 1013)
+            break
+        conns.append(c)
+        check(len(conns) <= 6, "more connections than max_connections")
+    code, body = gw.http("/health")
+    h = json.loads(body)
+    check(h["metrics"]["totalConnections"] == 6 and h["status"] == "critical" and code == 503, f"health at capacity: {body}")
+    for c in conns:
+        await c.close()
+
+    # heartbeats: a client that stops is closed 4002 within two intervals (plus the sweep's second)
+    hb = await cputil.login(url, "sleepy")
+    await closed_with(hb, 4002, timeout=5)
+
+    for c in (a, a2):
+        await c.close()
+
+
+async def slow_consumer(gw):
+    """A member that stops reading is closed 4003 once its queue passes outbound_queue; the sender is not slowed."""
+    slow = await cputil.login(gw.url, "slow")
+    await slow.request("join_chat", {"chatType": "general"})
+    slow.ws.transport.pause_reading()
+    fast = await cputil.login(gw.url, "fast")
+    await fast.request("join_chat", {"chatType": "general"})
+    text = "z" * 1000
+    n = 12000  # 12 MB: more than the loopback socket buffers and the 64 KiB queue
+    acks = 0
+    done = asyncio.Event()
+
+    async def drain():
+        # the sender reads everything as it comes (its own copies too), so only the slow one lags
+        nonlocal acks
+        while acks < n:
+            f = await fast.recv(30)
+            if f.get("id") is not None:
+                check(f["type"] == "message_sent", f"send {f['id']}: {f}")
+                acks += 1
+        done.set()
+
+    reader = asyncio.create_task(drain())
+    for i in range(n):
+        while i - acks > 20:  # a window of requests in flight: its copies fit the queue
+            await asyncio.sleep(0.001)
+        await fast.ws.send(json.dumps({"type": "send_message", "data": {"chatId": "general", "content": text},
+                                       "id": i}))
+    await asyncio.wait_for(done.wait(), 60)
+    await reader
+    slow.ws.transport.resume_reading()
+    await closed_with(slow, 4003, timeout=30)
+    _, text = gw.http("/metrics")
+    check('voxrelay_cp_closed_total{reason="slow_consumer"} 1' in text, "slow consumer counted")
+    await fast.close()
+
+
+async def main2(d):
+    redis = cputil.Redis(d).start()
+    gw = cputil.Gateway(sys.argv[1], d, redis.port, name="cp-slow",
+                        env={"WS_RATE_LIMIT_MAX_MESSAGES": "100000"},
+                        extra="  limits:\n    outbound_queue: 65536\n").start()
+    try:
+        await slow_consumer(gw)
+    finally:
+        gw.stop()
+        redis.stop()
+
+
+cputil.run(main, "cp_limits")
+cputil.run(main2, "cp_slow_consumer")
