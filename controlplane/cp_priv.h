@@ -206,8 +206,8 @@ bool vr_cp_chat_id_ok(const char *id);
 void vr_cp_user_gone(struct vr_cp *cp, struct vr_cp_user *u);
 /* voice (voice.c): the user's last connection here closed */
 void vr_cp_voice_gone(struct vr_cp *cp, struct vr_cp_user *u);
-/* presence (session.c): write this process's view of the user and tell the user's chats */
-void vr_cp_presence_publish(struct vr_cp *cp, struct vr_cp_user *u, const char *status);
+/* presence (session.c): write this process's view of the user (refreshing its TTL); tell the user's chats if @p announce */
+void vr_cp_presence_publish(struct vr_cp *cp, struct vr_cp_user *u, const char *status, bool announce);
 /* pub/sub input (fanout.c) and recovery after a Redis outage */
 void vr_cp_on_pubsub(struct vr_cp *cp, const char *channel, const char *payload, size_t len);
 void vr_cp_on_store_up(struct vr_cp *cp);

@@ -9,24 +9,56 @@
 
 #define RESYNC_MAX 1000 /* entries replayed per chat after an outage */
 
-/* The entry id a chat event frame carries first ("messageId" or "eventId"), if any. */
-static void note_last_id(struct vr_cp_chat *ch, const char *frame, size_t len)
+/* Stream ids "<ms>-<seq>" in order. */
+static int id_cmp(const char *a, const char *b)
 {
-	const char *p = strstr(frame, "Id\":\"");
-	const char *q;
+	unsigned long long am = strtoull(a, NULL, 10), bm = strtoull(b, NULL, 10), as, bs;
+	const char *ad = strchr(a, '-'), *bd = strchr(b, '-');
 
-	if (!p || (size_t)(p - frame) > 64 || len < 16)
-		return;
-	p += 5;
-	q = strchr(p, '"');
-	if (q && q - p < (long)sizeof(ch->last_id)) {
-		char id[48];
+	as = ad ? strtoull(ad + 1, NULL, 10) : 0;
+	bs = bd ? strtoull(bd + 1, NULL, 10) : 0;
+	if (am != bm)
+		return am < bm ? -1 : 1;
+	return as < bs ? -1 : as > bs;
+}
 
-		memcpy(id, p, (size_t)(q - p));
-		id[q - p] = 0;
-		if (vr_cp_msg_id_ok(id))
-			snprintf(ch->last_id, sizeof(ch->last_id), "%s", id);
+/*
+ * The stream id of a chat event frame: events put it first in data
+ * ("messageId" of a message, "eventId" of an edit or deletion); other
+ * frames (typing, member_joined) have none and return false.
+ */
+static bool frame_id(const char *frame, size_t len, char id[48])
+{
+	static const char *const prefixes[] = {"\"data\":{\"messageId\":\"", "\"data\":{\"eventId\":\""};
+	const char *p = NULL, *q;
+
+	for (unsigned i = 0; i < 2 && !p; i++) {
+		const char *hit = memmem(frame, len < 96 ? len : 96, prefixes[i], strlen(prefixes[i]));
+
+		if (hit)
+			p = hit + strlen(prefixes[i]);
 	}
+	if (!p || (q = memchr(p, '"', (size_t)(frame + len - p))) == NULL || q - p >= 48)
+		return false;
+	memcpy(id, p, (size_t)(q - p));
+	id[q - p] = 0;
+	return vr_cp_msg_id_ok(id);
+}
+
+/*
+ * Deliver a chat event at most once and in stream order: after an outage
+ * the resync and the live channel can both bring the same entry.
+ */
+static void deliver_event(struct vr_cp *cp, struct vr_cp_chat *ch, const char *frame, size_t len, const char *skip)
+{
+	char id[48];
+
+	if (frame_id(frame, len, id)) {
+		if (ch->last_id[0] && id_cmp(id, ch->last_id) <= 0)
+			return;
+		snprintf(ch->last_id, sizeof(ch->last_id), "%s", id);
+	}
+	vr_cp_deliver_chat(cp, ch->id, frame, len, skip);
 }
 
 static void on_chat(struct vr_cp *cp, const char *cid, const char *payload, size_t len)
@@ -42,8 +74,7 @@ static void on_chat(struct vr_cp *cp, const char *cid, const char *payload, size
 	HASH_FIND_STR(cp->chats, cid, ch);
 	if (!ch)
 		return;
-	note_last_id(ch, nl + 1, len - (size_t)(nl + 1 - payload));
-	vr_cp_deliver_chat(cp, cid, nl + 1, len - (size_t)(nl + 1 - payload), skip[0] ? skip : NULL);
+	deliver_event(cp, ch, nl + 1, len - (size_t)(nl + 1 - payload), skip[0] ? skip : NULL);
 }
 
 static void on_user(struct vr_cp *cp, const char *uid, const char *payload)
@@ -127,8 +158,7 @@ static void resync_done(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_e
 
 			if (!f)
 				continue;
-			note_last_id(ch, f, len);
-			vr_cp_deliver_chat(cp, rs->chat, f, len, NULL);
+			deliver_event(cp, ch, f, len, NULL);
 			free(f);
 		}
 	}

@@ -97,7 +97,7 @@ static void on_cleanup(uv_timer_t *t)
 
 	HASH_ITER(hh, cp->users, u, tmp)
 		if (now - u->presence_ms > cp->cfg->cp_presence_ttl_ms / 2)
-			vr_cp_presence_publish(cp, u, u->status);
+			vr_cp_presence_publish(cp, u, u->status, false);
 }
 
 int main(int argc, char **argv)

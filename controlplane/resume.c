@@ -103,7 +103,7 @@ static void resume_loaded(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp
 		return;
 	}
 	if (c->user->nconns == 1)
-		vr_cp_presence_publish(cp, c->user, "online");
+		vr_cp_presence_publish(cp, c->user, "online", true);
 	if (vr_cp_store_cmdf(cp->store, session_checked, k, "GET vr:session:%s", k->aux) != 0)
 		vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
 }

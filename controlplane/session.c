@@ -30,10 +30,10 @@ static char *presence_payload(const struct vr_cp_user *u, const char *status, si
 	return p;
 }
 
-void vr_cp_presence_publish(struct vr_cp *cp, struct vr_cp_user *u, const char *status)
+void vr_cp_presence_publish(struct vr_cp *cp, struct vr_cp_user *u, const char *status, bool announce)
 {
 	size_t len = 0;
-	char *payload = presence_payload(u, status, &len);
+	char *payload = announce ? presence_payload(u, status, &len) : NULL;
 
 	vr_cp_store_cmdf(cp->store, ignore_reply, NULL, "HSET vr:presence:%s %s %s", u->id, cp->proc_id, status);
 	vr_cp_store_cmdf(cp->store, ignore_reply, NULL, "PEXPIRE vr:presence:%s %u", u->id,
@@ -87,7 +87,7 @@ static void chats_loaded(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_
 			c->user->chats_loaded = true;
 		}
 		if (c->user->nconns == 1)
-			vr_cp_presence_publish(cp, c->user, "online");
+			vr_cp_presence_publish(cp, c->user, "online", true);
 	}
 	if (k->data) {
 		/* join_chat with its token: the join runs now, its reply is the answer */
@@ -192,7 +192,7 @@ void vr_cp_h_heartbeat(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned
 	c->last_heartbeat_ms = vr_cp_now_ms();
 	/* Refresh this process's presence field well before it expires. */
 	if (c->user && c->last_heartbeat_ms - c->user->presence_ms > cp->cfg->cp_presence_ttl_ms / 3)
-		vr_cp_presence_publish(cp, c->user, c->user->status);
+		vr_cp_presence_publish(cp, c->user, c->user->status, false);
 	k = vr_cp_call_new(c, req, type_idx);
 	if (k)
 		vr_cp_call_done(k, "heartbeat_ack", json_pack("{s:I}", "timestamp", (json_int_t)vr_cp_wall_ms()));
@@ -208,7 +208,7 @@ void vr_cp_h_set_status(struct vr_cp_conn *c, struct vr_cp_request *req, unsigne
 		return;
 	}
 	snprintf(c->user->status, sizeof(c->user->status), "%s", st);
-	vr_cp_presence_publish(c->cp, c->user, st);
+	vr_cp_presence_publish(c->cp, c->user, st, true);
 	k = vr_cp_call_new(c, req, type_idx);
 	if (k)
 		vr_cp_call_done(k, "status_set", json_pack("{s:s}", "status", st));

@@ -21,7 +21,7 @@
 struct link {
 	struct vr_cp_store *s;
 	redisAsyncContext *ac;
-	bool up, sub, was_up;
+	bool up, sub, was_up, recovering;
 	uint32_t backoff_ms;
 	uv_timer_t retry;    /* reconnect after backoff */
 	uv_timer_t deadline; /* connect timeout */
@@ -100,12 +100,40 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 	link_down(l, status == REDIS_OK ? "closed" : (ac->errstr[0] ? ac->errstr : "error"));
 }
 
+/* A link is ready: commands can flow, or the subscription is confirmed. */
+static void link_ready(struct link *l)
+{
+	struct vr_cp_store *s = l->s;
+
+	l->up = true;
+	l->backoff_ms = 0;
+	if (l->was_up) {
+		s->cp->st.redis_reconnects++;
+		fprintf(stderr, "voxrelay-cp: redis %s connection back\n", l->sub ? "pub/sub" : "command");
+		l->recovering = true;
+	}
+	l->was_up = true;
+	/* Once both are back after either was lost: what pub/sub missed is in
+	 * the streams, read after the subscription is confirmed so nothing
+	 * falls between (duplicates are dropped by stream id). */
+	if ((s->cmd.recovering || s->sub.recovering) && s->cmd.up && s->sub.up) {
+		s->cmd.recovering = s->sub.recovering = false;
+		if (s->on_up)
+			s->on_up(s->cp);
+	}
+}
+
 static void on_sub_msg(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct link *l = ac->data;
 	redisReply *r = reply;
 
 	(void)priv;
+	if (l && r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_STRING &&
+	    strcmp(r->element[0]->str, "psubscribe") == 0) {
+		link_ready(l);
+		return;
+	}
 	if (!l || !r || r->type != REDIS_REPLY_ARRAY || r->elements != 4)
 		return;
 	if (r->element[0]->type != REDIS_REPLY_STRING || strcmp(r->element[0]->str, "pmessage") != 0)
@@ -151,15 +179,8 @@ static void on_connect(const redisAsyncContext *cac, int status)
 	} else if (s->url.db) {
 		redisAsyncCommand(ac, on_setup_reply, "SELECT", "SELECT %u", s->url.db);
 	}
-	l->up = true;
-	l->backoff_ms = 0;
-	if (l->was_up) {
-		s->cp->st.redis_reconnects++;
-		fprintf(stderr, "voxrelay-cp: redis %s connection back\n", l->sub ? "pub/sub" : "command");
-		if (!l->sub && s->on_up)
-			s->on_up(s->cp);
-	}
-	l->was_up = true;
+	if (!l->sub)
+		link_ready(l);
 }
 
 static void deadline_cb(uv_timer_t *t)

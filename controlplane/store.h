@@ -24,7 +24,7 @@ typedef void (*vr_cp_store_cb)(struct vr_cp *cp, void *arg, redisReply *r, enum 
 /* Called on every message of the pub/sub connection (channel, payload). */
 typedef void (*vr_cp_store_msg_cb)(struct vr_cp *cp, const char *channel, const char *payload, size_t len);
 
-/* Called when the command connection comes back after an outage. */
+/* Called when both connections are up again after either was lost. */
 typedef void (*vr_cp_store_up_cb)(struct vr_cp *cp);
 
 /* The Lua scripts (store_scripts.c). */
