@@ -20,8 +20,9 @@ PKGS=(
 	# voice clients (scripts/lab/voice_client.py): GStreamer from Python, srtpdec's request-key answered per SSRC
 	python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
 	# control plane (voxrelay-cp): WebSocket/HTTP/TLS, event loop, Redis client, hash tables;
-	# its tests: a real Redis and WebSocket clients
+	# its tests: a real Redis and WebSocket clients; the web client in headless Chromium
 	libwebsockets-dev libuv1-dev libhiredis-dev uthash-dev redis-server python3-websockets
+	chromium chromium-driver python3-selenium
 	# metrics: promtool and a real Prometheus server for tests/metrics (libjansson-dev, above, builds the exporter)
 	prometheus
 )

@@ -199,7 +199,7 @@
 		time.textContent = new Date(Number(m.timestamp) || Date.now()).toLocaleTimeString();
 		const body = document.createElement('span');
 		body.className = 'body';
-		body.innerHTML = m.content;
+		body.textContent = m.content;
 		const edited = document.createElement('span');
 		edited.className = 'edited';
 		edited.textContent = m.editedAt ? '(edited)' : '';
