@@ -33,6 +33,7 @@ extern "C" {
 	X(VR_CP_E_FORBIDDEN, "FORBIDDEN", "not allowed")                                        \
 	X(VR_CP_E_STORE_UNAVAILABLE, "STORE_UNAVAILABLE", "storage is unavailable; not saved")  \
 	X(VR_CP_E_VOICE_UNAVAILABLE, "VOICE_UNAVAILABLE", "no relay could take the voice room") \
+	X(VR_CP_E_NOT_IN_VOICE, "NOT_IN_VOICE", "not in a voice room")                          \
 	X(VR_CP_E_SESSION_UNKNOWN, "SESSION_UNKNOWN", "unknown or expired session")             \
 	X(VR_CP_E_INTERNAL, "INTERNAL", "internal error")
 

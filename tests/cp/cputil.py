@@ -95,7 +95,7 @@ balancer:
       port: 3478
       backends:
         - address: 10.2.0.1
-controlplane:
+{vips}controlplane:
   listen:
     address: 127.0.0.1
     port: {port}
@@ -115,7 +115,8 @@ class Gateway:
     """One voxrelay-cp process on its own port, its log kept in the work directory."""
 
     def __init__(self, binary, workdir, redis_port, name="cp", env=None, extra="", auth_timeout="3s",
-                 heartbeat="2s", presence_ttl="6s"):
+                 heartbeat="2s", presence_ttl="6s", vips=""):
+        """extra: YAML appended under controlplane:; vips: more balancer.vips entries (YAML list items)."""
         self.binary = binary
         self.port = free_port()
         self.name = name
@@ -129,7 +130,7 @@ class Gateway:
         with open(self.config, "w") as f:
             f.write(CONFIG.format(port=self.port, redis_port=redis_port, secret=secret, auth_timeout=auth_timeout,
                                   heartbeat=heartbeat, presence_ttl=presence_ttl, web_root=os.path.abspath(web),
-                                  extra=extra))
+                                  extra=extra, vips=vips))
         self.env = dict(os.environ, **(env or {}))
         self.proc = None
 
