@@ -109,6 +109,13 @@ int vr_cp_conn_writeable(struct vr_cp_conn *c)
 {
 	struct vr_cp_out *o;
 
+	if (c->want_ping && !c->close_code) {
+		unsigned char ping[LWS_PRE + 1];
+
+		c->want_ping = false;
+		if (lws_write(c->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+			return -1;
+	}
 	/* As many frames as the socket takes now: one per callback would cap a
 	 * connection's output at one frame per loop turn, below what a busy
 	 * chat produces. */

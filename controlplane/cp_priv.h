@@ -24,6 +24,7 @@
 struct vr_cp;
 struct vr_cp_user;
 struct vr_cp_chat;
+struct vr_cp_voice;
 
 /* One queued outbound frame; LWS_PRE bytes of headroom precede data. */
 struct vr_cp_out {
@@ -49,6 +50,8 @@ struct vr_cp_conn {
 	size_t out_bytes;
 	/* set when the connection must close once its queue is written */
 	uint16_t close_code;
+	bool want_ping;                /* the sweep asks for a WebSocket ping */
+	uint64_t ping_ms;              /* when the last ping was sent */
 	char close_reason[96];
 	bool dead;                     /* closed by lws; freed by the last pending store callback */
 	bool counted;                  /* counts against max_connections (not a refused one) */
@@ -128,9 +131,12 @@ struct vr_cp {
 	struct vr_cp_user *users;
 	struct vr_cp_chat *chats;
 	struct vr_cp_store *store;
+	struct vr_cp_voice *voice;        /* voice signalling (voice_place.c), built at start-up */
 	uv_timer_t sweep, cleanup;
+	uv_timer_t stop_wait;             /* a stop waiting for voice to leave Redis and the relays */
 	uv_signal_t sigint, sigterm;
 	uint64_t start_ms;
+	uint64_t stop_ms;                 /* when the stop began */
 	uint64_t mark;
 	struct vr_cp_type_stats *types;   /* one per dispatch entry */
 	unsigned ntypes;
@@ -206,6 +212,13 @@ bool vr_cp_chat_id_ok(const char *id);
 void vr_cp_user_gone(struct vr_cp *cp, struct vr_cp_user *u);
 /* voice (voice.c): the user's last connection here closed */
 void vr_cp_voice_gone(struct vr_cp *cp, struct vr_cp_user *u);
+/* voice (voice_place.c): build cp->voice from the configuration (relay clients, the balancer's view);
+ * -1 with the reason in @p err. No relays configured is no error: voice_join says voice is unavailable. */
+int vr_cp_voice_init(struct vr_cp *cp, char *err, size_t errlen);
+void vr_cp_voice_free(struct vr_cp *cp);                  /* NULL cp->voice ok */
+/* voice (voice.c): the process stops: every user seated through it leaves; busy until those leaves are done */
+void vr_cp_voice_stop(struct vr_cp *cp);
+bool vr_cp_voice_busy(const struct vr_cp *cp);
 /* presence (session.c): write this process's view of the user (refreshing its TTL); tell the user's chats if @p announce */
 void vr_cp_presence_publish(struct vr_cp *cp, struct vr_cp_user *u, const char *status, bool announce);
 /* pub/sub input (fanout.c) and recovery after a Redis outage */

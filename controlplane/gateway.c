@@ -233,7 +233,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static struct lws_protocols protocols[] = {
-	{.name = "vr-chat", .callback = callback, .per_session_data_size = sizeof(union pss), .rx_buffer_size = 0},
+	{.name = "vr-chat", .callback = callback, .per_session_data_size = sizeof(union pss),
+	 /* lws's per-connection receive buffer (default 4 KB) is most of a
+	  * connection's memory; larger frames arrive in pieces we join. */
+	 .rx_buffer_size = 1024},
 	{NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -255,22 +258,29 @@ void vr_cp_sweep(struct vr_cp *cp)
 		} else if (now - c->last_rx_ms > cfg->cp_inactive_timeout_ms) {
 			cp->st.closed_inactive++;
 			vr_cp_close(c, VR_CP_CLOSE_INACTIVE, "inactive");
+		} else if (now - c->last_rx_ms > cfg->cp_heartbeat_interval_ms && now - c->ping_ms > cfg->cp_heartbeat_interval_ms) {
+			/*
+			 * Silent for an interval: a WebSocket ping makes the TCP
+			 * stack find a dead peer (its write fails) even where the
+			 * application deadlines are longer. Done here rather than
+			 * by lws's retry policy, whose per-connection timers lws 4.1
+			 * keeps in one sorted list: quadratic at 100,000 connections.
+			 */
+			c->ping_ms = now;
+			c->want_ping = true;
+			lws_callback_on_writable(c->wsi);
 		}
 	}
 }
 
 int vr_cp_gateway_start(struct vr_cp *cp)
 {
-	static lws_retry_bo_t retry;
 	struct lws_context_creation_info info;
 	void *foreign[1] = {cp->loop};
 	char iface[64];
 	const struct vr_config *cfg = cp->cfg;
 
 	memset(&info, 0, sizeof(info));
-	/* Dead peers: lws pings after a heartbeat interval of silence and hangs up after two more. */
-	retry.secs_since_valid_ping = (uint16_t)(cfg->cp_heartbeat_interval_ms / 1000 ? cfg->cp_heartbeat_interval_ms / 1000 : 1);
-	retry.secs_since_valid_hangup = (uint16_t)(3 * retry.secs_since_valid_ping);
 	vr_addr_str(&cfg->cp_listen_addr, iface, sizeof(iface));
 	info.port = cfg->cp_listen_port;
 	info.iface = strcmp(iface, "0.0.0.0") == 0 || strcmp(iface, "::") == 0 ? NULL : iface;
@@ -278,7 +288,6 @@ int vr_cp_gateway_start(struct vr_cp *cp)
 	info.user = cp;
 	info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
 	info.foreign_loops = foreign;
-	info.retry_and_idle_policy = &retry;
 	info.timeout_secs = 10;
 	if (cfg->cp_tls_cert[0]) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;

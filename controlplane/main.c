@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* voxrelay-cp: start-up (configuration, environment overrides, keys), the libuv loop, and an orderly stop on SIGINT/SIGTERM. */
+/* voxrelay-cp: start-up (configuration, environment overrides, keys, Redis, voice, the listener), the libuv loop, and an orderly stop on SIGINT/SIGTERM. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -62,6 +62,36 @@ static int load_keys(struct vr_cp *cp)
 	return 0;
 }
 
+/* How long a stop waits for users' voice leaves (Redis records, relay members) before Redis closes. */
+#define STOP_WAIT_MS 2000
+#define STOP_POLL_MS 10
+
+/* The rest of a stop, once voice is done with Redis: timers, signals, the listener (its second step in main), Redis. */
+static void stop_finish(struct vr_cp *cp)
+{
+	uv_close((uv_handle_t *)&cp->stop_wait, NULL);
+	uv_timer_stop(&cp->sweep);
+	uv_close((uv_handle_t *)&cp->sweep, NULL);
+	uv_close((uv_handle_t *)&cp->sigint, NULL);
+	uv_close((uv_handle_t *)&cp->sigterm, NULL);
+	uv_close((uv_handle_t *)&cp->cleanup, NULL);
+	vr_cp_gateway_stop(cp);
+	vr_cp_store_free(cp->store);
+	cp->store = NULL;
+}
+
+/* Polled rather than signalled: a voice leave ends in many places, a count of them is one question. */
+static void on_stop_wait(uv_timer_t *t)
+{
+	struct vr_cp *cp = t->data;
+
+	if (vr_cp_voice_busy(cp) && vr_cp_now_ms() - cp->stop_ms < STOP_WAIT_MS)
+		return;
+	if (vr_cp_voice_busy(cp))
+		fprintf(stderr, "voxrelay-cp: voice leaves still pending after %u ms: closing Redis\n", STOP_WAIT_MS);
+	stop_finish(cp);
+}
+
 static void on_signal(uv_signal_t *h, int sig)
 {
 	struct vr_cp *cp = h->data;
@@ -71,16 +101,12 @@ static void on_signal(uv_signal_t *h, int sig)
 		return;
 	cp->stopping = true;
 	fprintf(stderr, "voxrelay-cp: stopping\n");
+	/* Voice first, while Redis and the relays still answer: otherwise users' voice records outlive the process. */
+	vr_cp_voice_stop(cp);
 	for (struct vr_cp_conn *c = cp->conns; c; c = c->next)
 		vr_cp_close(c, VR_CP_CLOSE_GOING_AWAY, "server shutting down");
-	uv_timer_stop(&cp->sweep);
-	uv_close((uv_handle_t *)&cp->sweep, NULL);
-	uv_close((uv_handle_t *)&cp->sigint, NULL);
-	uv_close((uv_handle_t *)&cp->sigterm, NULL);
-	uv_close((uv_handle_t *)&cp->cleanup, NULL);
-	vr_cp_gateway_stop(cp);
-	vr_cp_store_free(cp->store);
-	cp->store = NULL;
+	cp->stop_ms = vr_cp_now_ms();
+	uv_timer_start(&cp->stop_wait, on_stop_wait, 0, STOP_POLL_MS);
 }
 
 static void on_sweep(uv_timer_t *t)
@@ -170,9 +196,13 @@ int main(int argc, char **argv)
 			errno == ENOTSUP ? "rediss:// (TLS) needs hiredis >= 1.0; this build has 0.14" : strerror(errno));
 		goto out;
 	}
+	if (vr_cp_voice_init(&cp, err, sizeof(err)) != 0) {
+		fprintf(stderr, "voxrelay-cp: voice: %s\n", err);
+		goto out_store;
+	}
 	if (vr_cp_gateway_start(&cp) != 0) {
 		fprintf(stderr, "voxrelay-cp: cannot listen on port %u\n", cp.cfg->cp_listen_port);
-		goto out_store;
+		goto out_voice;
 	}
 	uv_timer_init(cp.loop, &cp.sweep);
 	cp.sweep.data = &cp;
@@ -180,6 +210,8 @@ int main(int argc, char **argv)
 	uv_timer_init(cp.loop, &cp.cleanup);
 	cp.cleanup.data = &cp;
 	uv_timer_start(&cp.cleanup, on_cleanup, cp.cfg->cp_cleanup_interval_ms, cp.cfg->cp_cleanup_interval_ms);
+	uv_timer_init(cp.loop, &cp.stop_wait);
+	cp.stop_wait.data = &cp;
 	uv_signal_init(cp.loop, &cp.sigint);
 	uv_signal_init(cp.loop, &cp.sigterm);
 	cp.sigint.data = cp.sigterm.data = &cp;
@@ -196,9 +228,14 @@ int main(int argc, char **argv)
 	if (uv_loop_close(cp.loop) != 0)
 		fprintf(stderr, "voxrelay-cp: handles left open at exit\n");
 	rc = 0;
-	goto out;
+out_voice:
+	vr_cp_voice_free(&cp);
 out_store:
-	vr_cp_store_free(cp.store);
+	/* NULL after a stop, which closed it; else its closing handles need a turn of the loop */
+	if (cp.store) {
+		vr_cp_store_free(cp.store);
+		uv_run(cp.loop, UV_RUN_DEFAULT);
+	}
 out:
 	for (unsigned i = 0; i < cp.nkeys; i++)
 		vr_jwt_key_free(cp.keys[i]);

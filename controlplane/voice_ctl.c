@@ -34,6 +34,7 @@ struct relay_link {
 	unsigned open_handles;
 	char *in; /* the answer read so far */
 	size_t in_len;
+	char chunk[READ_CHUNK]; /* libuv reads into it; on_read copies it out before the next read */
 };
 
 /* A write in flight owns its bytes, so a request failed meanwhile can be freed. */
@@ -187,10 +188,10 @@ static int write_head(struct vr_cp_relay *r)
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
-	static char chunk[READ_CHUNK]; /* one loop: on_read copies it out before the next read */
+	struct relay_link *l = h->data;
 
-	(void)h, (void)hint;
-	*buf = uv_buf_init(chunk, sizeof(chunk));
+	(void)hint;
+	*buf = uv_buf_init(l->chunk, sizeof(l->chunk));
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)

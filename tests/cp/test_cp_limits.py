@@ -128,12 +128,45 @@ async def scenario(gw, redis):
     for c in conns:
         await c.close()
 
+    # server pings: a silent peer gets a WebSocket ping (opcode 9) after one heartbeat interval (1 s here)
+    await raw_ping_check(gw.port)
+
     # heartbeats: a client that stops is closed 4002 within two intervals (plus the sweep's second)
     hb = await cputil.login(url, "sleepy")
     await closed_with(hb, 4002, timeout=5)
 
     for c in (a, a2):
         await c.close()
+
+
+async def raw_ping_check(port):
+    """A raw RFC 6455 client that never answers: the server must ping it."""
+    import base64
+    import os
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write((f"GET /ws/chat HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    check(b" 101 " in head.split(b"\r\n")[0], f"upgrade: {head[:40]}")
+    # authenticate (a masked text frame, RFC 6455 5.3), then stay silent
+    payload = json.dumps({"type": "auth", "data": {"token": cputil.token("raw")}}).encode()
+    mask = os.urandom(4)
+    hdr = bytes([0x81, 0x80 | 126]) + len(payload).to_bytes(2, "big") if len(payload) > 125 else bytes([0x81, 0x80 | len(payload)])
+    writer.write(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+    opcodes = []
+    t0 = asyncio.get_running_loop().time()
+    while asyncio.get_running_loop().time() - t0 < 3.5 and 9 not in opcodes:
+        b0, b1 = await asyncio.wait_for(reader.readexactly(2), 4)
+        n = b1 & 0x7f
+        if n == 126:
+            n = int.from_bytes(await reader.readexactly(2), "big")
+        elif n == 127:
+            n = int.from_bytes(await reader.readexactly(8), "big")
+        await reader.readexactly(n)
+        opcodes.append(b0 & 0x0f)
+    check(9 in opcodes, f"no ping from the server in 3.5 s: opcodes {opcodes}")
+    writer.close()
 
 
 async def slow_consumer(gw):

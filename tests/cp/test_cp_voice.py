@@ -270,7 +270,7 @@ async def main(d):
         await a.event("voice_state", pred=lambda f: f["data"]["room"] == room2 and f["data"]["members"] == ["alice"])
 
         # a gateway stopping (SIGTERM) with a user in voice: the user leaves the relay and the process exits 0
-        # (its Redis connection is closed before the connections, so Redis keeps erin: cleared at erin's next join)
+        # (a stopping gateway removes its users' voice records before it closes Redis)
         gw2 = cputil.Gateway(CP, d, redis.port, name="cp2", vips=vips, extra=extra).start()
         erin = await cputil.login(gw2.url, "erin")
         await erin.request("join_chat", {"chatType": room2})
