@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Performance benchmarks of voxrelay: `bench.sh balancer` (cycles per packet against testpmd's io ceiling), `bench.sh pktgen`, `bench.sh relay`.
+# Performance benchmarks of voxrelay: `bench.sh balancer` (cycles per packet against testpmd's io ceiling), `bench.sh pktgen`, `bench.sh relay`, `bench.sh gateway`.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +34,13 @@ DO_BUILD=1
 DO_PERF=0
 OUT=""
 VERSION=unknown
+# gateway: the issue's load; --quick shrinks it
+GW_CONNS=100000
+GW_CHATS=1000
+GW_WINDOW=""
+GW_WINDOW_DEFAULT=10
+GW_WARMUP=""
+GW_HOLD=10
 
 usage() {
 	cat >&2 <<EOF
@@ -48,10 +55,21 @@ subcommands:
   relay      voxrelay-relay-bench on one core (no DPDK): raw libsrtp protect+unprotect, then the relay's
              fan-out core at 1..5000 rooms of 5 (SRTP ops/s per core and ratio to raw), bytes per member,
              100,000 members built; last line one JSON object
-  gateway, xdp   not written yet
+  gateway    voxrelay-cp (cpu 1) with its own redis-server and voxrelay-gw-load (both cpu 0):
+             (a) --connections authenticated WebSocket connections: server RSS per connection;
+             (b) chats of 10 flat out: deliveries per second of server CPU time;
+             (c) half that message rate: delivery latency p50/p95/p99; last line one JSON object
+  xdp        not written yet
 options (relay):
   --rooms N        headline room count (default: the benchmark's, 2000)
   --quick          CI smoke: a short curve, 5,000 members extrapolated to 100,000
+options (gateway):
+  --connections N  connections of (a) (default $GW_CONNS; capped by RLIMIT_NOFILE if it cannot be raised)
+  --chats C        chats of 10 members in (b) and (c) (default $GW_CHATS)
+  --window S       measured seconds of (b) and (c) (default $GW_WINDOW_DEFAULT); --warmup S before each
+  --hold S         seconds (a) keeps its connections after all are ready (default $GW_HOLD)
+  --quick          smoke run: 2,000 connections, 100 chats, 5 s windows
+  --perf           also perf record -g voxrelay-cp during (b); report in OUT/fanout.perf.txt
 options (control):
   --rate N         changes per second (default $CHANGE_RATE)
   --window S       seconds per window (default $CHANGE_WINDOW); --rounds, --flows, --warmup as below
@@ -90,6 +108,9 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	rm -f "$SOCK"
+	for p in "${SYSCTL_RESTORE[@]}"; do
+		sysctl -q -w "$p" || true
+	done
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -364,7 +385,7 @@ bench_pktgen() {
 
 RELAY_BIN=$BUILD/pktgen/voxrelay-relay-bench
 RELAY_ROOMS=""
-RELAY_QUICK=0
+QUICK=0
 
 bench_relay() {
 	local args=() cpu
@@ -383,7 +404,7 @@ bench_relay() {
 	cp "$RELAY_BIN" "$OUT/bin/voxrelay-relay-bench"
 	VERSION=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
 	[ -n "$RELAY_ROOMS" ] && args+=(--rooms "$RELAY_ROOMS")
-	[ "$RELAY_QUICK" = 1 ] && args+=(--quick)
+	[ "$QUICK" = 1 ] && args+=(--quick)
 	# the last cpu: cpu 0 is where the rest of the machine tends to run
 	cpu=$(($(nproc) - 1))
 	# the conditions first (stderr), so the benchmark's JSON stays the last line
@@ -392,6 +413,288 @@ bench_relay() {
 		"$(nproc)" "$VERSION" "$cpu" "$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/conditions.txt" >&2
 	"$OUT/bin/voxrelay-relay-bench" --cpu "$cpu" "${args[@]}" | tee "$OUT/relay.log"
 	tail -n 1 "$OUT/relay.log" >"$OUT/results.json"
+}
+
+# ---------------------------------------------------------------------------
+# the chat gateway: voxrelay-cp alone on the last cpu; its redis-server and the
+# load client (voxrelay-gw-load) on cpu 0
+
+CP_BIN=$BUILD/controlplane/voxrelay-cp
+GWLOAD_BIN=$BUILD/pktgen/voxrelay-gw-load
+GW_CONNS_ARG=""
+GW_CHATS_ARG=""
+GW_HOLD_ARG=""
+SYSCTL_RESTORE=()
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# "some avg10" of /proc/pressure/cpu: the share of time something waited for a cpu (shared machines)
+cpu_pressure() {
+	awk '/^some/ {sub("avg10=", "", $2); print $2}' /proc/pressure/cpu 2>/dev/null || echo null
+}
+
+# sysctl_at_least KEY VALUE: raise KEY for this run only (restored on exit)
+sysctl_at_least() {
+	local key=$1 want=$2 cur
+	cur=$(sysctl -n "$key")
+	[ "$cur" -ge "$want" ] && return 0
+	SYSCTL_RESTORE+=("$key=$cur")
+	sysctl -q -w "$key=$want"
+	log "$key raised from $cur to $want for this run"
+}
+
+# gw_start TAG: a fresh redis-server and voxrelay-cp (REDIS_PID, CP_PID, CP_PORT)
+gw_start() {
+	local tag=$1 rport i
+	rport=$(free_port)
+	rm -rf "$OUT/$tag.redis"
+	mkdir -p "$OUT/$tag.redis"
+	# AOF fsynced once a second, not on every write as in tests/cp: the
+	# benchmark measures the gateway, and appendfsync always would make every
+	# send_message wait for the disk of a shared VM
+	taskset -c "$GW_CLIENT_CPU" redis-server --port "$rport" --bind 127.0.0.1 --dir "$OUT/$tag.redis" \
+		--appendonly yes --appendfsync everysec --save "" --daemonize no \
+		--logfile "$OUT/$tag.redis.log" >/dev/null 2>&1 &
+	REDIS_PID=$!
+	PIDS+=("$REDIS_PID")
+	for i in $(seq 100); do
+		redis-cli -p "$rport" ping >/dev/null 2>&1 && break
+		kill -0 "$REDIS_PID" 2>/dev/null || die "redis-server exited (see $OUT/$tag.redis.log)"
+		sleep 0.1
+	done
+	CP_PORT=$(free_port)
+	# the test suite's configuration (tests/cp/cputil.py): voxrelay-cp reads
+	# only controlplane:, the file loader wants the other sections too
+	cat >"$OUT/$tag.yaml" <<-EOF
+	dataplane:
+	  ports:
+	    - name: p0
+	      device: net_null0
+	      ipv4: 10.0.0.2
+	      gateway_ipv4: 10.0.0.1
+	balancer:
+	  vips:
+	    - address: 10.1.0.1
+	      port: 3478
+	      backends:
+	        - address: 10.2.0.1
+	controlplane:
+	  listen:
+	    address: 127.0.0.1
+	    port: $CP_PORT
+	  redis:
+	    url: redis://127.0.0.1:$rport/0
+	  auth:
+	    hs256_secret_file: $OUT/jwt.secret
+	    timeout: 60s
+	  heartbeat_interval: 30s
+	  presence_ttl: 90s
+	  web_root: $ROOT/controlplane/web
+	EOF
+	# limits for a benchmark: room for every connection, and a rate limit
+	# (100,000 messages per user per second) that a sender never reaches
+	WS_MAX_CONNECTIONS=$GW_MAX_CONNS WS_MAX_CONNECTIONS_PER_USER=5 \
+		WS_RATE_LIMIT_MAX_MESSAGES=100000 WS_RATE_LIMIT_WINDOW=1000 \
+		taskset -c "$GW_SERVER_CPU" "$OUT/bin/voxrelay-cp" -c "$OUT/$tag.yaml" >"$OUT/$tag.cp.log" 2>&1 &
+	CP_PID=$!
+	PIDS+=("$CP_PID")
+	wait_line "$OUT/$tag.cp.log" 'voxrelay-cp: ready' 30 "$CP_PID"
+	# its Redis connections (commands and pub/sub) come up after "ready"
+	sleep 1
+}
+
+gw_stop() {
+	stop_pid "$CP_PID"
+	stop_pid "$REDIS_PID"
+	rm -rf "$OUT/$1.redis"
+}
+
+# gw_client TAG ARGS...: voxrelay-gw-load on cpu 0 in the background (GWC_PID), log in OUT/TAG.client.log
+gw_client() {
+	local tag=$1
+	shift
+	taskset -c "$GW_CLIENT_CPU" "$OUT/bin/voxrelay-gw-load" --secret "$OUT/jwt.secret" --port "$CP_PORT" \
+		--server-pid "$CP_PID" --redis-pid "$REDIS_PID" --json "$@" >"$OUT/$tag.client.log" 2>&1 &
+	GWC_PID=$!
+	PIDS+=("$GWC_PID")
+}
+
+# gw_client_wait TAG: wait for the client, show its log, keep its JSON line in OUT/TAG.json
+gw_client_wait() {
+	local tag=$1 rc=0
+	wait "$GWC_PID" || rc=$?
+	forget_pid "$GWC_PID"
+	cat "$OUT/$tag.client.log" >&2
+	tail -n 1 "$OUT/$tag.client.log" | grep '^{' >"$OUT/$tag.json" || die "$tag: voxrelay-gw-load wrote no result (exit $rc)"
+	[ "$rc" = 0 ] || log "$tag: voxrelay-gw-load exited $rc (failures above); its figures are kept"
+}
+
+json_get() {
+	python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
+}
+
+bench_gateway() {
+	local conns chats window warmup hold need hard limited="" rate p0 perf_pid="" cpus requested
+	if [ "$DO_DEPS" = 1 ]; then
+		"$ROOT/scripts/deps.sh"
+	fi
+	if [ "$DO_BUILD" = 1 ]; then
+		[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$ROOT" >/dev/null
+		ninja -C "$BUILD" controlplane/voxrelay-cp pktgen/voxrelay-gw-load >/dev/null
+	fi
+	[ -x "$CP_BIN" ] || die "$CP_BIN is missing (build it or drop --no-build)"
+	[ -x "$GWLOAD_BIN" ] || die "$GWLOAD_BIN is missing (build it or drop --no-build)"
+	command -v redis-server >/dev/null || die "redis-server is missing (Debian package redis-server)"
+	if [ "$DO_PERF" = 1 ]; then
+		command -v perf >/dev/null || die "--perf needs perf (Debian package linux-perf)"
+	fi
+	if [ "$QUICK" = 1 ]; then
+		conns=${GW_CONNS_ARG:-2000} chats=${GW_CHATS_ARG:-100} window=${GW_WINDOW:-5} warmup=${GW_WARMUP:-2}
+		hold=${GW_HOLD_ARG:-3}
+	else
+		conns=${GW_CONNS_ARG:-$GW_CONNS} chats=${GW_CHATS_ARG:-$GW_CHATS} window=${GW_WINDOW:-$GW_WINDOW_DEFAULT}
+		warmup=${GW_WARMUP:-3} hold=${GW_HOLD_ARG:-$GW_HOLD}
+	fi
+	cpus=$(nproc)
+	GW_CLIENT_CPU=0
+	GW_SERVER_CPU=$((cpus - 1))
+	[ "$cpus" -ge 2 ] || log "one cpu: server, client and Redis all share cpu 0; the figures say little"
+	OUT=${OUT:-$BUILD/bench/gateway-$(date -u +%Y%m%dT%H%M%SZ)}
+	mkdir -p "$OUT/bin"
+	log "logs and results in $OUT"
+	# run copies: a rebuild during the run must not change what is measured
+	cp "$CP_BIN" "$GWLOAD_BIN" "$OUT/bin/"
+	VERSION=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
+	openssl rand -hex 32 >"$OUT/jwt.secret"
+
+	# One descriptor per connection on each side (voxrelay-cp and the client
+	# are separate processes, each with this limit). Raising the hard limit
+	# needs CAP_SYS_RESOURCE; without it the run is cut to what fits.
+	requested=$conns
+	need=$((conns + 1024))
+	hard=$(ulimit -Hn)
+	if [ "$hard" != unlimited ] && [ "$hard" -lt "$need" ]; then
+		ulimit -Hn "$need" 2>/dev/null || true
+		hard=$(ulimit -Hn)
+	fi
+	if [ "$hard" != unlimited ] && [ "$hard" -lt "$need" ]; then
+		limited="RLIMIT_NOFILE hard limit $hard (raising it needs CAP_SYS_RESOURCE)"
+		log "$conns connections need $need file descriptors per process; $limited: (a) runs $((hard - 1024)) connections"
+		conns=$((hard - 1024))
+		need=$hard
+	fi
+	ulimit -n "$need"
+	GW_MAX_CONNS=$((conns + 1000 > 1000000 ? 1000000 : conns + 1000))
+	# The client spreads its connections over loopback sources 127.0.0.1..K
+	# (about 25,000 each), so the ephemeral port range needs no change. The
+	# listen backlog is SOMAXCONN (4096) capped by net.core.somaxconn, and the
+	# client opens at most 512 at once.
+	sysctl_at_least net.core.somaxconn 1024
+	sysctl_at_least net.ipv4.tcp_max_syn_backlog 1024
+	printf 'date=%s cpu=%s cpus=%s version=%s server_cpu=%s client_and_redis_cpu=%s ulimit_n=%s port_range=%s somaxconn=%s loadavg=%s cpu_pressure_avg10=%s\n' \
+		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" "$cpus" \
+		"$VERSION" "$GW_SERVER_CPU" "$GW_CLIENT_CPU" "$(ulimit -n)" \
+		"$(sysctl -n net.ipv4.ip_local_port_range | tr '\t' -)" "$(sysctl -n net.core.somaxconn)" \
+		"$(cut -d' ' -f1-3 /proc/loadavg)" "$(cpu_pressure)" | tee "$OUT/conditions.txt" >&2
+	[ "$cpus" -le 2 ] && log "only $cpus cpus: the load client and redis-server share cpu $GW_CLIENT_CPU, voxrelay-cp has cpu $GW_SERVER_CPU"
+
+	log "(a) $conns connections, held ${hold} s"
+	p0=$(cpu_pressure)
+	gw_start conn
+	gw_client conn --connect "$conns" --hold "$hold"
+	gw_client_wait conn
+	gw_stop conn
+	echo "{\"before\": $p0, \"after\": $(cpu_pressure)}" >"$OUT/conn.pressure.json"
+
+	log "(b) $chats chats of 10, flat out: ${warmup} s warm-up, ${window} s window"
+	p0=$(cpu_pressure)
+	gw_start fanout
+	gw_client fanout --fanout --chats "$chats" --warmup "$warmup" --duration "$window"
+	if [ "$DO_PERF" = 1 ]; then
+		wait_line "$OUT/fanout.client.log" 'chats ready' 300 "$GWC_PID"
+		sleep "$warmup"
+		perf record -q -g -p "$CP_PID" -o "$OUT/fanout.perf.data" -- sleep "$window" >/dev/null 2>&1 &
+		perf_pid=$!
+		PIDS+=("$perf_pid")
+	fi
+	gw_client_wait fanout
+	if [ -n "$perf_pid" ]; then
+		wait "$perf_pid" || true
+		forget_pid "$perf_pid"
+		perf report -i "$OUT/fanout.perf.data" -g none --no-children --percentage relative --sort dso,sym \
+			--stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 40 >"$OUT/fanout.perf.txt" || true
+		log "perf: $OUT/fanout.perf.txt"
+	fi
+	gw_stop fanout
+	echo "{\"before\": $p0, \"after\": $(cpu_pressure)}" >"$OUT/fanout.pressure.json"
+
+	# half the message rate (b) sustained, paced evenly over the senders
+	rate=$(python3 -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["sent_per_sec"] / 2))' "$OUT/fanout.json")
+	[ "$rate" -gt 0 ] || die "(b) sent nothing; no rate for (c)"
+	log "(c) $chats chats of 10 at $rate messages/s (half of (b)): ${warmup} s warm-up, ${window} s window"
+	p0=$(cpu_pressure)
+	gw_start latency
+	gw_client latency --fanout --chats "$chats" --warmup "$warmup" --duration "$window" --rate "$rate"
+	gw_client_wait latency
+	gw_stop latency
+	echo "{\"before\": $p0, \"after\": $(cpu_pressure)}" >"$OUT/latency.pressure.json"
+
+	echo
+	python3 - "$OUT" "$requested" "${limited:-}" "$VERSION" "$cpus" <<'PY' | tee "$OUT/summary.txt"
+import json, sys
+out, requested, limited, version, cpus = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+a = json.load(open(f"{out}/conn.json"))
+b = json.load(open(f"{out}/fanout.json"))
+c = json.load(open(f"{out}/latency.json"))
+press = {k: json.load(open(f"{out}/{k}.pressure.json")) for k in ("conn", "fanout", "latency")}
+rss = a["rss_bytes_per_connection"]
+core = b["delivered_per_sec_per_core"]
+rows = [
+    ("(a) connections ready", f"{a['connections']:,} of {a['requested']:,}", "100,000", ""),
+    ("    server RSS per connection", f"{rss:,.0f} B", "<= 10,240 B", f"{rss / 10240:.2f} of the budget"),
+    ("(b) deliveries/s per server core", f"{core:,.0f}", ">= 200,000", f"{core / 200000:.2f} of the target"),
+    ("    wall clock", f"{b['sent_per_sec']:,.0f} msg/s, {b['delivered_per_sec']:,.0f} deliveries/s", "", ""),
+    ("    cpu share: server / redis / client", f"{b['server_cpu_share']:.2f} / {b['redis_cpu_share']:.2f} / {b['client_cpu_share']:.2f}", "", ""),
+    (f"(c) latency at {c['rate_target']:,.0f} msg/s", f"p50 {c['p50_ms']:.2f} p95 {c['p95_ms']:.2f} p99 {c['p99_ms']:.2f} ms",
+     "p99 <= 10 ms", f"p99 {c['p99_ms'] / 10:.2f} x the target"),
+    ("    promised to users", "", "p95 <= 50, p99 <= 100 ms",
+     "met" if c["p95_ms"] <= 50 and c["p99_ms"] <= 100 else "NOT met"),
+]
+print(f"{'gateway':40s} {'measured':44s} {'target':26s}")
+for r in rows:
+    print(f"{r[0]:40s} {r[1]:44s} {r[2]:26s} {r[3]}")
+notes = []
+if limited:
+    notes.append(f"connections limited by {limited}")
+if cpus <= 2:
+    notes.append(f"{cpus} cpus: voxrelay-cp alone on cpu {cpus - 1}, the load client and redis-server share cpu 0")
+for k, v in press.items():
+    if v["after"] is not None and v["before"] is not None and max(v["before"], v["after"]) > 10:
+        notes.append(f"cpu pressure during {k}: {v['before']}..{v['after']} % (other processes competed for the cpus)")
+for n in notes:
+    print("note:", n)
+res = {
+    "connections": a["connections"],
+    "rss_bytes_per_connection": round(rss, 1),
+    "delivered_per_sec_per_core": round(core, 1),
+    "p50_ms": c["p50_ms"], "p95_ms": c["p95_ms"], "p99_ms": c["p99_ms"],
+    "connections_requested": requested,
+    "connections_limited_by": limited or None,
+    "server_rss_before": a["server_rss_before"], "server_rss_end": a["server_rss_end"],
+    "chats": b["chats"], "members": b["members"],
+    "flat_out_messages_per_sec": b["sent_per_sec"], "flat_out_delivered_per_sec": b["delivered_per_sec"],
+    "flat_out_server_cpu_share": b["server_cpu_share"], "flat_out_redis_cpu_share": b["redis_cpu_share"],
+    "flat_out_client_cpu_share": b["client_cpu_share"],
+    "latency_rate_messages_per_sec": c["rate_target"], "latency_delivered_per_sec": c["delivered_per_sec"],
+    "latency_server_cpu_share": c["server_cpu_share"], "max_ms": c["max_ms"],
+    "errors": a["failed"] + a["closed_during_hold"] + b["send_errors"] + b["closed"] + c["send_errors"] + c["closed"],
+    "missing_deliveries": b["missing"] + c["missing"],
+    "cpu_pressure_avg10": press, "cpus": cpus, "window_s": b["window_s"], "version": version,
+}
+print(json.dumps(res))
+PY
 }
 
 # ---------------------------------------------------------------------------
@@ -404,19 +707,22 @@ while [ $# -gt 0 ]; do
 	--flows) FLOWS=$2; shift 2 ;;
 	--small-flows) SMALL_FLOWS=$2; shift 2 ;;
 	--size) FRAME=$2; shift 2 ;;
-	--warmup) WARMUP=$2; shift 2 ;;
 	--interval) INTERVAL=$2; shift 2 ;;
 	--samples) SAMPLES=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--ceiling-tries) CEILING_TRIES=$2; shift 2 ;;
 	--rate) CHANGE_RATE=$2; shift 2 ;;
-	--window) CHANGE_WINDOW=$2; shift 2 ;;
+	--window) CHANGE_WINDOW=$2; GW_WINDOW=$2; shift 2 ;;
+	--warmup) WARMUP=$2; GW_WARMUP=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--no-deps) DO_DEPS=0; shift ;;
 	--no-build) DO_BUILD=0; shift ;;
 	--perf) DO_PERF=1; shift ;;
 	--rooms) RELAY_ROOMS=$2; shift 2 ;;
-	--quick) RELAY_QUICK=1; shift ;;
+	--quick) QUICK=1; shift ;;
+	--connections) GW_CONNS_ARG=$2; shift 2 ;;
+	--chats) GW_CHATS_ARG=$2; shift 2 ;;
+	--hold) GW_HOLD_ARG=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage; exit 2 ;;
 	esac
@@ -427,6 +733,7 @@ balancer) bench_balancer ;;
 pktgen) bench_pktgen ;;
 control) bench_control ;;
 relay) bench_relay ;;
-gateway | xdp) die "'$cmd' is not written yet" ;;
+gateway) bench_gateway ;;
+xdp) die "'$cmd' is not written yet" ;;
 *) usage; exit 2 ;;
 esac
