@@ -32,6 +32,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "metrics"))
+from metricsutil import ctl  # noqa: E402  one request on voxrelay-dp's control socket
+
 import cputil  # noqa: E402
 from cputil import check  # noqa: E402
 
@@ -60,22 +63,6 @@ def backends_of(cfg, ports):
     text = "".join(f"192.0.2.1 5000 {VIP} {p}\n" for p in ports)
     out = subprocess.run([LBQUERY, cfg], input=text, capture_output=True, text=True, check=True).stdout.split()
     return dict(zip(ports, out))
-
-
-def ctl(sock_path, op, args=None):
-    """One request on voxrelay-dp's control socket (a new connection); its JSON answer."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(10)
-    s.connect(sock_path)
-    s.sendall((json.dumps({"op": op, "args": args or {}}) + "\n").encode())
-    buf = b""
-    while not buf.endswith(b"\n"):
-        chunk = s.recv(1 << 20)
-        if not chunk:
-            break
-        buf += chunk
-    s.close()
-    return json.loads(buf)
 
 
 def room_members(sock, port):
