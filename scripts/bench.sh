@@ -465,21 +465,8 @@ gw_start() {
 		sleep 0.1
 	done
 	CP_PORT=$(free_port)
-	# the test suite's configuration (tests/cp/cputil.py): voxrelay-cp reads
-	# only controlplane:, the file loader wants the other sections too
+	# the test suite's configuration (tests/cp/cputil.py): a file for voxrelay-cp alone
 	cat >"$OUT/$tag.yaml" <<-EOF
-	dataplane:
-	  ports:
-	    - name: p0
-	      device: net_null0
-	      ipv4: 10.0.0.2
-	      gateway_ipv4: 10.0.0.1
-	balancer:
-	  vips:
-	    - address: 10.1.0.1
-	      port: 3478
-	      backends:
-	        - address: 10.2.0.1
 	controlplane:
 	  listen:
 	    address: 127.0.0.1

@@ -152,10 +152,22 @@ int vr_dp_rebuild(struct vr_dp *dp, char *err, size_t errlen)
 	return build_and_publish(dp, dp->cfg, err, errlen);
 }
 
+struct vr_config *vr_dp_config_load(const char *path, char *err, size_t errlen)
+{
+	struct vr_config *cfg = vr_config_load(path, err, errlen);
+
+	if (cfg && !cfg->has_dataplane) {
+		snprintf(err, errlen, "%s: no dataplane: section (a file for voxrelay-cp alone)", path);
+		vr_config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
 int vr_dp_reload(struct vr_dp *dp, char *err, size_t errlen)
 {
 	char msg[VR_CFG_ERR_LEN];
-	struct vr_config *cfg = vr_config_load(dp->config_path, msg, sizeof(msg));
+	struct vr_config *cfg = vr_dp_config_load(dp->config_path, msg, sizeof(msg));
 	int rc;
 
 	dp->swap_cause = VR_SWAP_RELOAD;

@@ -231,6 +231,11 @@ int vr_dp_apply(struct vr_dp *dp, struct vr_config *cfg, char *err, size_t errle
 int vr_dp_rebuild(struct vr_dp *dp, char *err, size_t errlen);
 /* Queue a frame the main lcore built for transmission on port index @port_idx (worker 0 sends it). */
 void vr_dp_send_ctl(struct vr_dp *dp, uint32_t port_idx, struct rte_mbuf *m);
+/*
+ * vr_config_load() for voxrelay-dp: also refuses a file without dataplane:
+ * (one written for voxrelay-cp alone). NULL with the one-line message in @err.
+ */
+struct vr_config *vr_dp_config_load(const char *path, char *err, size_t errlen);
 /* Reload the file; 0 or -errno with @err; counted and logged. */
 int vr_dp_reload(struct vr_dp *dp, char *err, size_t errlen);
 /* ctlops.c: answer one control request line (ctlsock.h's handler); 0, 1 (deferred) or -ENOMEM. */

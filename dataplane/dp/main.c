@@ -50,7 +50,7 @@ static void usage(const char *prog)
 static int check_config(const char *path)
 {
 	char err[VR_CFG_ERR_LEN];
-	struct vr_config *cfg = vr_config_load(path, err, sizeof(err));
+	struct vr_config *cfg = vr_dp_config_load(path, err, sizeof(err));
 	struct vr_lb_state *st;
 
 	if (cfg == NULL) {
@@ -222,7 +222,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/* Everything is validated before EAL touches a port. */
-	dp.cfg = vr_config_load(dp.config_path, err, sizeof(err));
+	dp.cfg = vr_dp_config_load(dp.config_path, err, sizeof(err));
 	if (dp.cfg == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;

@@ -94,8 +94,14 @@ static int parse_value(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, void *o
 static int apply_default(struct vr_cfg_ctx *c, const struct vr_cfg_key *k, void *obj, const yaml_mark_t *where)
 {
 	switch (k->type) {
-	case VR_CFG_T_MAP:
-		return parse_map(c, k->sub, obj, NULL, where);
+	case VR_CFG_T_MAP: {
+		int rc;
+
+		c->absent += k->present != 0;
+		rc = parse_map(c, k->sub, obj, NULL, where);
+		c->absent -= k->present != 0;
+		return rc;
+	}
 	case VR_CFG_T_SEQ:
 	case VR_CFG_T_STRING_LIST:
 		return 0; /* empty */
@@ -175,7 +181,7 @@ static int parse_map(struct vr_cfg_ctx *c, const struct vr_cfg_section *s, void 
 	for (uint32_t i = 0; i < s->nb_keys; i++) {
 		if (given[i])
 			continue;
-		if (s->keys[i].flags & VR_CFG_F_REQ) {
+		if ((s->keys[i].flags & VR_CFG_F_REQ) && !c->absent) {
 			if (c->path[0])
 				return vr_cfg_fail_mark(c, mark, "missing required key \"%s\" in %s", s->keys[i].name,
 							c->path);

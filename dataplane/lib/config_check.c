@@ -203,6 +203,13 @@ int vr_cfg_post_root(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, y
 	bool v4 = false, v6 = false;
 	char a[INET6_ADDRSTRLEN];
 
+	if (!cfg->has_dataplane) {
+		if (!cfg->has_controlplane)
+			return vr_cfg_fail_mark(c, mark, "missing required key \"dataplane\" at the top level");
+		/* voxrelay-cp's file alone: no dataplane to check balancer:
+		 * against; voxrelay-cp reads only the VIPs and backends */
+		return 0;
+	}
 	if (cfg->role == VR_ROLE_BALANCER && cfg->nb_vips == 0) {
 		struct vr_cfg_pos where = top;
 		if (bal) {

@@ -100,6 +100,10 @@ struct vr_cfg_ctx {
 	size_t nb_marks, cap_marks;
 	uint32_t total_backends;
 	bool nopos; /* messages are "name: what" (no line:column): the value came from the environment */
+	/* filling the defaults of an optional section the file leaves out
+	 * (a key with a present flag): its required keys are required only
+	 * when the section is written */
+	unsigned absent;
 };
 
 /* config.c: the document walk */

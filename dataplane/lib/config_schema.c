@@ -306,7 +306,8 @@ static const struct vr_cfg_key cp_keys[] = {
 const struct vr_cfg_section vr_cfg_cp_section = {SECTION(cp_keys, vr_cfg_post_cp)};
 
 static const struct vr_cfg_key root_keys[] = {
-	{"dataplane", VR_CFG_T_MAP, VR_CFG_F_REQ, .sub = &dataplane_section},
+	/* required unless the file is voxrelay-cp's alone (vr_cfg_post_root) */
+	{"dataplane", VR_CFG_T_MAP, 0, HAS(struct vr_config, has_dataplane), .sub = &dataplane_section},
 	{"balancer", VR_CFG_T_MAP, 0, .sub = &vr_cfg_balancer_section},
 	{"relay", VR_CFG_T_MAP, 0, .sub = &vr_cfg_relay_section},
 	{"controlplane", VR_CFG_T_MAP, 0, HAS(struct vr_config, has_controlplane), .sub = &vr_cfg_cp_section},

@@ -155,6 +155,7 @@ struct vr_config {
 	/* controlplane (voxrelay-cp, the chat WebSocket gateway; docs/configuration.md).
 	 * Defaults are filled in even when the section is absent; durations in ms. */
 	bool has_controlplane;              /**< `controlplane:` is given (its checks ran); voxrelay-cp needs it */
+	bool has_dataplane;                 /**< `dataplane:` is given; voxrelay-dp needs it. Only a file with controlplane: may leave it out */
 	struct vr_addr cp_listen_addr;      /**< listen.address, default 0.0.0.0 */
 	uint16_t cp_listen_port;            /**< listen.port, 1..65535, default 8080 */
 	char cp_tls_cert[VR_CFG_CP_PATH_LEN]; /**< listen.tls_cert, PEM; "" (default) = plain HTTP; set iff cp_tls_key is */

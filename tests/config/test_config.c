@@ -240,6 +240,18 @@ static void test_good(void)
 		vr_config_free(cfg);
 	}
 	/* controlplane: every key given, none at its default; a clone copies the relays */
+	if ((cfg = load_good("controlplane_only.yaml"))) {
+		CHECK(cfg->has_controlplane);
+		CHECK(!cfg->has_dataplane);
+		CHECK_EQ(cfg->nb_ports, 0);
+		CHECK_EQ(cfg->nb_vips, 1);
+		CHECK_EQ(cfg->vips[0].nb_backends, 1);
+		vr_config_free(cfg);
+	}
+	if ((cfg = load_good("minimal.yaml"))) {
+		CHECK(cfg->has_dataplane);
+		vr_config_free(cfg);
+	}
 	if ((cfg = load_good("controlplane.yaml"))) {
 		struct vr_config *c2 = vr_config_clone(cfg);
 		struct vr_redis_url u;

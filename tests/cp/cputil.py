@@ -83,19 +83,8 @@ class Redis:
                               check=True).stdout.strip()
 
 
-CONFIG = """dataplane:
-  ports:
-    - name: p0
-      device: net_null0
-      ipv4: 10.0.0.2
-      gateway_ipv4: 10.0.0.1
-balancer:
-  vips:
-    - address: 10.1.0.1
-      port: 3478
-      backends:
-        - address: 10.2.0.1
-{vips}controlplane:
+# voxrelay-cp's file alone: no dataplane: section; balancer: only where voice needs its VIPs.
+CONFIG = """{balancer}controlplane:
   listen:
     address: 127.0.0.1
     port: {port}
@@ -130,7 +119,7 @@ class Gateway:
         with open(self.config, "w") as f:
             f.write(CONFIG.format(port=self.port, redis_port=redis_port, secret=secret, auth_timeout=auth_timeout,
                                   heartbeat=heartbeat, presence_ttl=presence_ttl, web_root=os.path.abspath(web),
-                                  extra=extra, vips=vips))
+                                  extra=extra, balancer="balancer:\n  vips:\n" + vips if vips else ""))
         self.env = dict(os.environ, **(env or {}))
         self.proc = None
 
