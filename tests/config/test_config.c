@@ -13,25 +13,7 @@
 #include "voxrelay/encap.h"
 #include "voxrelay/relay.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (!(cond)) {                                                        \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                   \
-		}                                                                     \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                           \
-	do {                                                                                     \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                 \
-		if (a_ != b_) {                                                                  \
-			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%" PRIu64 " != %" PRIu64 ")\n", \
-				__FILE__, __LINE__, #a, #b, a_, b_);                             \
-			failures++;                                                              \
-		}                                                                                \
-	} while (0)
+#include "../packet/testutil.h"
 
 static const char *dir_good;
 
@@ -82,7 +64,7 @@ static void check_roundtrip(const struct vr_config *cfg, const char *what)
 	again = vr_config_parse("dump", d1, n1, err, sizeof(err));
 	if (!again) {
 		fprintf(stderr, "%s: dump does not parse back: %s\n---\n%s---\n", what, err, d1);
-		failures++;
+		vr_test_failures++;
 		goto out;
 	}
 	f = open_memstream(&d2, &n2);
@@ -91,7 +73,7 @@ static void check_roundtrip(const struct vr_config *cfg, const char *what)
 		fclose(f);
 	if (!d2 || n1 != n2 || memcmp(d1, d2, n1)) {
 		fprintf(stderr, "%s: dump differs after a round trip\n---\n%s---\n%s---\n", what, d1, d2 ? d2 : "");
-		failures++;
+		vr_test_failures++;
 	}
 out:
 	vr_config_free(again);
@@ -107,7 +89,7 @@ static struct vr_config *load_good(const char *name)
 
 	if (!cfg) {
 		fprintf(stderr, "%s: unexpected error: %s\n", path, err);
-		failures++;
+		vr_test_failures++;
 	} else {
 		check_roundtrip(cfg, path);
 	}
@@ -122,7 +104,7 @@ static void test_example(const char *path)
 
 	if (!cfg) {
 		fprintf(stderr, "%s: the shipped example does not load: %s\n", path, err);
-		failures++;
+		vr_test_failures++;
 		return;
 	}
 	CHECK(strcmp(cfg->path, path) == 0);
@@ -308,7 +290,7 @@ static void test_good(void)
 		cfg = vr_config_parse("cp", cp, sizeof(cp) - 1, err, sizeof(err));
 		if (!cfg) {
 			fprintf(stderr, "controlplane defaults: %s\n", err);
-			failures++;
+			vr_test_failures++;
 		} else {
 			CHECK(cfg->has_controlplane);
 			CHECK(cfg->cp_web_root[0] == '\0');
@@ -457,7 +439,7 @@ static void test_good(void)
 		cfg = vr_config_parse("durations", buf, (size_t)n, err, sizeof(err));
 		if (!cfg) {
 			fprintf(stderr, "duration %s: %s\n", durations[i].text, err);
-			failures++;
+			vr_test_failures++;
 			continue;
 		}
 		CHECK_EQ(cfg->ct_udp_timeout_ms, durations[i].ms);
@@ -533,12 +515,12 @@ static void test_bad(const char *dir)
 
 	if (n < 0) {
 		fprintf(stderr, "%s: %s\n", dir, strerror(errno));
-		failures++;
+		vr_test_failures++;
 		return;
 	}
 	if (n < 30) {
 		fprintf(stderr, "%s: only %d bad files; the directory is not the right one?\n", dir, n);
-		failures++;
+		vr_test_failures++;
 	}
 	int bad = 0;
 	for (int i = 0; i < n; i++) {
@@ -548,7 +530,7 @@ static void test_bad(const char *dir)
 	}
 	free(list);
 	printf("bad files: %d checked, %d wrong\n", n, bad);
-	failures += bad;
+	vr_test_failures += bad;
 }
 
 static void test_api(void)
@@ -617,10 +599,5 @@ int main(int argc, char **argv)
 	test_good();
 	test_bad(argv[2]);
 	test_api();
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	printf("all passed\n");
-	return 0;
+	return vr_test_done("test_config");
 }

@@ -8,25 +8,7 @@
 
 #include "voxrelay/config.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                              \
-	do {                                                                                     \
-		if (!(cond)) {                                                                   \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                              \
-		}                                                                                \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                                                  \
-	do {                                                                                            \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                        \
-		if (a_ != b_) {                                                                         \
-			fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%" PRIu64 " != %" PRIu64 ")\n", \
-				__FILE__, __LINE__, #a, #b, a_, b_);                                    \
-			failures++;                                                                     \
-		}                                                                                       \
-	} while (0)
+#include "../packet/testutil.h"
 
 static const char base_yaml[] = "dataplane:\n"
 				"  ports: [{name: p0, device: net_null0, ipv4: 10.0.0.2, gateway_ipv4: 10.0.0.1}]\n"
@@ -233,7 +215,7 @@ static void test_bad(void)
 		if (rc != -EINVAL || strcmp(err, bad[i].want) != 0) {
 			fprintf(stderr, "bad[%zu] %s: rc %d\n  got:  %s\n  want: %s\n", i, bad[i].env[0], rc,
 				memchr(err, '\0', sizeof(err)) ? err : "(not terminated)", bad[i].want);
-			failures++;
+			vr_test_failures++;
 		}
 		CHECK(memcmp(&before, cfg, sizeof(before)) == 0);
 		/* no room for the message: still -EINVAL, still a terminated string */
@@ -274,7 +256,7 @@ static void test_same_wording(void)
 		/* a bare YAML number is seconds, so the duration wording differs only in that hint */
 		if (!y || !e || (strcmp(y, e) != 0 && !strstr(e, "milliseconds"))) {
 			fprintf(stderr, "same[%zu]: yaml %s\n  env  %s\n", i, yerr, eerr);
-			failures++;
+			vr_test_failures++;
 		}
 	}
 }
@@ -354,13 +336,13 @@ static void test_redis_url(void)
 		    strcmp(u.unix_path, good[i].unix_path)) {
 			fprintf(stderr, "redis url %s: rc %d tls %d host %s port %u db %u user %s password %s unix %s\n",
 				good[i].url, rc, u.tls, u.host, u.port, u.db, u.user, u.password, u.unix_path);
-			failures++;
+			vr_test_failures++;
 		}
 	}
 	for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++)
 		if (vr_redis_url_parse(bad_urls[i], &u) != -EINVAL) {
 			fprintf(stderr, "redis url %s: accepted\n", bad_urls[i]);
-			failures++;
+			vr_test_failures++;
 		}
 	CHECK(vr_redis_url_parse(NULL, &u) == -EINVAL);
 	CHECK(vr_redis_url_parse("redis://h", NULL) == -EINVAL);
@@ -382,10 +364,5 @@ int main(void)
 	test_bad();
 	test_same_wording();
 	test_redis_url();
-	if (failures) {
-		fprintf(stderr, "%d failure(s)\n", failures);
-		return 1;
-	}
-	printf("all passed\n");
-	return 0;
+	return vr_test_done("test_config_env");
 }
