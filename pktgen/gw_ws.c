@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* RFC 6455 client pieces and HS256 tokens for voxrelay-gw-load: no I/O, no allocation, so one thread drives many connections with them. */
+/* RFC 6455 client pieces for voxrelay-gw-load: no I/O, no allocation, so one thread drives many connections with them. */
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -142,44 +140,4 @@ int vr_ws_parse(const unsigned char *buf, size_t avail, struct vr_ws_frame *f)
 	if ((f->opcode & 0x08) && (len > 125 || !f->fin))
 		return -1;
 	return 1;
-}
-
-/* base64url without padding (RFC 7515 s2) of @n bytes; returns the length written. */
-static size_t b64url(char *out, const void *in, size_t n)
-{
-	int len = EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-
-	while (len > 0 && out[len - 1] == '=')
-		len--;
-	for (int i = 0; i < len; i++)
-		out[i] = out[i] == '+' ? '-' : out[i] == '/' ? '_' : out[i];
-	out[len] = 0;
-	return (size_t)len;
-}
-
-int vr_ws_token(char *out, size_t cap, const void *secret, size_t secret_len, const char *sub, long ttl_s)
-{
-	static const char hdr[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-	char claims[256];
-	unsigned char mac[32];
-	unsigned maclen = sizeof(mac);
-	long now = (long)time(NULL);
-	size_t off, need;
-	int n;
-
-	n = snprintf(claims, sizeof(claims), "{\"sub\":\"%s\",\"iat\":%ld,\"exp\":%ld}", sub, now, now + ttl_s);
-	if (n < 0 || (size_t)n >= sizeof(claims))
-		return -1;
-	/* base64 grows 3 bytes into 4, plus EVP_EncodeBlock's padding and NUL */
-	need = (sizeof(hdr) + (size_t)n + 32) * 4 / 3 + 16;
-	if (cap < need)
-		return -1;
-	off = b64url(out, hdr, sizeof(hdr) - 1);
-	out[off++] = '.';
-	off += b64url(out + off, claims, (size_t)n);
-	if (!HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)out, off, mac, &maclen))
-		return -1;
-	out[off++] = '.';
-	off += b64url(out + off, mac, maclen);
-	return (int)off;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The client side of RFC 6455 that voxrelay-gw-load needs, on plain buffers: the upgrade request and its answer, masked frames out, unmasked frames in, and HS256 tokens. */
+/* The client side of RFC 6455 that voxrelay-gw-load needs, on plain buffers: the upgrade request and its answer, masked frames out, unmasked frames in. */
 #ifndef VOXRELAY_GW_WS_H
 #define VOXRELAY_GW_WS_H
 
@@ -58,12 +58,5 @@ size_t vr_ws_encode(unsigned char *out, unsigned opcode, const void *payload, si
  * @return 1 with @f filled, 0 if more bytes are needed, -1 on a protocol error.
  */
 int vr_ws_parse(const unsigned char *buf, size_t avail, struct vr_ws_frame *f);
-
-/*
- * An HS256 JWT (RFC 7519; header {"alg":"HS256","typ":"JWT"}) for user @sub,
- * issued now and expiring in @ttl_s seconds, signed with @secret.
- * @return the token's length (NUL-terminated in @out), or -1 if @cap is too small.
- */
-int vr_ws_token(char *out, size_t cap, const void *secret, size_t secret_len, const char *sub, long ttl_s);
 
 #endif
