@@ -20,6 +20,8 @@
 #include <srtp2/srtp.h>
 
 #include "voxrelay/relay.h"
+#include "voxrelay/rtp.h"
+#include "voxrelay/splitmix.h"
 
 #include "srtp_raw.h"
 
@@ -70,19 +72,10 @@ struct mem_result {
 
 static uint64_t rng = 0x5eed;
 
-static uint64_t rnd64(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static void rnd_fill(uint8_t *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		b[i] = (uint8_t)rnd64();
+		b[i] = (uint8_t)vr_splitmix64(&rng);
 }
 
 static size_t allocated(void)
@@ -137,28 +130,12 @@ static struct vr_relay_room *make_room(uint32_t r, const uint8_t (*keys)[2][30])
 	return room;
 }
 
-static srtp_t client_sender(const uint8_t *key)
-{
-	srtp_policy_t p;
-	srtp_t s;
-
-	memset(&p, 0, sizeof(p));
-	srtp_crypto_policy_set_rtp_default(&p.rtp);
-	srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-	p.ssrc.type = ssrc_any_outbound;
-	p.key = (unsigned char *)key;
-	p.window_size = 128;
-	return srtp_create(&s, &p) == srtp_err_status_ok ? s : NULL;
-}
-
 /* 172-byte PCMA RTP of @ssrc, protected by the client's @s. Returns the length or -1. */
 static int client_packet(srtp_t s, uint8_t *b, uint32_t ssrc, uint16_t seq, uint32_t ts)
 {
 	int l = PKT;
 
-	b[0] = 0x80, b[1] = 8, b[2] = (uint8_t)(seq >> 8), b[3] = (uint8_t)seq;
-	b[4] = (uint8_t)(ts >> 24), b[5] = (uint8_t)(ts >> 16), b[6] = (uint8_t)(ts >> 8), b[7] = (uint8_t)ts;
-	b[8] = (uint8_t)(ssrc >> 24), b[9] = (uint8_t)(ssrc >> 16), b[10] = (uint8_t)(ssrc >> 8), b[11] = (uint8_t)ssrc;
+	vr_rtp_write_hdr(b, 8 /* PCMA */, seq, ts, ssrc);
 	memset(b + 12, 0xd5 ^ (seq & 0x7f), PKT - 12);
 	return srtp_protect(s, b, &l) == srtp_err_status_ok ? l : -1;
 }
@@ -240,14 +217,14 @@ static int run_point(const struct opts *opt, uint32_t nrooms, struct point *pt)
 		for (uint32_t m = 0; m < MEMBERS; m++)
 			order[m] = m;
 		for (uint32_t m = MEMBERS - 1; m > 0; m--) {
-			uint32_t j = (uint32_t)(rnd64() % (m + 1)), x = order[m];
+			uint32_t j = (uint32_t)(vr_splitmix64(&rng) % (m + 1)), x = order[m];
 
 			order[m] = order[j];
 			order[j] = x;
 		}
 		for (uint32_t oi = 0; oi < MEMBERS; oi++) {
 			uint32_t m = order[oi];
-			srtp_t s = client_sender(keys[r][m][0]);
+			srtp_t s = vr_relay_srtp_session(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, keys[r][m][0], false, 128);
 			int l;
 
 			if (!s)
@@ -347,7 +324,7 @@ static int run_memory(uint32_t members, struct mem_result *mr)
 	rnd_fill(keys[0][0], 30);
 	for (int m = 0; m < MEMBERS; m++)
 		memcpy(keys[m][0], keys[0][0], 30), memcpy(keys[m][1], keys[0][0], 30);
-	if (!(client = client_sender(keys[0][0])))
+	if (!(client = vr_relay_srtp_session(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, keys[0][0], false, 128)))
 		goto out;
 	for (uint32_t r = 0; r < nrooms; r++)
 		for (uint32_t m = 0; m < MEMBERS; m++) {

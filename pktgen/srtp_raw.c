@@ -4,6 +4,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "voxrelay/rtp.h"
+
 #include "srtp_raw.h"
 
 /* Packets per timed batch: protect all, then unprotect all, so each side is timed
@@ -12,8 +14,8 @@
 #define SSRC 0x5eed1234u
 
 const struct vr_raw_suite vr_raw_suites[2] = {
-	{"AES_CM_128_HMAC_SHA1_80", srtp_crypto_policy_set_rtp_default, 30},
-	{"AEAD_AES_128_GCM", srtp_crypto_policy_set_aes_gcm_128_16_auth, 28},
+	{"AES_CM_128_HMAC_SHA1_80", VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, 30},
+	{"AEAD_AES_128_GCM", VR_RELAY_SUITE_AEAD_AES_128_GCM, 28},
 };
 
 double vr_raw_now_s(void)
@@ -30,19 +32,6 @@ double vr_raw_cpu_s(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int make_session(srtp_t *s, const struct vr_raw_suite *su, srtp_ssrc_type_t dir, uint8_t *key)
-{
-	srtp_policy_t p;
-
-	memset(&p, 0, sizeof(p));
-	su->set(&p.rtp);
-	su->set(&p.rtcp);
-	p.ssrc.type = dir;
-	p.key = key;
-	p.window_size = 1024;
-	return srtp_create(s, &p) == srtp_err_status_ok ? 0 : -1;
 }
 
 int vr_raw_run(const struct vr_raw_suite *su, double seconds, struct vr_raw_result *r)
@@ -65,11 +54,11 @@ int vr_raw_run(const struct vr_raw_suite *su, double seconds, struct vr_raw_resu
 		key[i] = (uint8_t)(i * 37 + 11);
 	for (int i = 0; i < VR_RAW_PAYLOAD_LEN; i++)
 		payload[i] = (uint8_t)(0xd5 ^ i); /* near-silence in A-law, any bytes would do */
-	if (make_session(&tx, su, ssrc_any_outbound, key)) {
+	if ((tx = vr_relay_srtp_session(su->suite, key, false, 1024)) == NULL) {
 		fprintf(stderr, "srtp raw: %s: srtp_create failed\n", su->name);
 		return -1;
 	}
-	if (make_session(&rx, su, ssrc_any_inbound, key)) {
+	if ((rx = vr_relay_srtp_session(su->suite, key, true, 1024)) == NULL) {
 		fprintf(stderr, "srtp raw: %s: srtp_create failed\n", su->name);
 		srtp_dealloc(tx);
 		return -1;
@@ -83,21 +72,8 @@ int vr_raw_run(const struct vr_raw_suite *su, double seconds, struct vr_raw_resu
 	while (vr_raw_now_s() < end) {
 		/* Fill outside the timed sections: a relay gets the plaintext from the NIC. */
 		for (int i = 0; i < BATCH; i++) {
-			uint8_t *h = pkts[i];
-
-			h[0] = 0x80;
-			h[1] = 8; /* PCMA */
-			h[2] = (uint8_t)(seq >> 8);
-			h[3] = (uint8_t)seq;
-			h[4] = (uint8_t)(ts >> 24);
-			h[5] = (uint8_t)(ts >> 16);
-			h[6] = (uint8_t)(ts >> 8);
-			h[7] = (uint8_t)ts;
-			h[8] = (uint8_t)(SSRC >> 24);
-			h[9] = (uint8_t)(SSRC >> 16);
-			h[10] = (uint8_t)(SSRC >> 8);
-			h[11] = (uint8_t)SSRC;
-			memcpy(h + VR_RAW_HDR_LEN, payload, VR_RAW_PAYLOAD_LEN);
+			vr_rtp_write_hdr(pkts[i], 8 /* PCMA */, seq, ts, SSRC);
+			memcpy(pkts[i] + VR_RAW_HDR_LEN, payload, VR_RAW_PAYLOAD_LEN);
 			lens[i] = VR_RAW_PKT_LEN;
 			seq++;
 			ts += VR_RAW_PAYLOAD_LEN;

@@ -7,6 +7,8 @@
 
 #include <srtp2/srtp.h>
 
+#include "voxrelay/relay.h"
+
 #define VR_RAW_HDR_LEN 12
 #define VR_RAW_PAYLOAD_LEN 160 /* 20 ms of G.711 */
 #define VR_RAW_PKT_LEN (VR_RAW_HDR_LEN + VR_RAW_PAYLOAD_LEN)
@@ -14,7 +16,7 @@
 /** One SRTP protection profile as the benchmarks name it. */
 struct vr_raw_suite {
 	const char *name;
-	void (*set)(srtp_crypto_policy_t *);
+	enum vr_relay_suite suite; /**< its sessions come from vr_relay_srtp_session() */
 	int key_len;
 };
 

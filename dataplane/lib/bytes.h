@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Internal to vrcore: header sizes and big-endian field access on unaligned frame bytes. */
+/* Internal to vrcore and vrrelay: header sizes and big-endian field access on unaligned frame bytes. */
 #ifndef VOXRELAY_LIB_BYTES_H
 #define VOXRELAY_LIB_BYTES_H
 
@@ -22,6 +22,14 @@ static inline uint16_t vr_rd16(const uint8_t *p)
 
 	memcpy(&v, p, sizeof(v));
 	return rte_be_to_cpu_16(v);
+}
+
+static inline uint32_t vr_rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return rte_be_to_cpu_32(v);
 }
 
 static inline void vr_wr16(uint8_t *p, uint16_t host)

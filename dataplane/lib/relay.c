@@ -11,6 +11,8 @@
 #include "voxrelay/rtp.h"
 #include "voxrelay/srtp_hmac.h"
 
+#include "bytes.h"
+
 static const char *const drop_names[] = {
 #define VR_RELAY_DROP_NAME(id, name) name,
 	VR_RELAY_DROPS(VR_RELAY_DROP_NAME)
@@ -196,35 +198,6 @@ struct vr_relay_member *vr_relay_member_find(struct vr_relay_room *room, uint32_
 
 /* ---- members ---- */
 
-/*
- * A session with one template for any SSRC in direction @type: RFC 3711 4.3
- * derives the session keys from the master key and the index-independent
- * labels only, so every SSRC of the session can use the same cipher and HMAC
- * contexts; srtp_stream_clone() gives each SSRC its own replay window and
- * ROC and points at the template's contexts.
- */
-static int session_create(srtp_t *s, enum vr_relay_suite suite, const uint8_t *key, srtp_ssrc_type_t type)
-{
-	srtp_policy_t p;
-	srtp_err_status_t e;
-
-	memset(&p, 0, sizeof(p));
-	if (suite == VR_RELAY_SUITE_AEAD_AES_128_GCM) {
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
-	} else {
-		srtp_crypto_policy_set_rtp_default(&p.rtp);
-		srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-	}
-	p.ssrc.type = type;
-	p.key = (unsigned char *)key;
-	p.window_size = VR_RELAY_REPLAY_WINDOW;
-	p.allow_repeat_tx = 0; /* a duplicate never reaches protect: unprotect drops it first */
-	e = srtp_create(s, &p);
-	explicit_bzero(&p, sizeof(p));
-	return e == srtp_err_status_ok ? 0 : e == srtp_err_status_alloc_fail ? -ENOMEM : -EIO;
-}
-
 /* Forget @to's outbound clones of @ssrcs (srtp_remove_stream frees the clone's
  * replay state only: the contexts stay with the template). Absent is fine. */
 static void remove_out_clones(struct vr_relay_member *to, const struct vr_relay_stream *ss, unsigned n)
@@ -294,16 +267,17 @@ int vr_relay_member_add(struct vr_relay_room *room, const struct vr_relay_member
 		vr_rtpstats_init(&st->stats, mc->clock_hz ? mc->clock_hz : 48000);
 	}
 	if (mc->suite != VR_RELAY_SUITE_NONE) {
-		srtp_t s;
-
-		rc = session_create(&s, mc->suite, mc->in_key, ssrc_any_inbound);
-		if (rc != 0)
-			goto fail;
-		m->srtp_in = s;
-		rc = session_create(&s, mc->suite, mc->out_key, ssrc_any_outbound);
-		if (rc != 0)
-			goto fail;
-		m->srtp_out = s;
+		/* One template each way: RFC 3711 4.3 derives the session keys
+		 * from the master key and the index-independent labels only, so
+		 * every SSRC can use the same cipher and HMAC contexts;
+		 * srtp_stream_clone() gives each SSRC its own replay window and ROC
+		 * and points at the template's. */
+		m->srtp_in = vr_relay_srtp_session(mc->suite, mc->in_key, true, VR_RELAY_REPLAY_WINDOW);
+		if (!m->srtp_in)
+			goto fail_errno;
+		m->srtp_out = vr_relay_srtp_session(mc->suite, mc->out_key, false, VR_RELAY_REPLAY_WINDOW);
+		if (!m->srtp_out)
+			goto fail_errno;
 	}
 	/* Nothing can fail from here: the others learn about the newcomer. */
 	for (uint32_t o = 0; o < maxm; o++) {
@@ -324,6 +298,8 @@ int vr_relay_member_add(struct vr_relay_room *room, const struct vr_relay_member
 	for (unsigned k = 0; k < mc->nssrc; k++)
 		ht_insert(room->ht, room->ht_mask, mc->ssrcs[k], slot);
 	return 0;
+fail_errno:
+	rc = -errno;
 fail:
 	member_clear(m);
 out:
@@ -383,11 +359,6 @@ int vr_relay_member_set_address(struct vr_relay_room *room, uint32_t id, const s
 
 /* ---- the packet path ---- */
 
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static inline enum vr_relay_verdict drop(struct vr_relay_room *room, struct vr_relay_out *out,
 					 enum vr_relay_drop why)
 {
@@ -397,28 +368,8 @@ static inline enum vr_relay_verdict drop(struct vr_relay_room *room, struct vr_r
 }
 
 /*
- * libsrtp's own guess of the ROC of @seq for a stream whose highest index is
- * @highest (srtp_rdbx_estimate_index(): RFC 3711 Appendix A, except that up
- * to index 2^15 it always guesses ROC 0). Used both ways: inbound it is the
- * ROC the packet will authenticate with (so no srtp_get_stream_roc() walk
- * per packet), outbound it tells whether libsrtp's protect-side guess from
- * what it last sent matches the sender's ROC.
- */
-static inline uint32_t srtp_guess_roc(uint64_t highest, uint16_t seq)
-{
-	uint32_t roc = (uint32_t)(highest >> 16);
-	uint16_t s_l = (uint16_t)highest;
-
-	if (highest <= 0x8000)
-		return 0;
-	if (s_l < 32768)
-		return seq > s_l && (uint32_t)(seq - s_l) > 32768 ? roc - 1 : roc;
-	return (uint32_t)(s_l - 32768) > seq ? roc + 1 : roc;
-}
-
-/*
  * Unprotect an SRTP packet of stream @st with the sender's session. @v is
- * libsrtp's guess of its ROC (srtp_guess_roc()). Returns the libsrtp status;
+ * libsrtp's guess of its ROC (vr_roc_guess()). Returns the libsrtp status;
  * on success *v is the ROC the packet authenticated with.
  *
  * Beyond the RFC: after a loss of more than 2^15 packets every guess is a
@@ -469,14 +420,7 @@ static srtp_err_status_t clone_at_roc(srtp_t s, uint32_t ssrc, uint16_t seq, uin
 
 	if (srtp_set_stream_roc(s, ssrc, v) == srtp_err_status_ok)
 		return srtp_err_status_ok;
-	memset(scratch, 0, 12);
-	scratch[0] = 0x80;
-	scratch[2] = (uint8_t)(seq >> 8);
-	scratch[3] = (uint8_t)seq;
-	scratch[8] = (uint8_t)(ssrc >> 24);
-	scratch[9] = (uint8_t)(ssrc >> 16);
-	scratch[10] = (uint8_t)(ssrc >> 8);
-	scratch[11] = (uint8_t)ssrc;
+	vr_rtp_write_hdr(scratch, 0, seq, 0, ssrc);
 	e = srtp_protect(s, scratch, &len);
 	if (e != srtp_err_status_ok)
 		return e;
@@ -511,7 +455,7 @@ static srtp_err_status_t protect_rtp(struct vr_relay_member *rc, uint64_t *oi, u
 	if (*oi == 0) {
 		if (v != 0 && (e = clone_at_roc(rc->srtp_out, ssrc, seq, v)) != srtp_err_status_ok)
 			return e;
-	} else if (srtp_guess_roc(*oi - 1, seq) != v) {
+	} else if (vr_roc_guess(*oi - 1, seq) != v) {
 		srtp_set_stream_roc(rc->srtp_out, ssrc, v);
 	}
 	e = srtp_protect(rc->srtp_out, b, olen);
@@ -571,7 +515,7 @@ enum vr_relay_verdict vr_relay_receive(struct vr_relay_room *room, uint8_t *p, u
 		/* SRTCP leaves the first 8 bytes (header, sender SSRC) in clear (RFC 3711 3.4) */
 		if (len < 8)
 			return drop(room, out, VR_RELAY_DROP_RTCP_MALFORMED);
-		ssrc = rd32(p + 4);
+		ssrc = vr_rd32(p + 4);
 	} else {
 		if (vr_rtp_parse(p, len, VR_RTP_OPAQUE_PAYLOAD, &h) != VR_RTP_OK)
 			return drop(room, out, VR_RELAY_DROP_RTP_MALFORMED);
@@ -600,7 +544,7 @@ enum vr_relay_verdict vr_relay_receive(struct vr_relay_room *room, uint8_t *p, u
 		al.present = 0;
 
 	if (!rtcp && st->started)
-		v = srtp_guess_roc(st->highest, h.seq);
+		v = vr_roc_guess(st->highest, h.seq);
 	if (m->suite == VR_RELAY_SUITE_NONE)
 		e = srtp_err_status_ok;
 	else if (rtcp)
@@ -621,7 +565,7 @@ enum vr_relay_verdict vr_relay_receive(struct vr_relay_room *room, uint8_t *p, u
 		uint64_t idx = ((uint64_t)v << 16) | h.seq;
 
 		if (!st->started || idx > st->highest) {
-			if (st->started && v != st->roc.roc && m->suite != VR_RELAY_SUITE_NONE) {
+			if (st->started && v != vr_relay_stream_roc(st) && m->suite != VR_RELAY_SUITE_NONE) {
 				uint32_t lib_roc;
 
 				/* Once per wrap: libsrtp's ROC must be the one we
@@ -636,7 +580,7 @@ enum vr_relay_verdict vr_relay_receive(struct vr_relay_room *room, uint8_t *p, u
 			}
 			advanced = true;
 			st->highest = idx;
-			vr_roc_init(&st->roc, h.seq, v);
+			vr_roc_init(&st->roc, h.seq, v); /* deprecated mirror of highest */
 			st->started = 1;
 		}
 		m->last_rtp_ns = now_ns;

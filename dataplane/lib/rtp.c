@@ -5,17 +5,7 @@
 #include "voxrelay/common.h"
 #include "voxrelay/rtp.h"
 
-/* Shifts rather than loads: RTP sits at any offset in the frame and the
- * fields are big-endian; the compiler turns these into one load + bswap. */
-static inline uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+#include "bytes.h"
 
 static const char *const vr_demux_names[VR_DEMUX_MAX] = {
 	[VR_DEMUX_UNKNOWN] = "unknown",
@@ -150,9 +140,9 @@ enum vr_rtp_err vr_rtp_parse(const uint8_t *p, uint32_t len, unsigned int flags,
 	h->cc = b0 & 0x0f;
 	h->marker = p[1] >> 7;
 	h->pt = p[1] & 0x7f;
-	h->seq = rd16(p + 2);
-	h->ts = rd32(p + 4);
-	h->ssrc = rd32(p + 8);
+	h->seq = vr_rd16(p + 2);
+	h->ts = vr_rd32(p + 4);
+	h->ssrc = vr_rd32(p + 8);
 	h->ext_kind = VR_RTP_EXT_KIND_NONE;
 	h->ext_profile = 0;
 	h->ext_off = 0;
@@ -169,8 +159,8 @@ enum vr_rtp_err vr_rtp_parse(const uint8_t *p, uint32_t len, unsigned int flags,
 
 		if (VR_UNLIKELY(len - off < 4))
 			return VR_RTP_EXT_TRUNCATED;
-		h->ext_profile = rd16(p + off);
-		h->ext_len = 4u * rd16(p + off + 2);
+		h->ext_profile = vr_rd16(p + off);
+		h->ext_len = 4u * vr_rd16(p + off + 2);
 		off += 4;
 		if (VR_UNLIKELY(h->ext_len > len - off))
 			return VR_RTP_EXT_LENGTH;
@@ -254,7 +244,7 @@ int vr_rtcp_next(struct vr_rtcp_iter *it, struct vr_rtcp_pkt *pk)
 	if (it->len - it->off < VR_RTCP_HDR_LEN)
 		goto bad;
 	q = it->p + it->off;
-	plen = 4u * ((uint32_t)rd16(q + 2) + 1);
+	plen = 4u * ((uint32_t)vr_rd16(q + 2) + 1);
 	if (plen > it->len - it->off)
 		goto bad;
 	pk->pt = q[1];
@@ -323,7 +313,7 @@ enum vr_rtp_err vr_rtcp_parse(const uint8_t *p, uint32_t len, unsigned int flags
 		if (ri->npkts == 0) {
 			ri->first = pk;
 			if (body >= 4)
-				ri->ssrc = rd32(q + 4);
+				ri->ssrc = vr_rd32(q + 4);
 			if (pk.pt == VR_RTCP_SR) {
 				ri->is_sr = 1;
 				vr_rtcp_sender_info(p, &pk, &ri->sr);
@@ -342,7 +332,7 @@ int vr_rtcp_ssrc(const uint8_t *p, const struct vr_rtcp_pkt *pk, uint32_t *ssrc)
 {
 	if (pk->len < VR_RTCP_HDR_LEN + 4)
 		return -EINVAL;
-	*ssrc = rd32(p + pk->off + VR_RTCP_HDR_LEN);
+	*ssrc = vr_rd32(p + pk->off + VR_RTCP_HDR_LEN);
 	return 0;
 }
 
@@ -352,10 +342,10 @@ int vr_rtcp_sender_info(const uint8_t *p, const struct vr_rtcp_pkt *pk, struct v
 
 	if (pk->pt != VR_RTCP_SR || pk->len < 8 + VR_RTCP_SENDER_INFO_LEN)
 		return -EINVAL;
-	si->ntp = (uint64_t)rd32(q) << 32 | rd32(q + 4);
-	si->rtp_ts = rd32(q + 8);
-	si->packet_count = rd32(q + 12);
-	si->octet_count = rd32(q + 16);
+	si->ntp = (uint64_t)vr_rd32(q) << 32 | vr_rd32(q + 4);
+	si->rtp_ts = vr_rd32(q + 8);
+	si->packet_count = vr_rd32(q + 12);
+	si->octet_count = vr_rd32(q + 16);
 	return 0;
 }
 
@@ -372,14 +362,24 @@ int vr_rtcp_report_block(const uint8_t *p, const struct vr_rtcp_pkt *pk, unsigne
 	if (off + VR_RTCP_REPORT_LEN > pk->len)
 		return -EINVAL;
 	q = p + pk->off + off;
-	rb->ssrc = rd32(q);
+	rb->ssrc = vr_rd32(q);
 	rb->fraction_lost = q[4];
 	lost = (uint32_t)q[5] << 16 | (uint32_t)q[6] << 8 | q[7];
 	/* 24-bit two's complement (RFC 3550 6.4.1: it can go negative with duplicates). */
 	rb->cum_lost = (int32_t)(lost ^ 0x800000u) - 0x800000;
-	rb->ext_highest_seq = rd32(q + 8);
-	rb->jitter = rd32(q + 12);
-	rb->lsr = rd32(q + 16);
-	rb->dlsr = rd32(q + 20);
+	rb->ext_highest_seq = vr_rd32(q + 8);
+	rb->jitter = vr_rd32(q + 12);
+	rb->lsr = vr_rd32(q + 16);
+	rb->dlsr = vr_rd32(q + 20);
 	return 0;
+}
+
+uint32_t vr_rtp_write_hdr(uint8_t *b, uint8_t m_pt, uint16_t seq, uint32_t ts, uint32_t ssrc)
+{
+	b[0] = 0x80; /* V = 2, no padding, no extension, no CSRC */
+	b[1] = m_pt;
+	vr_wr16(b + 2, seq);
+	vr_wr32(b + 4, ts);
+	vr_wr32(b + 8, ssrc);
+	return VR_RTP_HDR_LEN;
 }

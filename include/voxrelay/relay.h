@@ -74,6 +74,46 @@ const char *vr_relay_suite_name(enum vr_relay_suite s);
 /** Master key + salt length of @s in bytes (30, 28; 0 for NONE); -EINVAL if out of range. */
 int vr_relay_suite_key_len(enum vr_relay_suite s);
 
+/* libsrtp's srtp_t is a struct srtp_ctx_t_ *: named here so that this header
+ * needs no libsrtp header (vrcore and the control plane include it). */
+struct srtp_ctx_t_;
+
+/**
+ * Create a libsrtp session of one direction for any SSRC: the one set-up
+ * shared by the relay's members (vr_relay_member_add()), the tests'
+ * independent clients, the benchmarks and relay_pcap_check. One policy of
+ * type ssrc_any_inbound (@inbound) or ssrc_any_outbound: a template whose
+ * per-SSRC streams libsrtp clones on an SSRC's first packet, sharing its
+ * cipher and HMAC contexts (RFC 3711 4.3: the session keys do not depend on
+ * the SSRC). RTP and RTCP use the same transform:
+ *  - VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80: AES-128 counter mode and a
+ *    10-byte HMAC-SHA1 tag, RFC 3711 5.1/5.2/4.2 (SRTCP's tag is 10 bytes
+ *    too, RFC 3711 3.4); libsrtp's rtp/rtcp_default policies;
+ *  - VR_RELAY_SUITE_AEAD_AES_128_GCM: AES-128-GCM with a 16-byte tag,
+ *    RFC 7714 (SRTP 8.1, SRTCP 9.1).
+ * allow_repeat_tx is 0: protecting an index twice fails.
+ *
+ * @param suite          AES_CM_128_HMAC_SHA1_80 or AEAD_AES_128_GCM
+ * @param key            master key || master salt, vr_relay_suite_key_len()
+ *                       bytes (30 or 28, RFC 4568 6.2.1 / RFC 7714 12); read
+ *                       here only (libsrtp derives the session keys), the
+ *                       caller may wipe it on return
+ * @param inbound        true: ssrc_any_inbound (unprotect what a peer sent);
+ *                       false: ssrc_any_outbound (protect)
+ * @param replay_window  replay window of every stream, in packets (RFC 3711
+ *                       3.3.2): 64 .. 32767, or 0 for libsrtp's default of
+ *                       128; the relay's members use VR_RELAY_REPLAY_WINDOW
+ * @return the session (srtp_t; free with srtp_dealloc()), or NULL with
+ *         errno EINVAL (suite NONE or out of range, @key NULL, window out of
+ *         range), ENOMEM, or EIO (any other refusal by libsrtp).
+ *         Thread-safe once srtp_init() (vr_relay_global_init()) has
+ *         returned: it reads libsrtp's crypto kernel only; the session it
+ *         returns belongs to one thread. A session uses the HMAC-SHA1
+ *         installed when it is created (ours after vr_relay_global_init()).
+ */
+struct srtp_ctx_t_ *vr_relay_srtp_session(enum vr_relay_suite suite, const uint8_t *key, bool inbound,
+					  uint32_t replay_window);
+
 /**
  * Why the relay dropped a packet (or one copy of it). Counted per room,
  * names stable, new reasons only appended. Per-copy reasons
@@ -126,8 +166,10 @@ struct vr_relay_sr {
 struct vr_relay_stream {
 	uint32_t ssrc;
 	uint8_t started;         /**< an RTP packet of it authenticated */
-	struct vr_roc roc;       /**< ROC and s_l of the highest authenticated packet (RFC 3711 3.3.1) */
-	uint64_t highest;        /**< its 48-bit index */
+	/* Deprecated: highest >> 16 and (uint16_t)highest, still written for
+	 * vr_relay_ssrc_stats(); read vr_relay_stream_roc() instead. */
+	struct vr_roc roc;
+	uint64_t highest;        /**< 48-bit index ROC * 2^16 + SEQ of the highest authenticated RTP packet (RFC 3711 3.3.1) */
 	struct vr_rtpstats stats; /**< RFC 3550 A.1/A.3/A.8 over the authenticated packets */
 	uint64_t rtcp_packets;   /**< SRTCP/RTCP datagrams authenticated from this SSRC */
 	uint64_t roc_resyncs;    /**< libsrtp's ROC disagreed with ours after unprotect (never expected) */
@@ -138,6 +180,12 @@ struct vr_relay_stream {
 	 * one packet's fan-out reads one cache line of them. */
 	uint64_t *out_index;
 };
+
+/** ROC of @st's highest authenticated RTP packet (RFC 3711 3.3.1): the upper 32 bits of its 48-bit index; 0 before any. Pure. */
+static inline uint32_t vr_relay_stream_roc(const struct vr_relay_stream *st)
+{
+	return (uint32_t)(st->highest >> 16);
+}
 
 /**
  * Active-speaker state of a member (RFC 6464 client-to-mixer audio level),

@@ -139,6 +139,20 @@ struct vr_rtp_hdr {
  */
 enum vr_rtp_err vr_rtp_parse(const uint8_t *p, uint32_t len, unsigned int flags, struct vr_rtp_hdr *h);
 
+/**
+ * Write a fixed RTP header (RFC 3550 section 5.1) with nothing after it:
+ * V = 2, P = X = 0, CC = 0. What the relay needs for its scratch packets,
+ * and what the tests and packet generators build their voice packets with.
+ *
+ * @param b     VR_RTP_HDR_LEN writable bytes (any alignment)
+ * @param m_pt  the second byte: marker bit (0x80) | payload type (0..127)
+ * @param seq   sequence number (host order)
+ * @param ts    RTP timestamp in the clock rate's units (host order)
+ * @param ssrc  SSRC (host order)
+ * @return VR_RTP_HDR_LEN, the bytes written. Pure, thread-safe.
+ */
+uint32_t vr_rtp_write_hdr(uint8_t *b, uint8_t m_pt, uint16_t seq, uint32_t ts, uint32_t ssrc);
+
 /** One RFC 8285 extension element. */
 struct vr_rtp_ext_elem {
 	uint8_t id;    /**< 1..14 (one-byte form) or 1..255 (two-byte form) */

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* by path: some users (tests/srtp) build without the project's include directory */
+#include "../../include/voxrelay/splitmix.h"
+
 static int check_failures;
 
 /* Keep going after a failure so one run shows every broken property. */
@@ -52,14 +55,10 @@ static inline int check_report(const char *name)
 	return EXIT_SUCCESS;
 }
 
-/* splitmix64: a reproducible stream for test inputs, independent of libc rand(). */
+/* A reproducible stream for test inputs, independent of libc rand(). */
 static inline uint64_t check_rand(uint64_t *state)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return vr_splitmix64(state);
 }
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "voxrelay/config.h"
 #include "voxrelay/pkt.h"
+#include "voxrelay/relay.h"
 #include "voxrelay/relaypkt.h"
 #include "voxrelay/rtp.h"
 
@@ -69,16 +70,7 @@ static int b64(const char *s, uint8_t *out)
 
 static srtp_t receiver(const uint8_t *key)
 {
-	srtp_policy_t p;
-	srtp_t s;
-
-	memset(&p, 0, sizeof(p));
-	srtp_crypto_policy_set_rtp_default(&p.rtp);
-	srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-	p.ssrc.type = ssrc_any_inbound;
-	p.key = (unsigned char *)key;
-	p.window_size = 1024;
-	return srtp_create(&s, &p) == srtp_err_status_ok ? s : NULL;
+	return vr_relay_srtp_session(VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80, key, true, 1024);
 }
 
 static int find_member(const struct vr_addr *a, uint16_t port)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The fan-out core on a real WebRTC SRTP call (SDES keys): every packet authenticates, every copy decrypts to what the other side sent. */
 #include <arpa/inet.h>
+#include <math.h>
 #include <pcap/pcap.h>
 #include <unistd.h>
 
@@ -33,6 +34,12 @@ int main(int argc, char **argv)
 	struct pcap_pkthdr *ph;
 	const u_char *data;
 	unsigned long rtp = 0, rtcp = 0, slow = 0, copies = 0, copies_ok = 0, per_ssrc[2] = { 0, 0 };
+	/* RFC 3550 A.8 of each member's RTP SSRC, in floating point straight from
+	 * the RFC, over the capture's arrival times (its pcap timestamps, which
+	 * are the relay's now here) and the packets' RTP timestamps: J in RTP
+	 * units, the last transit, and whether there is one */
+	double jit[2] = { 0, 0 }, transit[2] = { 0, 0 };
+	bool have_transit[2] = { false, false };
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s webrtc-pcma-srtp-sdes.pcap\n", argv[0]);
@@ -112,6 +119,16 @@ int main(int argc, char **argv)
 		}
 		is_rtcp ? rtcp++ : rtp++;
 		per_ssrc[ssrc != SSRC_A]++;
+		if (!is_rtcp) {
+			int w = ssrc != SSRC_A;
+			uint32_t ts = (uint32_t)pay[4] << 24 | (uint32_t)pay[5] << 16 | (uint32_t)pay[6] << 8 | pay[7];
+			double tr = ((double)ph->ts.tv_sec + (double)ph->ts.tv_usec * 1e-6) * 8000.0 - (double)ts;
+
+			if (have_transit[w])
+				jit[w] += (fabs(tr - transit[w]) - jit[w]) / 16.0;
+			transit[w] = tr;
+			have_transit[w] = true;
+		}
 		CHECK(ssrc == SSRC_A || ssrc == SSRC_B || ssrc == SSRC_B_RTCP);
 		CHECK_EQ(out.sender_id, ssrc == SSRC_A ? 1u : 2u);
 		CHECK(vr_addr_eq(&vr_relay_member_find(room, out.sender_id)->addr, &src));
@@ -167,7 +184,11 @@ int main(int argc, char **argv)
 		printf("member %u: ssrc %08x rx %lu tx %lu, ext_max %u lost %d jitter %.3f ms, rtcp %lu, roc %u\n", id,
 		       m->streams[0].ssrc, (unsigned long)m->c.rx_packets, (unsigned long)m->c.tx_packets, rep.ext_max,
 		       rep.cum_lost, vr_rtpstats_jitter_ms(&m->streams[0].stats),
-		       (unsigned long)m->streams[0].rtcp_packets, m->streams[0].roc.roc);
+		       (unsigned long)m->streams[0].rtcp_packets, vr_relay_stream_roc(&m->streams[0]));
+		/* the relay's integer A.8 against the float one: within the
+		 * integer form's rounding (one RTP unit is 1/8 ms at 8 kHz) */
+		CHECK(fabs(vr_rtpstats_jitter_ms(&m->streams[0].stats) - jit[id - 1] / 8.0) < 0.1);
+		printf("member %u: RFC 3550 A.8 over the pcap times: %.3f ms\n", id, jit[id - 1] / 8.0);
 	}
 out:
 	if (pc)

@@ -267,28 +267,28 @@ static void test_against_rfc(void)
 	for (int run = 0; run < 200; run++) {
 		struct vr_rtpstats s;
 		struct rfc_source o;
-		uint16_t q = (uint16_t)(check_rand(&rnd) % 60000), prev = 0;
+		uint16_t q = (uint16_t)(vr_splitmix64(&rnd) % 60000), prev = 0;
 		int first = 1;
 
 		vr_rtpstats_init(&s, 48000);
 		memset(&o, 0, sizeof(o));
 		for (int i = 0; i < 20000; i++) {
-			uint64_t r = check_rand(&rnd) % 1000;
+			uint64_t r = vr_splitmix64(&rnd) % 1000;
 			uint16_t send;
 			int a, b;
 
 			if (r < 20) {
 				send = prev; /* duplicate */
 			} else if (r < 40) {
-				send = (uint16_t)(q - 1 - check_rand(&rnd) % 150); /* late, sometimes too late */
+				send = (uint16_t)(q - 1 - vr_splitmix64(&rnd) % 150); /* late, sometimes too late */
 			} else if (r < 42) {
 				/* a far jump: a stray packet, or half the time a restart the stream follows */
-				send = (uint16_t)(q + 3000 + check_rand(&rnd) % 60000);
-				if (check_rand(&rnd) & 1)
+				send = (uint16_t)(q + 3000 + vr_splitmix64(&rnd) % 60000);
+				if (vr_splitmix64(&rnd) & 1)
 					q = (uint16_t)(send + 1);
 			} else {
 				if (r < 100)
-					q = (uint16_t)(q + check_rand(&rnd) % 50); /* burst loss */
+					q = (uint16_t)(q + vr_splitmix64(&rnd) % 50); /* burst loss */
 				send = q++;
 			}
 			prev = send;

@@ -88,16 +88,16 @@ static void test_random(void)
 	unsigned int want_len;
 
 	for (int iter = 0; iter < 2000; iter++) {
-		int key_len = (int)(check_rand(&seed) % (sizeof key + 1));
-		int len = (int)(check_rand(&seed) % (sizeof msg + 1));
-		int split = len ? (int)(check_rand(&seed) % (unsigned)(len + 1)) : 0;
-		int tag_len = (check_rand(&seed) & 1) ? 10 : 4;
+		int key_len = (int)(vr_splitmix64(&seed) % (sizeof key + 1));
+		int len = (int)(vr_splitmix64(&seed) % (sizeof msg + 1));
+		int split = len ? (int)(vr_splitmix64(&seed) % (unsigned)(len + 1)) : 0;
+		int tag_len = (vr_splitmix64(&seed) & 1) ? 10 : 4;
 		srtp_auth_t *a;
 
 		for (int i = 0; i < key_len; i++)
-			key[i] = (uint8_t)check_rand(&seed);
+			key[i] = (uint8_t)vr_splitmix64(&seed);
 		for (int i = 0; i < len; i++)
-			msg[i] = (uint8_t)check_rand(&seed);
+			msg[i] = (uint8_t)vr_splitmix64(&seed);
 		CHECK(HMAC(EVP_sha1(), key, key_len, msg, (size_t)len, want, &want_len) != NULL);
 		a = auth_new(key_len, tag_len);
 		CHECK_EQ(srtp_auth_init(a, key), srtp_err_status_ok);
