@@ -11,7 +11,7 @@ const char *const vr_collect_relay_help[][2] = {
 	{VR_EXP_NS "relay_members", "Members of the relay's rooms."},
 	{VR_EXP_NS "relay_rx_packets_total", "Datagrams into the relay's fan-out core, all rooms."},
 	{VR_EXP_NS "relay_tx_packets_total", "Copies the relay's fan-out core sent to members, all rooms."},
-	{VR_EXP_NS "relay_slow_path_total", "Datagrams of the rooms the fan-out core left to the slow path."},
+	{VR_EXP_NS "relay_slow_path_total", "Datagrams the relay workers queued for the control thread (STUN and DTLS)."},
 	{VR_EXP_NS "relay_stun_total", "STUN datagrams the relay workers queued for the control thread."},
 	{VR_EXP_NS "relay_dtls_total", "DTLS datagrams the relay workers queued for the control thread."},
 	{VR_EXP_NS "relay_handoff_out_total", "Datagrams a relay worker passed to the lcore owning their room."},
@@ -21,7 +21,6 @@ const char *const vr_collect_relay_help[][2] = {
 	{VR_EXP_NS "relay_room_max_members", "Members the room may hold."},
 	{VR_EXP_NS "relay_room_rx_packets_total", "Datagrams of the room into the fan-out core."},
 	{VR_EXP_NS "relay_room_tx_packets_total", "Copies the fan-out core sent to the room's members."},
-	{VR_EXP_NS "relay_room_slow_path_total", "Datagrams of the room the fan-out core left to the slow path."},
 	{VR_EXP_NS "relay_room_drops_total", "Datagrams of the room the fan-out core dropped, by reason (reasons that counted)."},
 	{VR_EXP_NS "relay_room_info", "Always 1; labels give the room's id and the worker lcore that owns it."},
 	{VR_EXP_NS "relay_ssrc_packets_total", "RTP packets received from the SSRC (authenticated)."},
@@ -69,7 +68,9 @@ static bool room_labels(const json_t *e, struct vr_labels *l)
 
 static void relay_room_entry(struct vr_scrape *s, const char *key, const json_t *e)
 {
-	static const char *const skip[] = {"vip", "port", "lcore", "members", "max_members", "drops_*", NULL};
+	/* slow_path: always 0 from a dataplane that still sends it (its workers take STUN/DTLS before any room) */
+	static const char *const skip[] = {"vip", "port", "lcore", "members", "max_members", "slow_path", "drops_*",
+					   NULL};
 	const json_t *lcore = json_object_get(e, "lcore");
 	struct vr_labels l, il;
 	const char *k;

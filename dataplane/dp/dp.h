@@ -7,8 +7,11 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -20,6 +23,7 @@
 #include "voxrelay/drop.h"
 #include "voxrelay/lb.h"
 #include "voxrelay/neigh.h"
+#include "voxrelay/pkt.h"
 
 #define VR_DP_MAX_BURST 256
 /** Worker loop iterations are counted over 100 us, 1 ms and 10 ms. */
@@ -221,6 +225,60 @@ static inline void vr_dp_tx_add(struct vr_worker *w, uint16_t tx_idx, struct rte
 	if (VR_UNLIKELY(w->tx[tx_idx].n == VR_DP_MAX_BURST))
 		vr_dp_tx_flush(w);
 	w->tx[tx_idx].pkts[w->tx[tx_idx].n++] = m;
+}
+
+/* Whether @pi (parsed from a frame received on @p) is addressed to one of @p's own addresses. */
+static inline bool vr_dp_is_local(const struct vr_dp_port *p, const struct vr_pkt_info *pi)
+{
+	if (pi->key.family == AF_INET)
+		return p->local.has_v4 && memcmp(&pi->key.dst[12], &p->local.ipv4, 4) == 0;
+	return p->local.has_v6 && memcmp(pi->key.dst, p->local.ipv6, 16) == 0;
+}
+
+/* The gateway MAC word of @p for @family (see VR_DP_MAC_VALID). Any thread. */
+static inline uint64_t vr_dp_gateway_mac(const struct vr_dp_port *p, uint8_t family)
+{
+	return __atomic_load_n(family == AF_INET ? &p->gw4_mac : &p->gw6_mac, __ATOMIC_RELAXED);
+}
+
+/*
+ * Hand @m to the main lcore (slow_ring: ARP, ND, answers to our probes),
+ * counted in slow_path, or drop it as SLOWPATH_FULL when the ring is full.
+ * Its lcore only.
+ */
+static inline void vr_dp_to_main(struct vr_worker *w, struct rte_mbuf *m)
+{
+	if (rte_ring_mp_enqueue(w->dp->slow_ring, m) != 0) {
+		w->st.drops[VR_DROP_SLOWPATH_FULL]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	w->st.slow_path++;
+}
+
+/*
+ * End of one worker loop iteration that started at TSC @start, the one
+ * before it having ended at @last: counts the iteration in long_loops, the
+ * @got packets received in rx_packets, its cycles in busy_cycles when it
+ * did work (@busy) and in total_cycles, and sleeps dataplane.idle_sleep_us
+ * when it did none (shared CPUs: labs, small VMs). Returns the TSC at its
+ * end, the next call's @last. Its lcore only.
+ */
+static inline uint64_t vr_dp_loop_end(struct vr_worker *w, uint64_t start, uint64_t last, uint64_t got, bool busy)
+{
+	const struct vr_dp *dp = w->dp;
+	uint64_t end = rte_rdtsc();
+
+	if (VR_UNLIKELY(end - start > dp->long_loop_cycles[0]))
+		for (uint32_t i = 0; i < VR_DP_LONG_LOOP_LEVELS && end - start > dp->long_loop_cycles[i]; i++)
+			w->st.long_loops[i]++;
+	w->st.rx_packets += got;
+	if (busy)
+		w->st.busy_cycles += end - start;
+	else if (dp->cfg->idle_sleep_us != 0)
+		rte_delay_us_sleep(dp->cfg->idle_sleep_us);
+	w->st.total_cycles += end - last;
+	return end;
 }
 /* ctl.c */
 void vr_dp_ctl_loop(struct vr_dp *dp);

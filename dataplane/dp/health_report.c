@@ -45,21 +45,18 @@ json_t *vr_dp_health_json(struct vr_dp *dp)
 }
 
 /*
- * Page size of /voxrelay/probes, as telemetry.c sizes its lists: DPDK 22.11
- * leaves out, silently, what does not fit its 16384-byte reply, and the
- * exporter counts a reply within 512 bytes of that as cut. Worst-case
+ * Page size of /voxrelay/probes, by the sums of telemetry.h. Worst-case
  * entry: strings vip and address (45 bytes each), vip_ports (11), type (8),
  * health (4); integers of 20 digits; the key (4 digits) and braces.
  */
-#define U64(name) (sizeof(name) - 1 + 4 + 20)
-#define STR(name, max) (sizeof(name) - 1 + 6 + (max))
-#define PROBE_ENTRY                                                                                       \
-	(4 + 4 + 1 + STR("vip", 45) + U64("vip_id") + STR("vip_ports", 11) + STR("address", 45) +            \
-	 STR("type", 8) + STR("health", 4) + U64("probes") + U64("probe_failures") +                         \
-	 VR_HEALTH_BUCKETS * U64("probe_latency_us_le_1000000") + U64("probe_latency_us_sum") +              \
-	 U64("probe_latency_us_count"))
+#define PROBE_ENTRY                                                                                        \
+	TEL_ENTRY(4, TEL_STR("vip", 45) + TEL_U64("vip_id") + TEL_STR("vip_ports", 11) +                   \
+			     TEL_STR("address", 45) + TEL_STR("type", 8) + TEL_STR("health", 4) +              \
+			     TEL_U64("probes") + TEL_U64("probe_failures") +                                   \
+			     VR_HEALTH_BUCKETS * TEL_U64("probe_latency_us_le_1000000") +                      \
+			     TEL_U64("probe_latency_us_sum") + TEL_U64("probe_latency_us_count"))
 #define PROBES_PAGE 16
-_Static_assert(sizeof("/voxrelay/probes") + 4 + PROBES_PAGE * PROBE_ENTRY + U64("next") + 2 < 16384 - 512,
+_Static_assert(TEL_REPLY("/voxrelay/probes", PROBES_PAGE, PROBE_ENTRY) < TEL_BUDGET,
 	       "a page of probes must fit DPDK's reply");
 
 static bool probe_present(const struct vr_dp *dp, uint32_t id)
@@ -71,14 +68,12 @@ static bool probe_present(const struct vr_dp *dp, uint32_t id)
 static struct rte_tel_data *probe_entry(struct vr_dp *dp, uint32_t id, char *key, size_t keylen)
 {
 	const struct vr_health_target *t = &dp->health[dp->health_by_id[id] - 1];
-	struct rte_tel_data *c = rte_tel_data_alloc();
+	struct rte_tel_data *c = vr_dp_tel_new_entry(id, key, keylen);
 	char a[64], name[48];
 	uint64_t cum = 0;
 
 	if (c == NULL)
 		return NULL;
-	snprintf(key, keylen, "%u", id);
-	rte_tel_data_start_dict(c);
 	rte_tel_data_add_dict_string(c, "vip", vr_addr_str(&t->vip, a, sizeof(a)));
 	rte_tel_data_add_dict_u64(c, "vip_id", t->vip_id);
 	if (t->vip_port_lo == t->vip_port_hi)

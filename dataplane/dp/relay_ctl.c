@@ -117,16 +117,59 @@ static json_t *room_json(struct vr_dp *dp, const struct vr_relay_dir_room *dr)
 			 dr->members, "lcore", dp->workers[dr->owner]->lcore_id);
 }
 
-/* Run @c on the room's owner; 0 or -errno with the reason in @r. */
-static int call_owner(struct vr_dp *dp, uint32_t owner, struct vr_relay_cmd *c, struct ctl_reply *r, const char *what)
+/* The answer of vr_dp_relay_call() (@rc) to @c, run by lcore @owner; 0 or -errno with the reason in @r. */
+static int owner_result(struct vr_dp *dp, uint32_t owner, const struct vr_relay_cmd *c, int rc, struct ctl_reply *r,
+			const char *what)
 {
-	int rc = vr_dp_relay_call(dp, owner, c);
-
 	if (rc != 0)
 		return vr_ctl_fail(r, rc, "%s: lcore %u did not answer", what, dp->workers[owner]->lcore_id);
 	if (c->rc != 0)
 		return vr_ctl_fail(r, c->rc, "%s: %s", what, strerror(-c->rc));
 	return 0;
+}
+
+/* Run @c on the room's owner; 0 or -errno with the reason in @r. Any thread: @dr is not changed. */
+static int call_owner(struct vr_dp *dp, const struct vr_relay_dir_room *dr, struct vr_relay_cmd *c,
+		      struct ctl_reply *r, const char *what)
+{
+	return owner_result(dp, dr->owner, c, vr_dp_relay_call(dp, dr->owner, c), r, what);
+}
+
+/*
+ * The room's member count from the owner's answer to @c (@rc from
+ * vr_dp_relay_call()). A command that timed out may still run later and
+ * change the room: the count is then stale until the owner answers again.
+ * Control thread (the directory's writer).
+ */
+static void take_members(struct vr_relay_dir_room *dr, const struct vr_relay_cmd *c, int rc)
+{
+	if (rc != 0) {
+		dr->members_stale = 1;
+	} else if (c->rc != -ENOENT) {
+		dr->members = c->nmembers;
+		dr->members_stale = 0;
+	}
+}
+
+/* Run @c on the room's owner and keep the member count it answers; as call_owner(). Control thread. */
+static int call_room(struct vr_dp *dp, struct vr_relay_dir_room *dr, struct vr_relay_cmd *c, struct ctl_reply *r,
+		     const char *what)
+{
+	int rc = vr_dp_relay_call(dp, dr->owner, c);
+
+	take_members(dr, c, rc);
+	return owner_result(dp, dr->owner, c, rc, r, what);
+}
+
+/* Ask the owner for the member count of a room whose last command timed out; left as it is when it cannot answer. */
+static void refresh_members(struct vr_dp *dp, struct vr_relay_dir_room *dr)
+{
+	struct vr_relay_cmd c;
+
+	memset(&c, 0, sizeof(c));
+	c.op = VR_RCMD_ROOM_SHOW; /* without a view: the count alone */
+	c.key = dr->key;
+	take_members(dr, &c, vr_dp_relay_call(dp, dr->owner, &c));
 }
 
 /* room.add {vip, port, max_members?, max_speakers?, audio_level_id?} */
@@ -173,7 +216,7 @@ int vr_ctl_op_room_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r, stru
 	c.op = VR_RCMD_ROOM_ADD;
 	c.key = dr->key;
 	c.room = dr->conf;
-	rc = call_owner(dp, dr->owner, &c, r, "room.add");
+	rc = call_owner(dp, dr, &c, r, "room.add");
 	if (rc == 0) {
 		/* the telemetry thread reads the directory under ctl_lock */
 		pthread_mutex_lock(&dp->ctl_lock);
@@ -208,7 +251,7 @@ int vr_ctl_op_room_remove(struct vr_dp *dp, json_t *args, struct ctl_reply *r, s
 	memset(&c, 0, sizeof(c));
 	c.op = VR_RCMD_ROOM_REMOVE;
 	c.key = dr->key;
-	rc = call_owner(dp, dr->owner, &c, r, "room.remove");
+	rc = call_room(dp, dr, &c, r, "room.remove");
 	if (rc != 0)
 		return rc;
 	r->result = json_pack("{s:o}", "room", room_json(dp, dr));
@@ -233,8 +276,13 @@ int vr_ctl_op_room_list(struct vr_dp *dp, json_t *args, struct ctl_reply *r, str
 	if (d == NULL)
 		return -EOPNOTSUPP;
 	list = json_array();
-	while (list != NULL && rte_hash_iterate(d->h, &key, &data, &it) >= 0)
-		json_array_append_new(list, room_json(dp, data));
+	while (list != NULL && rte_hash_iterate(d->h, &key, &data, &it) >= 0) {
+		struct vr_relay_dir_room *dr = data;
+
+		if (dr->members_stale)
+			refresh_members(dp, dr);
+		json_array_append_new(list, room_json(dp, dr));
+	}
 	r->result = json_pack("{s:o, s:i}", "rooms", list, "max_rooms", dp->cfg->relay_max_rooms);
 	return r->result != NULL ? 0 : vr_ctl_fail(r, -ENOMEM, "out of memory");
 }
@@ -287,7 +335,7 @@ int vr_dp_relay_room_view(struct vr_dp *dp, const struct vr_relay_dir_room *dr, 
 	c.op = VR_RCMD_ROOM_SHOW;
 	c.key = dr->key;
 	c.view = view;
-	return call_owner(dp, dr->owner, &c, r, "room.show");
+	return call_owner(dp, dr, &c, r, "room.show");
 }
 
 /* room.show {vip, port}: counters, drops, members and their SSRCs' RFC 3550 statistics. */
@@ -306,14 +354,17 @@ int vr_ctl_op_room_show(struct vr_dp *dp, json_t *args, struct ctl_reply *r, str
 		/* a command that timed out may still write into the view: keep it */
 		if (rc != -EBUSY)
 			free(v.members);
+		else
+			dr->members_stale = 1;
 		return rc;
 	}
+	dr->members = v.nmembers;
+	dr->members_stale = 0;
 	room = room_json(dp, dr);
 	members = json_array();
 	for (uint32_t i = 0; i < v.nmembers && members != NULL; i++)
 		json_array_append_new(members, member_view_json(&v.members[i]));
 	free(v.members);
-	json_object_set_new(room, "members", json_integer(v.nmembers));
 	json_object_set_new(room, "rx_packets", json_integer((json_int_t)v.rx_packets));
 	json_object_set_new(room, "tx_packets", json_integer((json_int_t)v.tx_packets));
 	json_object_set_new(room, "slow_path", json_integer((json_int_t)v.slow_path));
@@ -440,12 +491,11 @@ int vr_ctl_op_member_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r, st
 	c.member.id = id;
 	c.member.suite = suite;
 	c.member.clock_hz = clock;
-	rc = call_owner(dp, dr->owner, &c, r, "member.add");
+	rc = call_room(dp, dr, &c, r, "member.add");
 	OPENSSL_cleanse(c.in_key, sizeof(c.in_key));
 	OPENSSL_cleanse(c.out_key, sizeof(c.out_key));
 	if (rc != 0)
 		return rc;
-	dr->members++;
 	r->result = json_pack("{s:o, s:I}", "room", room_json(dp, dr), "member", (json_int_t)id);
 	return 0;
 }
@@ -471,11 +521,9 @@ static int member_op(struct vr_dp *dp, json_t *args, struct ctl_reply *r, uint8_
 	c.op = op;
 	c.key = dr->key;
 	c.member_id = id;
-	rc = call_owner(dp, dr->owner, &c, r, what);
+	rc = call_room(dp, dr, &c, r, what);
 	if (rc != 0)
 		return rc;
-	if (op == VR_RCMD_MEMBER_REMOVE)
-		dr->members--;
 	r->result = json_pack("{s:o, s:I}", "room", room_json(dp, dr), "member", (json_int_t)id);
 	return 0;
 }
@@ -513,9 +561,10 @@ json_t *vr_dp_relay_stats_json(struct vr_dp *dp)
 	dd = drops_json(t.drops);
 	for (int d = 0; d < VR_RELAY_DP_DROP_MAX && dd != NULL; d++)
 		json_object_set_new(dd, vr_relay_dp_drop_name((unsigned int)d), json_integer((json_int_t)ws.drops[d]));
+	/* the slow path's datagrams are the workers' STUN and DTLS: they leave before the fan-out core */
 	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "rooms", (json_int_t)t.rooms,
 		      "members", (json_int_t)t.members, "rx_packets", (json_int_t)t.rx_packets,
-		      "tx_packets", (json_int_t)t.tx_packets, "slow_path", (json_int_t)t.slow_path,
+		      "tx_packets", (json_int_t)t.tx_packets, "slow_path", (json_int_t)(ws.stun + ws.dtls),
 		      "stun", (json_int_t)ws.stun, "dtls", (json_int_t)ws.dtls,
 		      "handoff_out", (json_int_t)ws.handoff_out, "handoff_in", (json_int_t)ws.handoff_in, "drops", dd);
 	return j;

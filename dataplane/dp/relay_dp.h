@@ -45,7 +45,6 @@ const char *vr_relay_dp_drop_name(unsigned int d);
 struct vr_relay_lcore_stats {
 	uint64_t rooms, members;
 	uint64_t rx_packets, tx_packets;      /**< datagrams into the fan-out core, copies out of it */
-	uint64_t slow_path;                   /**< its rooms' datagrams the core sent to the slow path */
 	uint64_t drops[VR_RELAY_DROP_MAX];    /**< the fan-out core's reasons */
 };
 
@@ -107,8 +106,10 @@ struct vr_relay_cmd {
 	struct vr_addr addr;               /**< MEMBER_ADD (fixed address) / MEMBER_SET_ADDR */
 	uint16_t port;
 	uint8_t has_addr;
-	struct vr_relay_room_view *view;   /**< ROOM_SHOW */
+	struct vr_relay_room_view *view;   /**< ROOM_SHOW; NULL asks for @nmembers alone */
 	int rc;                            /**< 0 or -errno */
+	/** out: the room's members after the command (before it for ROOM_REMOVE); 0 without a room */
+	uint32_t nmembers;
 	uint32_t done;
 };
 
@@ -128,7 +129,8 @@ struct vr_relay_dir_room {
 	struct vr_relay_room_key key;
 	struct vr_addr vip;
 	uint32_t owner;             /**< worker index */
-	uint32_t members;           /**< as the control thread counted its member.add/remove */
+	uint32_t members;           /**< the owner's count in its last answer (struct vr_relay_cmd.nmembers) */
+	uint8_t members_stale;      /**< a command timed out since: it may have changed the room after */
 	struct vr_relay_room_conf conf;
 };
 

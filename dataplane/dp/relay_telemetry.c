@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* DPDK telemetry of the relay role (/voxrelay/relay...): totals, rooms and SSRCs for the metrics exporter. */
 #include <errno.h>
-#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +13,13 @@
 #include "telemetry.h"
 
 /*
- * Page sizes, by the worst-case sums of telemetry.c (which explains them):
- * DPDK 22.11 writes a reply into 16384 bytes and leaves out what does not
- * fit; the exporter counts a reply within 512 bytes of that as cut.
+ * Page sizes, by the worst-case sums of telemetry.h (which explains them).
  *
  * A room entry: vip 54, port 28, lcore 29, members 31, max_members 35,
- * rx_packets 34, tx_packets 34, slow_path 33, drops_<reason> for every
- * reason of VR_RELAY_DROPS (ROOM_DROPS, "none" included though never sent:
- * 654 bytes for 14 today), '}' 1; with its key (a room id, 10 digits) 947
- * bytes: 12 rooms and the framing are 11419 bytes < 15872.
+ * rx_packets 34, tx_packets 34, drops_<reason> for every reason of
+ * VR_RELAY_DROPS (ROOM_DROPS, "none" included though never sent: 654 bytes
+ * for 14 today), '}' 1; with its key (a room id, 10 digits) 914 bytes: 12
+ * rooms and the framing are 11023 bytes < 15872.
  * An SSRC entry: vip 54, port 28, member 30, ssrc 28, packets 31, bytes 29,
  * cumulative_lost 30 (an int: sign and 10 digits), ext_highest_seq 39,
  * jitter_us 33, rtcp_packets 36, roc 27, started 31, '}' 1; with its key (a
@@ -32,23 +29,17 @@
  * (vr_dp_relay_room_view(): microseconds, up to the 50 us poll of
  * vr_dp_relay_call), so pages also bound the rooms they visit.
  */
-#define TEL_BUDGET (16384 - 512)
-#define U64(name) (sizeof(name) - 1 + 4 + 20)
-#define INT(name) (sizeof(name) - 1 + 4 + 11)
-#define STR(name, max) (sizeof(name) - 1 + 6 + (max))
-#define ENTRY(key_digits, fields) ((key_digits) + 4 + (fields) + 1)
-#define REPLY(cmd, n, entry) (sizeof(cmd) - 1 + 4 + (n) * (entry) + U64("next") + 2)
-
-#define ROOM_DROP_FIELD(id, name) +U64("drops_" name)
+#define ROOM_DROP_FIELD(id, name) +TEL_U64("drops_" name)
 #define ROOM_DROPS (0 VR_RELAY_DROPS(ROOM_DROP_FIELD))
-#define ROOM_ENTRY                                                                                   \
-	ENTRY(10, STR("vip", INET6_ADDRSTRLEN - 1) + U64("port") + U64("lcore") + U64("members") +  \
-			  U64("max_members") + U64("rx_packets") + U64("tx_packets") + U64("slow_path") + \
-			  ROOM_DROPS)
-#define SSRC_ENTRY                                                                                   \
-	ENTRY(13, STR("vip", INET6_ADDRSTRLEN - 1) + U64("port") + U64("member") + U64("ssrc") +    \
-			  U64("packets") + U64("bytes") + INT("cumulative_lost") + U64("ext_highest_seq") + \
-			  U64("jitter_us") + U64("rtcp_packets") + U64("roc") + U64("started"))
+#define ROOM_ENTRY                                                                                           \
+	TEL_ENTRY(10, TEL_STR("vip", INET6_ADDRSTRLEN - 1) + TEL_U64("port") + TEL_U64("lcore") +           \
+			      TEL_U64("members") + TEL_U64("max_members") + TEL_U64("rx_packets") +           \
+			      TEL_U64("tx_packets") + ROOM_DROPS)
+#define SSRC_ENTRY                                                                                           \
+	TEL_ENTRY(13, TEL_STR("vip", INET6_ADDRSTRLEN - 1) + TEL_U64("port") + TEL_U64("member") +          \
+			      TEL_U64("ssrc") + TEL_U64("packets") + TEL_U64("bytes") + TEL_INT("cumulative_lost") + \
+			      TEL_U64("ext_highest_seq") + TEL_U64("jitter_us") + TEL_U64("rtcp_packets") +   \
+			      TEL_U64("roc") + TEL_U64("started"))
 
 /** Rooms per reply of /voxrelay/relay/rooms. */
 #define ROOMS_PAGE 12
@@ -57,32 +48,15 @@
 /* An SSRC's position: its room's id, then its index among the room's SSRCs (members in slot order). */
 #define SSRC_POS_BITS 10
 
-_Static_assert(REPLY("/voxrelay/relay/rooms", ROOMS_PAGE, ROOM_ENTRY) < TEL_BUDGET,
+_Static_assert(TEL_REPLY("/voxrelay/relay/rooms", ROOMS_PAGE, ROOM_ENTRY) < TEL_BUDGET,
 	       "a page of relay rooms must fit DPDK's reply");
-_Static_assert(REPLY("/voxrelay/relay/ssrcs", SSRCS_PAGE, SSRC_ENTRY) < TEL_BUDGET,
+_Static_assert(TEL_REPLY("/voxrelay/relay/ssrcs", SSRCS_PAGE, SSRC_ENTRY) < TEL_BUDGET,
 	       "a page of relay SSRCs must fit DPDK's reply");
 _Static_assert(SSRCS_PAGE + 1 <= RTE_TEL_MAX_DICT_ENTRIES, "a page and its \"next\" must fit a DPDK dict");
 _Static_assert(VR_RELAY_MAX_MEMBERS * VR_RELAY_MAX_SSRCS <= 1u << SSRC_POS_BITS,
 	       "a room's SSRC index must fit its position bits");
 
 static struct vr_dp *rtel_dp;
-
-/* A page's parameter: the position it starts at. Like vr_dp_tel_page_start(), in 64 bits (SSRC positions). */
-static int page_start(const char *params, uint64_t *start)
-{
-	uint64_t v = 0;
-
-	*start = 0;
-	if (params == NULL)
-		return 0;
-	for (const char *p = params; *p != '\0'; p++) {
-		if (*p < '0' || *p > '9')
-			return -EINVAL;
-		v = v > (UINT64_MAX - 9) / 10 ? UINT64_MAX : v * 10 + (uint64_t)(*p - '0');
-	}
-	*start = v;
-	return 0;
-}
 
 /*
  * The directory's rooms with id >= @first, in id order, at most @max of
@@ -150,28 +124,6 @@ static bool room_view(struct vr_dp *dp, const struct vr_relay_dir_room *dr, stru
 	return false;
 }
 
-static struct rte_tel_data *new_entry(uint64_t key_num, char *key, size_t keylen)
-{
-	struct rte_tel_data *c = rte_tel_data_alloc();
-
-	if (c != NULL)
-		rte_tel_data_start_dict(c);
-	snprintf(key, keylen, "%" PRIu64, key_num);
-	return c;
-}
-
-/* Adds @c under @key; false (and @c freed) when @d is full or out of memory. */
-static bool add_entry(struct rte_tel_data *d, const char *key, struct rte_tel_data *c)
-{
-	if (c == NULL)
-		return false;
-	if (rte_tel_data_add_dict_container(d, key, c, 0) < 0) {
-		rte_tel_data_free(c);
-		return false;
-	}
-	return true;
-}
-
 /* Integers of @j (and of its objects, one level) into @d: the stats JSON's relay object as telemetry. */
 static void json_to_dict(struct rte_tel_data *d, json_t *j, bool nest)
 {
@@ -210,7 +162,7 @@ static int tel_relay(const char *cmd __rte_unused, const char *params __rte_unus
 static struct rte_tel_data *room_entry(struct vr_dp *dp, const struct vr_relay_dir_room *dr,
 				       const struct vr_relay_room_view *v, char *key, size_t keylen)
 {
-	struct rte_tel_data *c = new_entry(dr->conf.id, key, keylen);
+	struct rte_tel_data *c = vr_dp_tel_new_entry(dr->conf.id, key, keylen);
 	char a[64], name[64];
 
 	if (c == NULL)
@@ -222,7 +174,6 @@ static struct rte_tel_data *room_entry(struct vr_dp *dp, const struct vr_relay_d
 	rte_tel_data_add_dict_u64(c, "max_members", dr->conf.max_members);
 	rte_tel_data_add_dict_u64(c, "rx_packets", v->rx_packets);
 	rte_tel_data_add_dict_u64(c, "tx_packets", v->tx_packets);
-	rte_tel_data_add_dict_u64(c, "slow_path", v->slow_path);
 	for (int i = 1; i < VR_RELAY_DROP_MAX; i++) {
 		snprintf(name, sizeof(name), "drops_%s", vr_relay_drop_name((enum vr_relay_drop)i));
 		rte_tel_data_add_dict_u64(c, name, v->drops[i]);
@@ -241,7 +192,7 @@ static int tel_rooms(const char *cmd __rte_unused, const char *params, struct rt
 	uint64_t start;
 	uint32_t nr, n = 0, i;
 	bool more;
-	int rc = page_start(params, &start);
+	int rc = vr_dp_tel_page_start(params, &start);
 
 	if (rc < 0)
 		return rc;
@@ -258,7 +209,7 @@ static int tel_rooms(const char *cmd __rte_unused, const char *params, struct rt
 				break;
 			continue;
 		}
-		ok = add_entry(d, key, room_entry(dp, &rooms[i], &v, key, sizeof(key)));
+		ok = vr_dp_tel_add_entry(d, key, room_entry(dp, &rooms[i], &v, key, sizeof(key)));
 		free(v.members);
 		if (!ok)
 			break;
@@ -276,7 +227,7 @@ static int tel_rooms(const char *cmd __rte_unused, const char *params, struct rt
 static struct rte_tel_data *ssrc_entry(const struct vr_relay_dir_room *dr, const struct vr_relay_member_view *mv,
 				       const struct vr_relay_ssrc_stats *sv, uint64_t pos, char *key, size_t keylen)
 {
-	struct rte_tel_data *c = new_entry(pos, key, keylen);
+	struct rte_tel_data *c = vr_dp_tel_new_entry(pos, key, keylen);
 	char a[64];
 
 	if (c == NULL)
@@ -313,7 +264,7 @@ static int tel_ssrcs(const char *cmd __rte_unused, const char *params, struct rt
 	uint64_t start, next = 0;
 	uint32_t nr, n = 0, i;
 	bool more, full = false;
-	int rc = page_start(params, &start);
+	int rc = vr_dp_tel_page_start(params, &start);
 
 	if (rc < 0)
 		return rc;
@@ -338,8 +289,9 @@ static int tel_ssrcs(const char *cmd __rte_unused, const char *params, struct rt
 
 				if (base + idx < start)
 					continue;
-				if (n == SSRCS_PAGE || !add_entry(d, key, ssrc_entry(dr, mv, &mv->ssrc[k], base + idx, key,
-										       sizeof(key)))) {
+				if (n == SSRCS_PAGE ||
+				    !vr_dp_tel_add_entry(d, key,
+							 ssrc_entry(dr, mv, &mv->ssrc[k], base + idx, key, sizeof(key)))) {
 					full = true;
 					next = base + idx;
 					break;
@@ -368,11 +320,7 @@ static int tel_ssrcs(const char *cmd __rte_unused, const char *params, struct rt
 }
 
 /* Help texts are < RTE_TEL_MAX_STRING_LEN (128) bytes, or DPDK refuses the command. */
-static const struct {
-	const char *cmd;
-	telemetry_cb fn;
-	const char *help;
-} rtel_cmds[] = {
+static const struct vr_dp_tel_cmd rtel_cmds[] = {
 	{"/voxrelay/relay", tel_relay, "Relay totals: rooms, members, packets, slow path, hand-off, drops. No parameters"},
 	{"/voxrelay/relay/rooms", tel_rooms,
 	 "Per-room counters by room id. Paged: parameter first id, follow \"next\""},
@@ -383,8 +331,5 @@ static const struct {
 int vr_dp_relay_telemetry_init(struct vr_dp *dp)
 {
 	rtel_dp = dp;
-	for (size_t i = 0; i < RTE_DIM(rtel_cmds); i++)
-		if (rte_telemetry_register_cmd(rtel_cmds[i].cmd, rtel_cmds[i].fn, rtel_cmds[i].help) != 0)
-			return -EINVAL;
-	return 0;
+	return vr_dp_tel_register(rtel_cmds, RTE_DIM(rtel_cmds));
 }

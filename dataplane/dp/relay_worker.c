@@ -2,7 +2,6 @@
 /* The relay role's worker: burst RX, decapsulate, hand each datagram to the lcore owning its room, SRTP fan-out, DSR TX. */
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -15,6 +14,7 @@
 
 #include "relay_dp.h"
 #include "voxrelay/pkt.h"
+#include "voxrelay/relay_stats.h"
 #include "voxrelay/relaypkt.h"
 #include "voxrelay/rtp.h"
 
@@ -180,13 +180,6 @@ bool vr_dp_relay_is_vip(const struct vr_config *cfg, const struct vr_addr *addr,
 	return false;
 }
 
-static bool is_local(const struct vr_dp_port *p, const struct vr_pkt_info *pi)
-{
-	if (pi->key.family == AF_INET)
-		return p->local.has_v4 && memcmp(&pi->key.dst[12], &p->local.ipv4, 4) == 0;
-	return p->local.has_v6 && memcmp(pi->key.dst, p->local.ipv6, 16) == 0;
-}
-
 /*
  * Parse a frame down to the client's datagram. Returns false (frame
  * consumed: dropped or queued for the main lcore) or true with @rf set.
@@ -209,12 +202,7 @@ static bool relay_parse(struct vr_worker *w, struct rte_mbuf *m, struct vr_relay
 		return false;
 	}
 	if (pi.cls == VR_PKT_ARP || pi.cls == VR_PKT_ND) {
-		if (rte_ring_mp_enqueue(dp->slow_ring, m) != 0) {
-			w->st.drops[VR_DROP_SLOWPATH_FULL]++;
-			rte_pktmbuf_free(m);
-		} else {
-			w->st.slow_path++;
-		}
+		vr_dp_to_main(w, m);
 		return false;
 	}
 	if (pi.cls != VR_PKT_UDP && pi.cls != VR_PKT_IP_OTHER) {
@@ -229,7 +217,7 @@ static bool relay_parse(struct vr_worker *w, struct rte_mbuf *m, struct vr_relay
 		rte_pktmbuf_free(m);
 		return false;
 	}
-	if (rf->encap != VR_RELAY_ENCAP_NONE && !is_local(&dp->ports[dp->port_idx[m->port]], &pi)) {
+	if (rf->encap != VR_RELAY_ENCAP_NONE && !vr_dp_is_local(&dp->ports[dp->port_idx[m->port]], &pi)) {
 		w->st.drops[VR_DROP_NOT_FOR_US]++;
 		rte_pktmbuf_free(m);
 		return false;
@@ -239,11 +227,6 @@ static bool relay_parse(struct vr_worker *w, struct rte_mbuf *m, struct vr_relay
 		return false;
 	}
 	return true;
-}
-
-static inline uint64_t gateway_mac(const struct vr_dp_port *p, uint8_t family)
-{
-	return __atomic_load_n(family == AF_INET ? &p->gw4_mac : &p->gw6_mac, __ATOMIC_RELAXED);
 }
 
 /* Relay one datagram of a room this lcore owns; consumes @m. */
@@ -283,7 +266,7 @@ static void relay_one(struct vr_worker *w, struct rte_mbuf *m, const struct vr_r
 		rte_pktmbuf_free(m);
 		return;
 	}
-	mac = gateway_mac(tp, rf->family);
+	mac = vr_dp_gateway_mac(tp, rf->family);
 	if (VR_UNLIKELY(!(mac & VR_DP_MAC_VALID))) {
 		rl->ws.drops[VR_RELAY_DP_DROP_NO_NEXTHOP] += rx.copies;
 		rte_pktmbuf_free(m);
@@ -411,7 +394,6 @@ static void add_room_totals(struct vr_relay_lcore_stats *t, const struct vr_rela
 	t->members += room->nmembers;
 	t->rx_packets += room->rx_packets;
 	t->tx_packets += room->tx_packets;
-	t->slow_path += room->slow_path;
 	for (int d = 0; d < VR_RELAY_DROP_MAX; d++)
 		t->drops[d] += room->drops[d];
 }
@@ -443,7 +425,7 @@ static void room_view(const struct vr_relay_room *room, struct vr_relay_room_vie
 		mv->c = mb->c;
 		/* the library's read-only accessor: it never closes an RR interval */
 		for (uint32_t k = 0; k < mb->nssrc && k < VR_RELAY_MAX_SSRCS; k++)
-			vr_relay_ssrc_stats(room, mb->id, k, &mv->ssrc[k]);
+			vr_relay_member_ssrc_stats(room, mb, k, &mv->ssrc[k]);
 		n++;
 	}
 	v->nmembers = n;
@@ -474,35 +456,36 @@ static int run_cmd(struct vr_worker *w, struct vr_relay_cmd *c)
 			return rc;
 		}
 		return 0;
-	case VR_RCMD_ROOM_REMOVE: {
-		struct vr_relay_lcore_stats gone = {0};
-
+	case VR_RCMD_ROOM_REMOVE:
+		c->nmembers = room->nmembers;
 		rte_hash_del_key(rl->rooms, &c->key);
-		add_room_totals(&gone, room);
-		rl->retired.rx_packets += gone.rx_packets;
-		rl->retired.tx_packets += gone.tx_packets;
-		rl->retired.slow_path += gone.slow_path;
-		for (int d = 0; d < VR_RELAY_DROP_MAX; d++)
-			rl->retired.drops[d] += gone.drops[d];
+		/* its rooms and members counts are not kept: publish() zeroes them */
+		add_room_totals(&rl->retired, room);
 		vr_relay_room_free(room);
 		return 0;
-	}
 	case VR_RCMD_MEMBER_ADD:
 		c->member.in_key = c->in_key;
 		c->member.out_key = c->out_key;
 		c->member.addr = c->has_addr ? &c->addr : NULL;
 		c->member.port = c->port;
-		return vr_relay_member_add(room, &c->member);
+		rc = vr_relay_member_add(room, &c->member);
+		break;
 	case VR_RCMD_MEMBER_REMOVE:
-		return vr_relay_member_remove(room, c->member_id);
+		rc = vr_relay_member_remove(room, c->member_id);
+		break;
 	case VR_RCMD_MEMBER_SET_ADDR:
-		return vr_relay_member_set_address(room, c->member_id, c->has_addr ? &c->addr : NULL, c->port);
+		rc = vr_relay_member_set_address(room, c->member_id, c->has_addr ? &c->addr : NULL, c->port);
+		break;
 	case VR_RCMD_ROOM_SHOW:
-		room_view(room, c->view);
-		return 0;
+		if (c->view != NULL)
+			room_view(room, c->view);
+		rc = 0;
+		break;
 	default:
 		return -EOPNOTSUPP;
 	}
+	c->nmembers = room->nmembers;
+	return rc;
 }
 
 /* Totals of this lcore's rooms, for stats and metrics (racy readers). */
@@ -529,7 +512,9 @@ static void serve_cmd(struct vr_worker *w)
 	if (c == NULL)
 		return;
 	c->rc = run_cmd(w, c);
-	publish(w);
+	/* a snapshot changes nothing: publish() walks every room of the lcore */
+	if (c->op != VR_RCMD_ROOM_SHOW)
+		publish(w);
 	__atomic_store_n(&w->relay->cmd, NULL, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->done, 1, __ATOMIC_RELEASE);
 }
@@ -583,17 +568,7 @@ int vr_dp_relay_worker_main(void *arg)
 			w->relay->next_publish_tsc = start + publish_cycles;
 		}
 		rte_rcu_qsbr_quiescent(dp->qsv, w->index);
-		uint64_t end = rte_rdtsc();
-		if (VR_UNLIKELY(end - start > dp->long_loop_cycles[0]))
-			for (uint32_t i = 0; i < VR_DP_LONG_LOOP_LEVELS && end - start > dp->long_loop_cycles[i]; i++)
-				w->st.long_loops[i]++;
-		w->st.rx_packets += got;
-		if (got + handed != 0)
-			w->st.busy_cycles += end - start;
-		else if (dp->cfg->idle_sleep_us != 0)
-			rte_delay_us_sleep(dp->cfg->idle_sleep_us); /* shared CPUs (labs, small VMs) */
-		w->st.total_cycles += end - last;
-		last = end;
+		last = vr_dp_loop_end(w, start, last, got, got + handed != 0);
 	}
 	vr_dp_tx_flush(w);
 	rte_rcu_qsbr_thread_offline(dp->qsv, w->index);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* DPDK telemetry commands (/voxrelay/...): counters for dpdk-telemetry.py and the metrics exporter. */
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 
@@ -13,19 +14,7 @@
 #include "telemetry.h"
 
 /*
- * Page size. DPDK 22.11 writes a whole reply into one buffer of
- * MAX_OUTPUT_LEN = 16384 bytes (lib/telemetry/telemetry.c; "max_output_len"
- * of its greeting) and silently leaves out each dict member that no longer
- * fits. The exporter also counts a reply within 512 bytes of that cap as
- * probably cut (exporter/collect.c, TRUNC_MARGIN), so a page must stay
- * below TEL_BUDGET bytes whatever the names and values.
- *
- * DPDK writes {"<command>":{"<key>":{"<field>":<value>,...},...,"next":N}}
- * without blanks. Counting each member with the ',' or '{' before it, an
- * integer field is len(name) + 4 + 20 (digits of UINT64_MAX) bytes and a
- * string field len(name) + 6 + its longest value after JSON escaping; a
- * container adds its closing '}', an entry its key and 4 bytes ("":,), a
- * reply len(command) + 4 bytes of prefix and 2 closing braces.
+ * VR_DP_TEL_PAGE, by the sums of telemetry.h.
  *
  * Largest entry, a backend: vip 54 (45 = INET6_ADDRSTRLEN - 1), vip_id 30,
  * vip_ports 26 ("65535-65535"), address 76 (63 = the name buffer),
@@ -37,13 +26,6 @@
  * ports 675 but at most VR_CFG_MAX_PORTS = 8 of them. The asserts below
  * redo the sums; a new field must be added to its TEL_*_ENTRY too.
  */
-#define TEL_OUTPUT_LEN 16384
-#define TEL_BUDGET (TEL_OUTPUT_LEN - 512)
-#define TEL_U64(name) (sizeof(name) - 1 + 4 + 20)
-#define TEL_STR(name, max) (sizeof(name) - 1 + 6 + (max))
-#define TEL_ENTRY(key_digits, fields) ((key_digits) + 4 + (fields) + 1)
-#define TEL_REPLY(cmd, n, entry) (sizeof(cmd) - 1 + 4 + (n) * (entry) + TEL_U64("next") + 2)
-
 #define TEL_BACKEND_ENTRY                                                                        \
 	TEL_ENTRY(4, TEL_STR("vip", INET6_ADDRSTRLEN - 1) + TEL_U64("vip_id") + TEL_STR("vip_ports", 11) + \
 			     TEL_STR("address", VR_CFG_NAME_LEN - 1) + TEL_STR("state", 8) +              \
@@ -119,7 +101,7 @@ static int tel_drops(const char *cmd __rte_unused, const char *params __rte_unus
 	return 0;
 }
 
-int vr_dp_tel_page_start(const char *params, uint32_t *start)
+int vr_dp_tel_page_start(const char *params, uint64_t *start)
 {
 	uint64_t v = 0;
 
@@ -129,35 +111,59 @@ int vr_dp_tel_page_start(const char *params, uint32_t *start)
 	for (const char *p = params; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9')
 			return -EINVAL;
-		v = RTE_MIN(v * 10 + (uint64_t)(*p - '0'), (uint64_t)UINT32_MAX);
+		v = v > (UINT64_MAX - 9) / 10 ? UINT64_MAX : v * 10 + (uint64_t)(*p - '0');
 	}
-	*start = (uint32_t)v;
+	*start = v;
+	return 0;
+}
+
+struct rte_tel_data *vr_dp_tel_new_entry(uint64_t key_num, char *key, size_t keylen)
+{
+	struct rte_tel_data *c = rte_tel_data_alloc();
+
+	if (c != NULL)
+		rte_tel_data_start_dict(c);
+	snprintf(key, keylen, "%" PRIu64, key_num);
+	return c;
+}
+
+bool vr_dp_tel_add_entry(struct rte_tel_data *d, const char *key, struct rte_tel_data *c)
+{
+	if (c == NULL)
+		return false;
+	if (rte_tel_data_add_dict_container(d, key, c, 0) < 0) {
+		rte_tel_data_free(c);
+		return false;
+	}
+	return true;
+}
+
+int vr_dp_tel_register(const struct vr_dp_tel_cmd *cmds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rte_telemetry_register_cmd(cmds[i].cmd, cmds[i].fn, cmds[i].help) != 0)
+			return -EINVAL;
 	return 0;
 }
 
 int vr_dp_tel_page(struct vr_dp *dp, const char *params, struct rte_tel_data *d, const struct vr_dp_tel_list *l)
 {
-	uint32_t start, pos, n = 0;
+	uint64_t start;
+	uint32_t pos, n = 0;
 	int rc = vr_dp_tel_page_start(params, &start);
 
 	if (rc < 0)
 		return rc;
 	rte_tel_data_start_dict(d);
-	for (pos = start; pos < l->nb; pos++) {
+	for (pos = (uint32_t)RTE_MIN(start, (uint64_t)l->nb); pos < l->nb; pos++) {
 		char key[RTE_TEL_MAX_STRING_LEN];
-		struct rte_tel_data *c;
 
 		if (l->present != NULL && !l->present(dp, pos))
 			continue;
 		if (n == l->page)
 			break;
-		c = l->entry(dp, pos, key, sizeof(key));
-		if (c == NULL)
+		if (!vr_dp_tel_add_entry(d, key, l->entry(dp, pos, key, sizeof(key))))
 			break;
-		if (rte_tel_data_add_dict_container(d, key, c, 0) < 0) {
-			rte_tel_data_free(c);
-			break;
-		}
 		n++;
 	}
 	if (pos >= l->nb)
@@ -169,16 +175,6 @@ int vr_dp_tel_page(struct vr_dp *dp, const char *params, struct rte_tel_data *d,
 	return 0;
 }
 
-static struct rte_tel_data *new_entry(uint32_t key_num, char *key, size_t keylen)
-{
-	struct rte_tel_data *c = rte_tel_data_alloc();
-
-	if (c != NULL)
-		rte_tel_data_start_dict(c);
-	snprintf(key, keylen, "%u", key_num);
-	return c;
-}
-
 static bool backend_present(const struct vr_dp *dp, uint32_t id)
 {
 	return dp->state->backends[id].in_use;
@@ -188,7 +184,7 @@ static struct rte_tel_data *backend_entry(struct vr_dp *dp, uint32_t id, char *k
 {
 	const struct vr_lb_backend *b = &dp->state->backends[id];
 	const struct vr_lb_vip *v = &dp->state->vips[b->vip_id];
-	struct rte_tel_data *c = new_entry(id, key, keylen);
+	struct rte_tel_data *c = vr_dp_tel_new_entry(id, key, keylen);
 	char a[64], ports[16];
 
 	if (c == NULL)
@@ -213,7 +209,7 @@ static bool vip_present(const struct vr_dp *dp, uint32_t id)
 static struct rte_tel_data *vip_entry(struct vr_dp *dp, uint32_t id, char *key, size_t keylen)
 {
 	const struct vr_lb_vip *vip = &dp->state->vips[id];
-	struct rte_tel_data *c = new_entry(id, key, keylen);
+	struct rte_tel_data *c = vr_dp_tel_new_entry(id, key, keylen);
 	char a[64];
 
 	if (c == NULL)
@@ -230,7 +226,7 @@ static struct rte_tel_data *vip_entry(struct vr_dp *dp, uint32_t id, char *key, 
 static struct rte_tel_data *lcore_entry(struct vr_dp *dp, uint32_t idx, char *key, size_t keylen)
 {
 	const struct vr_worker_stats *s = &dp->workers[idx]->st;
-	struct rte_tel_data *c = new_entry(dp->workers[idx]->lcore_id, key, keylen);
+	struct rte_tel_data *c = vr_dp_tel_new_entry(dp->workers[idx]->lcore_id, key, keylen);
 
 	if (c == NULL)
 		return NULL;
@@ -280,7 +276,7 @@ static void port_link(struct rte_tel_data *c, uint16_t port_id)
 static struct rte_tel_data *port_entry(struct vr_dp *dp, uint32_t idx, char *key, size_t keylen)
 {
 	const struct vr_dp_port *p = &dp->ports[idx];
-	struct rte_tel_data *c = new_entry(idx, key, keylen);
+	struct rte_tel_data *c = vr_dp_tel_new_entry(idx, key, keylen);
 	struct rte_eth_dev_info info;
 	char dev[RTE_ETH_NAME_MAX_LEN];
 
@@ -352,11 +348,7 @@ static int tel_probes(const char *cmd __rte_unused, const char *params, struct r
 }
 
 /* Help texts are < RTE_TEL_MAX_STRING_LEN (128) bytes, or DPDK refuses the command. */
-static const struct {
-	const char *cmd;
-	telemetry_cb fn;
-	const char *help;
-} tel_cmds[] = {
+static const struct vr_dp_tel_cmd tel_cmds[] = {
 	{"/voxrelay/stats", tel_stats, "Totals over all workers. No parameters"},
 	{"/voxrelay/drops", tel_drops, "Drops by reason. No parameters"},
 	{"/voxrelay/ports", tel_ports,
@@ -373,9 +365,8 @@ static const struct {
 int vr_dp_telemetry_init(struct vr_dp *dp)
 {
 	tel_dp = dp;
-	for (size_t i = 0; i < RTE_DIM(tel_cmds); i++)
-		if (rte_telemetry_register_cmd(tel_cmds[i].cmd, tel_cmds[i].fn, tel_cmds[i].help) != 0)
-			return -EINVAL;
+	if (vr_dp_tel_register(tel_cmds, RTE_DIM(tel_cmds)) != 0)
+		return -EINVAL;
 	/* the role is fixed for the life of the process (a reload cannot change it) */
 	if (dp->cfg->role == VR_ROLE_RELAY)
 		return vr_dp_relay_telemetry_init(dp);

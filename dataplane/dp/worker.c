@@ -34,11 +34,6 @@ void vr_dp_tx_flush(struct vr_worker *w)
 	}
 }
 
-static inline uint64_t gateway_mac(const struct vr_dp_port *p, uint8_t family)
-{
-	return __atomic_load_n(family == AF_INET ? &p->gw4_mac : &p->gw6_mac, __ATOMIC_RELAXED);
-}
-
 static void forward_udp(struct vr_worker *w, const struct vr_lb_state *st, const struct vr_lb_clock *clk,
 			struct rte_mbuf *m, struct vr_pkt_info *pi, struct vr_lb_choice *chp)
 {
@@ -69,7 +64,7 @@ static void forward_udp(struct vr_worker *w, const struct vr_lb_state *st, const
 			{ drop(w, m, VR_DROP_NO_LOCAL_ADDR); return; }
 		ep.src = tp->addr6;
 	}
-	mac = gateway_mac(tp, ep.dst.family);
+	mac = vr_dp_gateway_mac(tp, ep.dst.family);
 	if (VR_UNLIKELY(!(mac & VR_DP_MAC_VALID)))
 		{ drop(w, m, VR_DROP_NO_NEXTHOP); return; }
 	for (int i = 0; i < 6; i++)
@@ -89,13 +84,6 @@ static void forward_udp(struct vr_worker *w, const struct vr_lb_state *st, const
 	w->st.backend_bytes[ch.backend_id] += (uint32_t)len;
 	w->st.tx_bytes += (uint32_t)len;
 	vr_dp_tx_add(w, (uint16_t)(tp - dp->ports), m);
-}
-
-static bool is_local(const struct vr_dp_port *p, const struct vr_pkt_info *pi)
-{
-	if (pi->key.family == AF_INET)
-		return p->local.has_v4 && memcmp(&pi->key.dst[12], &p->local.ipv4, 4) == 0;
-	return p->local.has_v6 && memcmp(pi->key.dst, p->local.ipv6, 16) == 0;
 }
 
 /*
@@ -126,11 +114,8 @@ static bool classify(struct vr_worker *w, const struct vr_lb_state *st, struct r
 		rc = vr_lb_classify(st, pi, ch);
 		if (VR_UNLIKELY(rc != VR_DROP_NONE)) {
 			/* Answers to our health probes come to our own address. */
-			if (is_local(&w->dp->ports[w->dp->port_idx[m->port]], pi)) {
-				if (rte_ring_mp_enqueue(w->dp->slow_ring, m) != 0)
-					drop(w, m, VR_DROP_SLOWPATH_FULL);
-				else
-					w->st.slow_path++;
+			if (vr_dp_is_local(&w->dp->ports[w->dp->port_idx[m->port]], pi)) {
+				vr_dp_to_main(w, m);
 				return false;
 			}
 			drop(w, m, rc);
@@ -145,12 +130,9 @@ static bool classify(struct vr_worker *w, const struct vr_lb_state *st, struct r
 	case VR_PKT_TCP:
 		/* Answers to our HTTP probes come to our own address, for the kernel
 		 * behind the tap; without a tap, TCP is not_udp as it always was. */
-		if (is_local(&w->dp->ports[w->dp->port_idx[m->port]], pi) &&
+		if (vr_dp_is_local(&w->dp->ports[w->dp->port_idx[m->port]], pi) &&
 		    __atomic_load_n(&w->dp->tap, __ATOMIC_RELAXED) != NULL) {
-			if (rte_ring_mp_enqueue(w->dp->slow_ring, m) != 0)
-				drop(w, m, VR_DROP_SLOWPATH_FULL);
-			else
-				w->st.slow_path++;
+			vr_dp_to_main(w, m);
 			return false;
 		}
 		drop(w, m, VR_DROP_NOT_UDP);
@@ -158,11 +140,7 @@ static bool classify(struct vr_worker *w, const struct vr_lb_state *st, struct r
 	case VR_PKT_ARP:
 	case VR_PKT_ND:
 		/* Slow path: the main lcore answers and learns (message passing, no locks). */
-		if (rte_ring_mp_enqueue(w->dp->slow_ring, m) != 0) {
-			drop(w, m, VR_DROP_SLOWPATH_FULL);
-			return false;
-		}
-		w->st.slow_path++;
+		vr_dp_to_main(w, m);
 		return false;
 	default:
 		drop(w, m, VR_DROP_NOT_UDP);
@@ -308,18 +286,7 @@ int vr_dp_worker_main(void *arg)
 			vr_dp_tx_flush(w);
 		}
 		rte_rcu_qsbr_quiescent(dp->qsv, w->index);
-		uint64_t end = rte_rdtsc();
-		if (VR_UNLIKELY(end - start > dp->long_loop_cycles[0]))
-			for (uint32_t i = 0; i < VR_DP_LONG_LOOP_LEVELS && end - start > dp->long_loop_cycles[i]; i++)
-				w->st.long_loops[i]++;
-		if (got != 0) {
-			w->st.rx_packets += got;
-			w->st.busy_cycles += end - start;
-		} else if (dp->cfg->idle_sleep_us != 0) {
-			rte_delay_us_sleep(dp->cfg->idle_sleep_us); /* shared CPUs (labs, small VMs) */
-		}
-		w->st.total_cycles += end - last;
-		last = end;
+		last = vr_dp_loop_end(w, start, last, got, got != 0);
 	}
 	vr_dp_tx_flush(w);
 	rte_rcu_qsbr_thread_offline(dp->qsv, w->index);

@@ -3,23 +3,29 @@
 #include <errno.h>
 #include <string.h>
 
-#include "voxrelay/relay.h"
+#include "voxrelay/relay_stats.h"
 
 int vr_relay_ssrc_stats(const struct vr_relay_room *room, uint32_t member_id, unsigned int idx,
 			struct vr_relay_ssrc_stats *out)
 {
-	const struct vr_relay_member *m = NULL;
-	const struct vr_relay_stream *st;
+	const struct vr_relay_member *m;
 
 	if (!room || !out)
 		return -EINVAL;
-	for (uint32_t s = 0; s < room->conf.max_members; s++)
-		if (room->members[s].in_use && room->members[s].id == member_id) {
-			m = &room->members[s];
-			break;
-		}
+	/* the lookup only reads the room */
+	m = vr_relay_member_find((struct vr_relay_room *)room, member_id);
 	if (!m)
 		return -ENOENT;
+	return vr_relay_member_ssrc_stats(room, m, idx, out);
+}
+
+int vr_relay_member_ssrc_stats(const struct vr_relay_room *room, const struct vr_relay_member *m, unsigned int idx,
+			       struct vr_relay_ssrc_stats *out)
+{
+	const struct vr_relay_stream *st;
+
+	if (!room || !m || !out)
+		return -EINVAL;
 	if (idx >= m->nssrc)
 		return -ERANGE;
 	st = &m->streams[idx];

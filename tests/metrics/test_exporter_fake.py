@@ -135,12 +135,13 @@ class FakeTelemetry:
 
 
     def relay_reply(self, name, param):
+        # slow_path: a dataplane from before it left the rooms (always 0 there): not exported
         room = {"vip": "203.0.113.10", "lcore": 1, "members": 2, "max_members": 4, "slow_path": 0,
                 "drops_relay_not_rtp": 4, "drops_relay_auth_fail": 0}
         ssrc = {"vip": "203.0.113.10", "bytes": 100, "cumulative_lost": 0, "jitter_us": 0, "rtcp_packets": 0,
                 "roc": 0, "started": 1}
         if name == "/voxrelay/relay":
-            return {"rooms": 2, "members": 3, "rx_packets": 500, "tx_packets": 490, "slow_path": 0, "stun": 93,
+            return {"rooms": 2, "members": 3, "rx_packets": 500, "tx_packets": 490, "slow_path": 95, "stun": 93,
                     "dtls": 2, "handoff_out": 0, "handoff_in": 0,
                     "drops": {"relay_not_rtp": 4, "relay_auth_fail": 0, "relay_no_room": 1}}
         if name == "/voxrelay/relay/rooms":
@@ -308,6 +309,8 @@ def main():
         check(value(fams, R + "members") == 3 and value(fams, R + "rx_packets_total") == 500, "relay totals")
         check(value(fams, R + "stun_total") == 93 and value(fams, R + "drops_total", reason="relay_no_room") == 1 and
               value(fams, R + "drops_total", reason="relay_auth_fail") == 0, "relay stun, drops")
+        check(value(fams, R + "slow_path_total") == 95, "relay slow path (STUN + DTLS)")
+        check(R + "room_slow_path_total" not in fams, "a room's slow_path exported")
         check(value(fams, R + "room_rx_packets_total", vip="203.0.113.10", port="40001") == 2, "room on page 2")
         check(value(fams, R + "room_members", port="40000") == 2 and fams[R + "room_members"]["type"] == "gauge",
               "room members gauge")
