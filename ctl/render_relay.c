@@ -123,12 +123,11 @@ int vr_ctl_render_room_show(struct vr_ctl_render_ctx *r, const json_t *res)
 	if (!json_is_array(members))
 		return vr_ctl_unexpected(r, "no \"members\" list");
 	fprintf(r->out,
-		"room %s (id %s, lcore %s): %s of %s members, at most %s speaker%s, %s; %s packets in, %s out, "
-		"%s to the slow path\n",
+		"room %s (id %s, lcore %s): %s of %s members, at most %s speaker%s, %s; %s packets in, %s out\n",
 		ROOM_NAME(room), VR_CTL_TEXT(room, "id"), VR_CTL_TEXT(room, "lcore"), VR_CTL_TEXT(room, "members"),
 		VR_CTL_TEXT(room, "max_members"), VR_CTL_TEXT(room, "max_speakers"),
 		plural(json_object_get(room, "max_speakers")), AUDIO_LEVEL(room), VR_CTL_TEXT(room, "rx_packets"),
-		VR_CTL_TEXT(room, "tx_packets"), VR_CTL_TEXT(room, "slow_path"));
+		VR_CTL_TEXT(room, "tx_packets"));
 	drop_line(r->out, json_object_get(room, "drops"));
 	if (json_array_size(members) == 0) {
 		fprintf(r->out, "no members\n");

@@ -367,7 +367,6 @@ int vr_ctl_op_room_show(struct vr_dp *dp, json_t *args, struct ctl_reply *r, str
 	free(v.members);
 	json_object_set_new(room, "rx_packets", json_integer((json_int_t)v.rx_packets));
 	json_object_set_new(room, "tx_packets", json_integer((json_int_t)v.tx_packets));
-	json_object_set_new(room, "slow_path", json_integer((json_int_t)v.slow_path));
 	json_object_set_new(room, "drops", drops_json(v.drops));
 	r->result = json_pack("{s:o, s:o}", "room", room, "members", members);
 	return r->result != NULL ? 0 : vr_ctl_fail(r, -ENOMEM, "out of memory");

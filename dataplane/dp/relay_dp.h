@@ -86,7 +86,7 @@ struct vr_relay_member_view {
 struct vr_relay_room_view {
 	struct vr_relay_room_conf conf;
 	uint32_t nmembers;
-	uint64_t rx_packets, tx_packets, slow_path;
+	uint64_t rx_packets, tx_packets;
 	uint64_t drops[VR_RELAY_DROP_MAX];
 	struct vr_relay_member_view *members; /**< room for conf.max_members, owned by the caller */
 };

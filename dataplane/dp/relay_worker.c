@@ -405,7 +405,6 @@ static void room_view(const struct vr_relay_room *room, struct vr_relay_room_vie
 	v->conf = room->conf;
 	v->rx_packets = room->rx_packets;
 	v->tx_packets = room->tx_packets;
-	v->slow_path = room->slow_path;
 	memcpy(v->drops, room->drops, sizeof(v->drops));
 	for (uint32_t s = 0; s < room->conf.max_members; s++) {
 		const struct vr_relay_member *mb = &room->members[s];

@@ -580,7 +580,6 @@ enum vr_relay_verdict vr_relay_receive(struct vr_relay_room *room, uint8_t *p, u
 			}
 			advanced = true;
 			st->highest = idx;
-			vr_roc_init(&st->roc, h.seq, v); /* deprecated mirror of highest */
 			st->started = 1;
 		}
 		m->last_rtp_ns = now_ns;

@@ -33,7 +33,7 @@ int vr_relay_member_ssrc_stats(const struct vr_relay_room *room, const struct vr
 	out->member_id = m->id;
 	out->ssrc = st->ssrc;
 	out->started = st->started;
-	out->roc = st->roc.roc;
+	out->roc = vr_relay_stream_roc(st);
 	out->rtcp_packets = st->rtcp_packets;
 	out->sr = st->sr;
 	if (st->started) {

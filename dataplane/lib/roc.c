@@ -2,12 +2,6 @@
 /* SRTP rollover counter: libsrtp's index estimation (RFC 3711 section 3.3.1 and Appendix A), which the relay mirrors. */
 #include "voxrelay/roc.h"
 
-void vr_roc_init(struct vr_roc *r, uint16_t seq, uint32_t roc)
-{
-	r->roc = roc;
-	r->s_l = seq;
-}
-
 uint32_t vr_roc_guess(uint64_t highest, uint16_t seq)
 {
 	uint32_t roc = (uint32_t)(highest >> 16);

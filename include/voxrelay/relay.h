@@ -166,10 +166,7 @@ struct vr_relay_sr {
 struct vr_relay_stream {
 	uint32_t ssrc;
 	uint8_t started;         /**< an RTP packet of it authenticated */
-	/* Deprecated: highest >> 16 and (uint16_t)highest, still written for
-	 * vr_relay_ssrc_stats(); read vr_relay_stream_roc() instead. */
-	struct vr_roc roc;
-	uint64_t highest;        /**< 48-bit index ROC * 2^16 + SEQ of the highest authenticated RTP packet (RFC 3711 3.3.1) */
+	uint64_t highest;        /**< 48-bit index ROC * 2^16 + SEQ of the highest authenticated RTP packet (RFC 3711 3.3.1); ROC: vr_relay_stream_roc() */
 	struct vr_rtpstats stats; /**< RFC 3550 A.1/A.3/A.8 over the authenticated packets */
 	uint64_t rtcp_packets;   /**< SRTCP/RTCP datagrams authenticated from this SSRC */
 	uint64_t roc_resyncs;    /**< libsrtp's ROC disagreed with ours after unprotect (never expected) */
@@ -452,8 +449,7 @@ uint32_t vr_relay_fanout(struct vr_relay_room *room, const uint8_t *p, const str
  *         ours; libsrtp clones a template once per SSRC of a member
  *         (inbound, its first authenticated packet) and once per
  *         (recipient, SSRC) (outbound, the first copy), about 430 bytes
- *         each. (Inside every HMAC-SHA1 operation OpenSSL 3 also frees and
- *         reallocates its digest state, as it always did under libsrtp.)
+ *         each.
  */
 enum vr_relay_verdict vr_relay_input(struct vr_relay_room *room, uint8_t *p, uint32_t len,
 				     const struct vr_addr *src, uint16_t sport, uint64_t now_ns,

@@ -6,29 +6,6 @@
 #include <stdint.h>
 
 /**
- * Receiver's view of one SRTP stream's packet index (RFC 3711 section
- * 3.3.1): the rollover counter ROC and s_l, the highest sequence number
- * authenticated so far. The 48-bit index is ROC * 2^16 + SEQ. Owned by one
- * thread; no locking inside. Fields read-only for callers.
- */
-struct vr_roc {
-	uint32_t roc; /**< rollover counter */
-	uint16_t s_l; /**< highest authenticated sequence number in this ROC */
-};
-
-/**
- * Start a stream at its first packet (RFC 3711 section 3.3.1: s_l is the
- * first SEQ received, ROC normally 0 unless signalled, e.g. by a=crypto or
- * a relay that joins a stream late).
- *
- * @param r      state to set
- * @param seq    sequence number of the first packet (host order)
- * @param roc    ROC to start from
- * Thread-safe on its own state.
- */
-void vr_roc_init(struct vr_roc *r, uint16_t seq, uint32_t roc);
-
-/**
  * Guess the ROC of SRTP packet @seq of a stream whose highest index so far
  * is @highest, exactly as libsrtp 2 does (srtp_rdbx_estimate_index(), on
  * both its unprotect and its protect side): RFC 3711 section 3.3.1 and

@@ -415,7 +415,7 @@ K30 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"
 K30B = "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CB"
 ROOM = {"vip": "10.77.200.1", "port": 40001, "id": 2, "max_members": 8, "max_speakers": 4, "audio_level_id": 1,
         "members": 1, "lcore": 2}
-ROOM_SHOW = {"room": dict(ROOM, rx_packets=10, tx_packets=0, slow_path=1, drops={"relay_auth_fail": 2}),
+ROOM_SHOW = {"room": dict(ROOM, rx_packets=10, tx_packets=0, drops={"relay_auth_fail": 2}),
              "members": [{"id": 7, "suite": "AES_CM_128_HMAC_SHA1_80", "address": None, "client_port": 0,
                           "fixed": False, "verified": False, "latched": False,
                           "counters": {"rx_packets": 10, "rx_bytes": 1720, "tx_packets": 0, "tx_bytes": 0,

@@ -316,7 +316,7 @@ static void test_render(void)
 /* As relay_ctl.c writes them: a member whose address is not known yet has "address": null. */
 static const char room_show[] =
 	"{\"room\":{\"vip\":\"10.77.200.1\",\"port\":40001,\"id\":2,\"max_members\":8,\"max_speakers\":4,"
-	"\"audio_level_id\":1,\"members\":3,\"lcore\":2,\"rx_packets\":1510,\"tx_packets\":1500,\"slow_path\":4,"
+	"\"audio_level_id\":1,\"members\":3,\"lcore\":2,\"rx_packets\":1510,\"tx_packets\":1500,"
 	"\"drops\":{\"relay_not_rtp\":0,\"relay_auth_fail\":7,\"relay_replay\":3,\"relay_not_loudest\":0}},"
 	"\"members\":["
 	"{\"id\":7,\"suite\":\"AES_CM_128_HMAC_SHA1_80\",\"address\":\"192.0.2.10\",\"client_port\":50000,"
@@ -336,7 +336,7 @@ static const char room_show[] =
 
 static const char room_show_text[] =
 	"room 10.77.200.1 port 40001 (id 2, lcore 2): 3 of 8 members, at most 4 speakers, audio level id 1; "
-	"1510 packets in, 1500 out, 4 to the slow path\n"
+	"1510 packets in, 1500 out\n"
 	"drops: relay_auth_fail 7, relay_replay 3\n"
 	"ID  SUITE                    ADDRESS             FIXED  VERIFIED  LATCHED  RX_PACKETS  RX_BYTES  TX_PACKETS"
 	"  TX_BYTES  RX_DROPS  RELATCHES\n"
@@ -427,10 +427,10 @@ static void test_relay(void)
 	expect("{\"op\":\"room.show\"," ROOM_ARGS "}}", room_show, room_show_text);
 	expect("{\"op\":\"room.show\"," ROOM_ARGS "}}",
 	       "{\"room\":{\"vip\":\"fd77:200::1\",\"port\":40000,\"id\":1,\"max_members\":2,\"max_speakers\":1,"
-	       "\"audio_level_id\":0,\"members\":0,\"lcore\":1,\"rx_packets\":0,\"tx_packets\":0,\"slow_path\":0,"
+	       "\"audio_level_id\":0,\"members\":0,\"lcore\":1,\"rx_packets\":0,\"tx_packets\":0,"
 	       "\"drops\":{\"relay_not_rtp\":0}},\"members\":[]}",
 	       "room fd77:200::1 port 40000 (id 1, lcore 1): 0 of 2 members, at most 1 speaker, no audio level; "
-	       "0 packets in, 0 out, 0 to the slow path\n"
+	       "0 packets in, 0 out\n"
 	       "no members\n");
 	expect_proto("{\"op\":\"room.show\"," ROOM_ARGS "}}", "{\"members\":[]}",
 		     "unexpected answer to room.show: no \"room\" object");
@@ -499,7 +499,7 @@ static void test_hostile_text(void)
 	       "{\"room\":{\"vip\":\"10.0.0.1\\u001b[2J\",\"drops\":{\"\\u009bx\":1}},\"members\":[{\"suite\":\"a\\nb\","
 	       "\"address\":\"\\u0007\",\"ssrcs\":[{\"ssrc\":\"\\u001b\"}]}]}",
 	       "room 10.0.0.1?[2J port - (id -, lcore -): - of - members, at most - speakers, audio level id -; "
-	       "- packets in, - out, - to the slow path\n"
+	       "- packets in, - out\n"
 	       "drops: ?x 1\n"
 	       "ID  SUITE  ADDRESS  FIXED  VERIFIED  LATCHED  RX_PACKETS  RX_BYTES  TX_PACKETS  TX_BYTES  RX_DROPS"
 	       "  RELATCHES\n"
