@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "cp_priv.h"
 
 #define CREATE_MAX_MEMBERS 100
@@ -48,22 +46,12 @@ bool vr_cp_msg_id_ok(const char *id)
 	}
 }
 
-static void ignore_reply(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_error err)
-{
-	(void)cp, (void)arg, (void)r, (void)err;
-}
-
 int vr_cp_publish_chat(struct vr_cp *cp, const char *chat, const char *skip, char *frame, size_t len)
 {
-	size_t n = strlen(skip) + 1 + len;
-	char *payload = malloc(n + 1);
-	int rc = -1;
+	/* "<skip>\n<no stream id>\n<frame>" as one argument: hiredis splits the format at spaces only */
+	int rc = frame ? vr_cp_store_cmdf(cp->store, NULL, NULL, "PUBLISH vr:chat:%s %s\n\n%b", chat, skip, frame, len)
+		       : -1;
 
-	if (frame && payload) {
-		snprintf(payload, n + 1, "%s\n%s", skip, frame);
-		rc = vr_cp_store_cmdf(cp->store, ignore_reply, NULL, "PUBLISH vr:chat:%s %b", chat, payload, n);
-	}
-	free(payload);
 	free(frame);
 	return rc;
 }
@@ -73,7 +61,7 @@ int vr_cp_publish_user(struct vr_cp *cp, const char *user, const char *op, const
 	char payload[16 + VR_CP_CHAT_LEN];
 	int n = snprintf(payload, sizeof(payload), "%s %s", op, chat);
 
-	return vr_cp_store_cmdf(cp->store, ignore_reply, NULL, "PUBLISH vr:user:%s %b", user, payload, (size_t)n);
+	return vr_cp_store_cmdf(cp->store, NULL, NULL, "PUBLISH vr:user:%s %b", user, payload, (size_t)n);
 }
 
 static json_t *chat_json(const char *cid, const redisReply *meta, long long members)
@@ -103,26 +91,22 @@ static int run_join(struct vr_cp *cp, vr_cp_store_cb cb, void *arg, const char *
 	return vr_cp_store_script(cp->store, VR_CP_SCRIPT_JOIN, cb, arg, 3, 9, argv, lens);
 }
 
-/* A join succeeded: index it here, tell the user's other processes and the chat. */
+/* A join succeeded: index it here; if it made the user a member, tell the user's connections everywhere and the chat. */
 static json_t *joined(struct vr_cp_call *k, const redisReply *r)
 {
 	struct vr_cp_conn *c = k->c;
 	struct vr_cp *cp = c->cp;
-	long long added = r->element[0]->integer;
 	json_t *chat = chat_json(k->chat, r->element[1], r->element[2]->integer);
+	size_t len = 0;
+	char *f;
 
-	if (!c->dead && c->user) {
+	if (!c->dead && c->user)
 		vr_cp_member_add(cp, c->user, k->chat);
-		snprintf(c->current_chat, sizeof(c->current_chat), "%s", k->chat);
-	}
+	if (r->element[0]->integer != 1)
+		return chat;
 	vr_cp_publish_user(cp, k->aux, "join", k->chat);
-	if (added == 1) {
-		size_t len = 0;
-		char *f = vr_cp_frame("member_joined", json_pack("{s:s, s:s}", "chatId", k->chat, "userId", k->aux), NULL,
-				      &len);
-
-		vr_cp_publish_chat(cp, k->chat, k->aux, f, len);
-	}
+	f = vr_cp_frame("member_joined", json_pack("{s:s, s:s}", "chatId", k->chat, "userId", k->aux), NULL, &len);
+	vr_cp_publish_chat(cp, k->chat, k->aux, f, len);
 	return chat;
 }
 
@@ -179,7 +163,7 @@ static void add_member_done(struct vr_cp *cp, void *arg, redisReply *r, enum vr_
 	char *cid_uid = arg; /* "<cid>\n<uid>" */
 	char *nl = strchr(cid_uid, '\n');
 
-	if (!err && r && join_reply_ok(r) && nl) {
+	if (!err && r && join_reply_ok(r) && r->element[0]->integer == 1 && nl) {
 		*nl = 0;
 		vr_cp_publish_user(cp, nl + 1, "join", cid_uid);
 	}
@@ -219,7 +203,7 @@ void vr_cp_h_create_chat(struct vr_cp_conn *c, struct vr_cp_request *req, unsign
 	const char *name = json_string_value(json_object_get(req->data, "name"));
 	json_t *jt = json_object_get(req->data, "chatType"), *members = json_object_get(req->data, "members"), *m;
 	const char *type = jt ? json_string_value(jt) : "group";
-	unsigned char rnd[8];
+	char id[17];
 	struct vr_cp_call *k;
 	long points;
 	size_t i;
@@ -244,35 +228,28 @@ void vr_cp_h_create_chat(struct vr_cp_conn *c, struct vr_cp_request *req, unsign
 			return;
 		}
 	}
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+	if (vr_cp_random_hex(id, 8) != 0) {
 		vr_cp_send_error(c, VR_CP_E_INTERNAL, NULL, req->id);
 		return;
 	}
 	k = vr_cp_call_new(c, req, type_idx);
 	if (!k)
 		return;
-	for (unsigned j = 0; j < sizeof(rnd); j++)
-		snprintf(k->chat + 2 * j, 3, "%02x", rnd[j]);
+	snprintf(k->chat, sizeof(k->chat), "%s", id);
 	snprintf(k->aux, sizeof(k->aux), "%s", c->user->id);
 	k->data = json_incref(req->data);
 	if (run_join(c->cp, create_done, k, k->chat, c->user->id, true, name, type) != 0)
 		vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
 }
 
+/* Only checked and acknowledged: every request names its chat, the server keeps no current one. */
 void vr_cp_h_switch_chat(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
 {
-	const char *cid = json_string_value(json_object_get(req->data, "chatId"));
+	const char *cid = vr_cp_member_chat(c, req, "chatId");
 	struct vr_cp_call *k;
 
-	if (!cid || !vr_cp_chat_id_ok(cid)) {
-		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.chatId: a chat id is required", req->id);
+	if (!cid)
 		return;
-	}
-	if (!vr_cp_is_member(c->user, cid)) {
-		vr_cp_send_error(c, VR_CP_E_NOT_MEMBER, NULL, req->id);
-		return;
-	}
-	snprintf(c->current_chat, sizeof(c->current_chat), "%s", cid);
 	k = vr_cp_call_new(c, req, type_idx);
 	if (k)
 		vr_cp_call_done(k, "chat_switched", json_pack("{s:s}", "chatId", cid));
@@ -296,26 +273,28 @@ static void leave_done(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_er
 
 void vr_cp_h_leave_chat(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
 {
-	const char *cid = json_string_value(json_object_get(req->data, "chatId"));
+	const char *cid = vr_cp_member_chat(c, req, "chatId");
+	char k1[96], k2[VR_CP_ID_LEN + 24], k3[96], k4[96], k5[96];
+	const char *argv[7] = {k1, k2, k3, k4, k5, c->user->id, cid};
+	size_t lens[7];
 	struct vr_cp_call *k;
 
-	if (!cid || !vr_cp_chat_id_ok(cid)) {
-		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.chatId: a chat id is required", req->id);
+	if (!cid)
 		return;
-	}
-	if (!vr_cp_is_member(c->user, cid)) {
-		vr_cp_send_error(c, VR_CP_E_NOT_MEMBER, NULL, req->id);
-		return;
-	}
 	k = vr_cp_call_new(c, req, type_idx);
 	if (!k)
 		return;
 	snprintf(k->chat, sizeof(k->chat), "%s", cid);
 	snprintf(k->aux, sizeof(k->aux), "%s", c->user->id);
-	/* Two commands in order on one connection: the reply of the second ends it. */
-	if (vr_cp_store_cmdf(c->cp->store, ignore_reply, NULL,
-			     "SREM vr:chat:%s:members %s", cid, c->user->id) != 0 ||
-	    vr_cp_store_cmdf(c->cp->store, leave_done, k, "SREM vr:user:%s:chats %s", c->user->id, cid) != 0)
+	/* LEAVE script: KEYS members, user's chats, meta, stream, edits; ARGV uid, cid */
+	snprintf(k1, sizeof(k1), "vr:chat:%s:members", cid);
+	snprintf(k2, sizeof(k2), "vr:user:%s:chats", c->user->id);
+	snprintf(k3, sizeof(k3), "vr:chat:%s:meta", cid);
+	snprintf(k4, sizeof(k4), "vr:chat:%s:s", cid);
+	snprintf(k5, sizeof(k5), "vr:chat:%s:e", cid);
+	for (int i = 0; i < 7; i++)
+		lens[i] = strlen(argv[i]);
+	if (vr_cp_store_script(c->cp->store, VR_CP_SCRIPT_LEAVE, leave_done, k, 5, 7, argv, lens) != 0)
 		vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
 }
 

@@ -10,23 +10,8 @@
 #define HISTORY_DEFAULT 50
 #define HISTORY_MAX 100
 
-/* chatId present, well-formed and one of the user's chats; false with the error sent. */
-static const char *member_chat(struct vr_cp_conn *c, struct vr_cp_request *req)
-{
-	const char *cid = json_string_value(json_object_get(req->data, "chatId"));
-
-	if (!cid || !vr_cp_chat_id_ok(cid)) {
-		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.chatId: a chat id is required", req->id);
-		return NULL;
-	}
-	if (!vr_cp_is_member(c->user, cid)) {
-		vr_cp_send_error(c, VR_CP_E_NOT_MEMBER, NULL, req->id);
-		return NULL;
-	}
-	return cid;
-}
-
-/* data.content: a string of 1..max_message_length code points; false with the error sent. */
+/* data.content: a string of 1..max_message_length code points; NULL with the error sent. jansson has
+ * checked the UTF-8 and refused \u0000 (no JSON_ALLOW_NUL): only the count is left to do. */
 static const char *content_of(struct vr_cp_conn *c, struct vr_cp_request *req, size_t *len)
 {
 	json_t *jc = json_object_get(req->data, "content");
@@ -39,7 +24,7 @@ static const char *content_of(struct vr_cp_conn *c, struct vr_cp_request *req, s
 	}
 	*len = json_string_length(jc);
 	points = vr_cp_utf8_count(json_string_value(jc), *len);
-	if (points <= 0 || memchr(json_string_value(jc), 0, *len)) {
+	if (points <= 0) {
 		vr_cp_send_error(c, VR_CP_E_EMPTY_MESSAGE, NULL, req->id);
 		return NULL;
 	}
@@ -85,7 +70,7 @@ static void keys_of(const char *cid, char *stream, char *edits, size_t n)
 void vr_cp_h_send_message(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
 {
 	struct vr_cp *cp = c->cp;
-	const char *cid = member_chat(c, req), *content;
+	const char *cid = vr_cp_member_chat(c, req, "chatId"), *content;
 	char stream[96], edits[96], maxlen[16], channel[96], *tpl;
 	size_t clen, tlen = 0;
 	json_t *cmid = json_object_get(req->data, "clientMessageId");
@@ -126,7 +111,7 @@ void vr_cp_h_send_message(struct vr_cp_conn *c, struct vr_cp_request *req, unsig
 static void modify(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx, bool del)
 {
 	struct vr_cp *cp = c->cp;
-	const char *cid = member_chat(c, req), *content = "";
+	const char *cid = vr_cp_member_chat(c, req, "chatId"), *content = "";
 	const char *mid = json_string_value(json_object_get(req->data, "messageId"));
 	char stream[96], edits[96], maxlen[16], channel[96], *tpl;
 	size_t clen = 0, tlen = 0;
@@ -178,19 +163,28 @@ void vr_cp_h_delete_message(struct vr_cp_conn *c, struct vr_cp_request *req, uns
 	modify(c, req, type_idx, true);
 }
 
+/* The HISTORY script's {messages, next}: next is where the next page starts when its scan bound stopped it short. */
 static void history_done(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_error err)
 {
 	struct vr_cp_call *k = arg;
-	json_t *msgs;
+	const redisReply *page, *cursor;
+	json_t *msgs, *next;
 	const char *last = NULL;
 	size_t limit = (size_t)json_integer_value(k->data);
 
 	(void)cp;
 	if (vr_cp_call_store_failed(k, r, err))
 		return;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_ARRAY ||
+	    r->element[1]->type != REDIS_REPLY_STRING) {
+		vr_cp_call_fail(k, VR_CP_E_INTERNAL, NULL);
+		return;
+	}
+	page = r->element[0];
+	cursor = r->element[1];
 	msgs = json_array();
-	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
-		const redisReply *e = r->element[i];
+	for (size_t i = 0; i < page->elements; i++) {
+		const redisReply *e = page->element[i];
 		json_t *m;
 
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 4)
@@ -203,14 +197,17 @@ static void history_done(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_
 		json_array_append_new(msgs, m);
 		last = e->element[0]->str;
 	}
+	if (cursor->len && vr_cp_msg_id_ok(cursor->str))
+		next = json_string(cursor->str);
+	else
+		next = last && json_array_size(msgs) == limit ? json_string(last) : json_null();
 	vr_cp_call_done(k, "history",
-			json_pack("{s:s, s:o, s:o}", "chatId", k->chat, "messages", msgs, "next_before",
-				  last && json_array_size(msgs) == limit ? json_string(last) : json_null()));
+			json_pack("{s:s, s:o, s:o}", "chatId", k->chat, "messages", msgs, "next_before", next));
 }
 
 void vr_cp_h_history(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
 {
-	const char *cid = member_chat(c, req);
+	const char *cid = vr_cp_member_chat(c, req, "chatId");
 	const char *before = json_string_value(json_object_get(req->data, "before"));
 	json_t *jl = json_object_get(req->data, "limit");
 	json_int_t limit = jl ? json_integer_value(jl) : HISTORY_DEFAULT;
@@ -246,7 +243,7 @@ void vr_cp_h_history(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned t
 
 void vr_cp_h_typing(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
 {
-	const char *cid = member_chat(c, req);
+	const char *cid = vr_cp_member_chat(c, req, "chatId");
 	json_t *jt = json_object_get(req->data, "typing");
 	struct vr_cp_call *k;
 	size_t len = 0;

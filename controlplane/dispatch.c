@@ -4,11 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include "cp_priv.h"
 
-/* auth: needs an authenticated connection; limited: takes a token of the user's bucket. */
+/* auth: needs an authenticated connection; limited: takes a token of the user's bucket (once authenticated:
+ * a join_chat carrying the token is the authentication). */
 static const struct {
 	const char *type;
 	vr_cp_handler *fn;
@@ -17,8 +16,8 @@ static const struct {
 	{"auth", vr_cp_h_auth, false, false},
 	{"resume", vr_cp_h_resume, false, false},
 	{"heartbeat", vr_cp_h_heartbeat, false, false},
-	{"join_chat", vr_cp_h_join_chat, false, false}, /* may carry the token (existing clients) */
-	{"create_chat", vr_cp_h_create_chat, true, false},
+	{"join_chat", vr_cp_h_join_chat, false, true}, /* may carry the token (existing clients) */
+	{"create_chat", vr_cp_h_create_chat, true, true},
 	{"switch_chat", vr_cp_h_switch_chat, true, false},
 	{"leave_chat", vr_cp_h_leave_chat, true, false},
 	{"list_chats", vr_cp_h_list_chats, true, false},
@@ -63,9 +62,8 @@ static void account(struct vr_cp *cp, unsigned type_idx, uint64_t t0, enum vr_cp
 	else
 		t->err++;
 	vr_cp_hist_add(&t->lat, ms);
-	cp->st.resp_ms_sum += ms;
-	cp->st.resp_n++;
 	vr_cp_count_second(cp, cp->st.requests_minute, 1);
+	vr_cp_count_second(cp, cp->st.resp_ms_minute, (uint64_t)ms);
 	if (server_error(e))
 		vr_cp_count_second(cp, cp->st.errors_minute, 1);
 }
@@ -117,13 +115,10 @@ bool vr_cp_call_store_failed(struct vr_cp_call *k, redisReply *r, enum vr_cp_err
 		return true;
 	}
 	if (r && r->type == REDIS_REPLY_ERROR) {
-		/* Redis 7 prefixes a script's error_reply with "ERR " */
-		if (strstr(r->str, "NOT_FOUND"))
-			vr_cp_call_fail(k, VR_CP_E_NOT_FOUND, NULL);
-		else if (strstr(r->str, "FORBIDDEN"))
-			vr_cp_call_fail(k, VR_CP_E_FORBIDDEN, "only the author may change a message");
-		else
-			vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
+		const char *msg;
+		enum vr_cp_error e = vr_cp_store_error(r, &msg);
+
+		vr_cp_call_fail(k, e, msg);
 		return true;
 	}
 	return false;
@@ -131,14 +126,10 @@ bool vr_cp_call_store_failed(struct vr_cp_call *k, redisReply *r, enum vr_cp_err
 
 void vr_cp_hello(struct vr_cp_conn *c)
 {
-	unsigned char rnd[16];
-
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+	if (vr_cp_random_hex(c->session_id, (VR_CP_SID_LEN - 1) / 2) != 0) {
 		vr_cp_close(c, VR_CP_CLOSE_TRY_LATER, "no randomness");
 		return;
 	}
-	for (unsigned i = 0; i < sizeof(rnd); i++)
-		snprintf(c->session_id + 2 * i, 3, "%02x", rnd[i]);
 	vr_cp_send_json(c, "hello",
 			json_pack("{s:I, s:I, s:s}", "heartbeat_interval", (json_int_t)c->cp->cfg->cp_heartbeat_interval_ms,
 				  "auth_timeout", (json_int_t)c->cp->cfg->cp_auth_timeout_ms, "session_id", c->session_id),
@@ -155,7 +146,6 @@ void vr_cp_dispatch(struct vr_cp_conn *c, const char *buf, size_t len)
 
 	cp->st.frames_in++;
 	cp->st.bytes_in += len;
-	c->last_rx_ms = t0;
 	e = vr_cp_request_parse(buf, len, &req);
 	if (e) {
 		vr_cp_send_error(c, e, NULL, req.id);
@@ -166,13 +156,16 @@ void vr_cp_dispatch(struct vr_cp_conn *c, const char *buf, size_t len)
 	for (i = 0; i < NTYPES; i++)
 		if (strcmp(types[i].type, req.type) == 0)
 			break;
+	/* inactive_timeout (4004) counts requests other than heartbeat: an idle client left open goes in the end */
+	if (strcmp(req.type, "heartbeat") != 0)
+		c->last_request_ms = t0;
 	if (i == NTYPES) {
 		vr_cp_send_error(c, VR_CP_E_UNKNOWN_TYPE, NULL, req.id);
 		account(cp, TYPE_INVALID, t0, VR_CP_E_UNKNOWN_TYPE);
 	} else if (types[i].auth && !c->user) {
 		vr_cp_send_error(c, VR_CP_E_NOT_AUTHENTICATED, NULL, req.id);
 		account(cp, i, t0, VR_CP_E_NOT_AUTHENTICATED);
-	} else if (types[i].limited &&
+	} else if (types[i].limited && c->user &&
 		   !vr_cp_bucket_take(&c->user->bucket, cp->cfg->cp_rate_limit_max_messages,
 				      cp->cfg->cp_rate_limit_window_ms, t0)) {
 		cp->st.rate_limited++;

@@ -57,7 +57,10 @@ static int http_file(struct lws *wsi, struct vr_cp *cp, const char *uri)
 		if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-' || *q == '_' ||
 		      (*q == '.' && q != name)))
 			return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL) ? -1 : 0;
-	mime = strstr(name, ".js") ? "text/javascript" : strstr(name, ".css") ? "text/css" : "text/html";
+	/* by the name's ending, from lws's table; a type it does not know is not served */
+	mime = lws_get_mimetype(name, NULL);
+	if (!mime)
+		return lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL) ? -1 : 0;
 	snprintf(path, sizeof(path), "%s/%s", cp->web_root, name);
 	n = lws_serve_http_file(wsi, path, mime, NULL, 0);
 	if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
@@ -95,7 +98,7 @@ static void established(struct lws *wsi, union pss *ps)
 		return;
 	c->cp = cp;
 	c->wsi = wsi;
-	c->connected_ms = c->last_rx_ms = vr_cp_now_ms();
+	c->connected_ms = c->last_rx_ms = c->last_request_ms = vr_cp_now_ms();
 	c->next = cp->conns;
 	if (cp->conns)
 		cp->conns->prev = c;
@@ -138,6 +141,7 @@ static void receive(struct vr_cp_conn *c, struct lws *wsi, const char *in, size_
 
 	if (c->close_code)
 		return;
+	c->last_rx_ms = vr_cp_now_ms();
 	if (first) {
 		c->rx_len = 0;
 		c->rx_binary = lws_frame_is_binary(wsi);
@@ -171,7 +175,6 @@ static void receive(struct vr_cp_conn *c, struct lws *wsi, const char *in, size_
 	if (!final)
 		return;
 	if (c->rx_binary) {
-		c->last_rx_ms = vr_cp_now_ms();
 		vr_cp_send_error(c, VR_CP_E_BINARY, NULL, NULL);
 	} else {
 		vr_cp_dispatch(c, c->rx, c->rx_len);
@@ -219,6 +222,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		if (ps->c)
 			receive(ps->c, wsi, in, len);
 		break;
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (ps->c)
+			ps->c->ping_out = false;
+		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return ps->c ? vr_cp_conn_writeable(ps->c) : -1;
 	case LWS_CALLBACK_CLOSED:
@@ -243,7 +250,7 @@ static struct lws_protocols protocols[] = {
 void vr_cp_sweep(struct vr_cp *cp)
 {
 	const struct vr_config *cfg = cp->cfg;
-	uint64_t now = vr_cp_now_ms();
+	uint64_t now = vr_cp_now_ms(), hb = cfg->cp_heartbeat_interval_ms;
 
 	for (struct vr_cp_conn *c = cp->conns; c; c = c->next) {
 		if (c->close_code)
@@ -251,14 +258,18 @@ void vr_cp_sweep(struct vr_cp *cp)
 		if (!c->user && now - c->connected_ms > cfg->cp_auth_timeout_ms) {
 			cp->st.closed_auth_timeout++;
 			vr_cp_close(c, VR_CP_CLOSE_AUTH_TIMEOUT, "authentication timed out");
-		} else if (c->user && now - c->last_heartbeat_ms > 2ull * cfg->cp_heartbeat_interval_ms) {
-			/* one heartbeat may be late; two missed close the connection */
+		} else if (c->user && now - c->last_rx_ms > 2 * hb) {
+			/* a heartbeat (or any frame) may be late by one interval; two silent ones close */
 			cp->st.closed_heartbeat++;
-			vr_cp_close(c, VR_CP_CLOSE_HEARTBEAT, "heartbeats missed");
-		} else if (now - c->last_rx_ms > cfg->cp_inactive_timeout_ms) {
+			vr_cp_close(c, VR_CP_CLOSE_HEARTBEAT, "no frame for two heartbeat intervals");
+		} else if (c->ping_out && now - c->ping_ms > 2 * hb) {
+			/* the peer's WebSocket side is gone or broken, whatever its application still sends */
+			cp->st.closed_heartbeat++;
+			vr_cp_close(c, VR_CP_CLOSE_HEARTBEAT, "ping unanswered for two heartbeat intervals");
+		} else if (c->user && now - c->last_request_ms > cfg->cp_inactive_timeout_ms) {
 			cp->st.closed_inactive++;
-			vr_cp_close(c, VR_CP_CLOSE_INACTIVE, "inactive");
-		} else if (now - c->last_rx_ms > cfg->cp_heartbeat_interval_ms && now - c->ping_ms > cfg->cp_heartbeat_interval_ms) {
+			vr_cp_close(c, VR_CP_CLOSE_INACTIVE, "inactive: no request but heartbeats");
+		} else if (!c->ping_out && now - c->last_rx_ms > hb && now - c->ping_ms > hb) {
 			/*
 			 * Silent for an interval: a WebSocket ping makes the TCP
 			 * stack find a dead peer (its write fails) even where the
@@ -267,6 +278,7 @@ void vr_cp_sweep(struct vr_cp *cp)
 			 * keeps in one sorted list: quadratic at 100,000 connections.
 			 */
 			c->ping_ms = now;
+			c->ping_out = true;
 			c->want_ping = true;
 			lws_callback_on_writable(c->wsi);
 		}

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
+#include <openssl/crypto.h>
 
 #include "cp_priv.h"
 
@@ -62,11 +62,16 @@ static int load_keys(struct vr_cp *cp)
 	return 0;
 }
 
-/* How long a stop waits for users' voice leaves (Redis records, relay members) before Redis closes. */
+/* How long a stop waits for users' voice leaves (Redis records, relay members) and for the connections to
+ * take their close frames, before the rest is closed regardless. */
 #define STOP_WAIT_MS 2000
 #define STOP_POLL_MS 10
 
-/* The rest of a stop, once voice is done with Redis: timers, signals, the listener (its second step in main), Redis. */
+/*
+ * The rest of a stop, once voice is done and the connections are gone (their
+ * closes queued the users' presence updates): timers, signals, the listener
+ * (its second step in main), then Redis, which writes what is queued first.
+ */
 static void stop_finish(struct vr_cp *cp)
 {
 	uv_close((uv_handle_t *)&cp->stop_wait, NULL);
@@ -80,15 +85,18 @@ static void stop_finish(struct vr_cp *cp)
 	cp->store = NULL;
 }
 
-/* Polled rather than signalled: a voice leave ends in many places, a count of them is one question. */
+/* Polled rather than signalled: a voice leave or a close ends in many places, a count of them is one question. */
 static void on_stop_wait(uv_timer_t *t)
 {
 	struct vr_cp *cp = t->data;
+	bool busy = vr_cp_voice_busy(cp) || cp->conns;
 
-	if (vr_cp_voice_busy(cp) && vr_cp_now_ms() - cp->stop_ms < STOP_WAIT_MS)
+	if (busy && vr_cp_now_ms() - cp->stop_ms < STOP_WAIT_MS)
 		return;
 	if (vr_cp_voice_busy(cp))
 		fprintf(stderr, "voxrelay-cp: voice leaves still pending after %u ms: closing Redis\n", STOP_WAIT_MS);
+	if (cp->conns)
+		fprintf(stderr, "voxrelay-cp: connections still open after %u ms: closing them\n", STOP_WAIT_MS);
 	stop_finish(cp);
 }
 
@@ -114,16 +122,28 @@ static void on_sweep(uv_timer_t *t)
 	vr_cp_sweep(t->data);
 }
 
-/* Every cleanup_interval: refresh presence of users whose heartbeats are slower than its TTL allows. */
+/*
+ * The one presence refresh: every user with a connection here has its
+ * field rewritten at least every third of presence_ttl, so it never lapses
+ * while the process lives. A timer rather than the clients' heartbeats:
+ * the process knows who is connected, while heartbeats may come late by an
+ * interval, or not at all from a client busy with other requests.
+ */
 static void on_cleanup(uv_timer_t *t)
 {
 	struct vr_cp *cp = t->data;
 	struct vr_cp_user *u, *tmp;
 	uint64_t now = vr_cp_now_ms();
 
-	HASH_ITER(hh, cp->users, u, tmp)
-		if (now - u->presence_ms > cp->cfg->cp_presence_ttl_ms / 2)
+	HASH_ITER(hh, cp->users, u, tmp) {
+		if (now - u->presence_ms < cp->cfg->cp_presence_ttl_ms / 3)
+			continue;
+		/* not announced yet: Redis was down when it connected */
+		if (u->announced)
 			vr_cp_presence_publish(cp, u, u->status, false);
+		else
+			u->announced = vr_cp_presence_publish(cp, u, u->status, true) == 0;
+	}
 }
 
 int main(int argc, char **argv)
@@ -136,7 +156,7 @@ int main(int argc, char **argv)
 	const char *path = NULL;
 	bool check = false;
 	char err[512];
-	unsigned char rnd[8];
+	uint64_t refresh_ms;
 	int o, rc = 1;
 
 	while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -180,10 +200,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	snprintf(cp.web_root, sizeof(cp.web_root), "%s", cp.cfg->cp_web_root[0] ? cp.cfg->cp_web_root : VR_CP_WEB_DEFAULT);
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+	if (vr_cp_random_hex(cp.proc_id, (sizeof(cp.proc_id) - 1) / 2) != 0)
 		goto out;
-	for (unsigned i = 0; i < sizeof(rnd); i++)
-		snprintf(cp.proc_id + 2 * i, 3, "%02x", rnd[i]);
 	signal(SIGPIPE, SIG_IGN);
 	cp.loop = uv_default_loop();
 	cp.start_ms = vr_cp_now_ms();
@@ -207,9 +225,13 @@ int main(int argc, char **argv)
 	uv_timer_init(cp.loop, &cp.sweep);
 	cp.sweep.data = &cp;
 	uv_timer_start(&cp.sweep, on_sweep, 1000, 1000);
+	/* a third of presence_ttl at most: a field refreshed then is at most two thirds old when next refreshed */
+	refresh_ms = cp.cfg->cp_presence_ttl_ms / 3;
+	if (cp.cfg->cp_cleanup_interval_ms < refresh_ms)
+		refresh_ms = cp.cfg->cp_cleanup_interval_ms;
 	uv_timer_init(cp.loop, &cp.cleanup);
 	cp.cleanup.data = &cp;
-	uv_timer_start(&cp.cleanup, on_cleanup, cp.cfg->cp_cleanup_interval_ms, cp.cfg->cp_cleanup_interval_ms);
+	uv_timer_start(&cp.cleanup, on_cleanup, refresh_ms, refresh_ms);
 	uv_timer_init(cp.loop, &cp.stop_wait);
 	cp.stop_wait.data = &cp;
 	uv_signal_init(cp.loop, &cp.sigint);

@@ -25,12 +25,12 @@ void vr_cp_hist_add(struct vr_cp_hist *h, double ms)
 static void advance(struct vr_cp *cp)
 {
 	uint64_t now = vr_cp_now_ms() / 1000;
-	uint64_t *rings[] = {cp->st.messages_minute, cp->st.errors_minute, cp->st.requests_minute};
+	uint64_t *rings[] = {cp->st.messages_minute, cp->st.errors_minute, cp->st.requests_minute, cp->st.resp_ms_minute};
 
 	if (cp->st.minute_sec == 0)
 		cp->st.minute_sec = now;
 	for (uint64_t s = cp->st.minute_sec + 1; s <= now && s <= cp->st.minute_sec + 60; s++)
-		for (unsigned r = 0; r < 3; r++)
+		for (unsigned r = 0; r < sizeof(rings) / sizeof(rings[0]); r++)
 			rings[r][s % 60] = 0;
 	cp->st.minute_sec = now;
 }
@@ -61,6 +61,7 @@ char *vr_cp_health_json(struct vr_cp *cp, int *http_status, size_t *len)
 	uint64_t req = vr_cp_sum_minute(cp, cp->st.requests_minute);
 	uint64_t errs = vr_cp_sum_minute(cp, cp->st.errors_minute);
 	double err_rate = req ? (double)errs / (double)req : 0.0;
+	double resp_ms = req ? (double)vr_cp_sum_minute(cp, cp->st.resp_ms_minute) / (double)req : 0.0;
 	double load = (double)cp->nconns / (double)cp->cfg->cp_max_connections;
 	json_t *issues = json_array(), *root;
 	const char *status = "healthy";
@@ -94,7 +95,7 @@ char *vr_cp_health_json(struct vr_cp *cp, int *http_status, size_t *len)
 			 "metrics", "totalConnections", (json_int_t)cp->nconns, "totalUsers",
 			 (json_int_t)HASH_COUNT(cp->users), "messagesPerMinute",
 			 (json_int_t)vr_cp_sum_minute(cp, cp->st.messages_minute), "averageResponseTime",
-			 cp->st.resp_n ? cp->st.resp_ms_sum / (double)cp->st.resp_n : 0.0, "errorRate", err_rate,
+			 resp_ms, "errorRate", err_rate,
 			 "uptime", (json_int_t)((vr_cp_now_ms() - cp->start_ms) / 1000), "issues", issues);
 	*http_status = strcmp(status, "critical") == 0 ? 503 : 200;
 	out = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
@@ -175,12 +176,15 @@ char *vr_cp_metrics_text(struct vr_cp *cp, size_t *len)
 	put(&b, "voxrelay_cp_limit_rejections_total{kind=\"per_user\"} %llu\n",
 	    (unsigned long long)s->connections_rejected_user);
 	put(&b, "voxrelay_cp_limit_rejections_total{kind=\"rate\"} %llu\n", (unsigned long long)s->rate_limited);
-	put(&b, "voxrelay_cp_limit_rejections_total{kind=\"payload\"} %llu\n", (unsigned long long)s->closed_too_big);
 	put(&b, "voxrelay_cp_limit_rejections_total{kind=\"message_length\"} %llu\n",
 	    (unsigned long long)s->errors_out[VR_CP_E_MESSAGE_TOO_LONG]);
 	put(&b, "# HELP voxrelay_cp_frames_total WebSocket frames, by direction.\n# TYPE voxrelay_cp_frames_total counter\n"
 		"voxrelay_cp_frames_total{direction=\"in\"} %llu\nvoxrelay_cp_frames_total{direction=\"out\"} %llu\n",
 	    (unsigned long long)s->frames_in, (unsigned long long)s->frames_out);
+	put(&b, "# HELP voxrelay_cp_bytes_total WebSocket message payload bytes, by direction.\n"
+		"# TYPE voxrelay_cp_bytes_total counter\n"
+		"voxrelay_cp_bytes_total{direction=\"in\"} %llu\nvoxrelay_cp_bytes_total{direction=\"out\"} %llu\n",
+	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out);
 	put(&b, "# HELP voxrelay_cp_messages_total Requests by type and result status.\n"
 		"# TYPE voxrelay_cp_messages_total counter\n");
 	for (unsigned i = 0; i < cp->ntypes; i++) {

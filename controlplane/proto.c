@@ -97,12 +97,11 @@ enum vr_cp_error vr_cp_request_parse(const char *buf, size_t len, struct vr_cp_r
 	json_t *type, *data;
 
 	memset(req, 0, sizeof(*req));
-	/* jansson checks UTF-8 too, but its error does not say so: check first
-	 * so the client learns which of its frames was wrong. */
-	if (vr_cp_utf8_count(buf, len) < 0)
-		return VR_CP_E_BAD_UTF8;
+	/* One pass: jansson checks the UTF-8 (RFC 3629, as vr_cp_utf8_count) as it reads, and says so. */
 	req->root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!req->root || !json_is_object(req->root))
+	if (!req->root)
+		return json_error_code(&jerr) == json_error_invalid_utf8 ? VR_CP_E_BAD_UTF8 : VR_CP_E_BAD_JSON;
+	if (!json_is_object(req->root))
 		return VR_CP_E_BAD_JSON;
 	req->id = json_object_get(req->root, "id");
 	if (req->id && !id_ok(req->id)) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Sessions: auth (JWT, also inside join_chat), resume from the chat streams, heartbeats, presence. */
+/* Sessions: auth (JWT, also inside join_chat), the user's chat list and its online announcement, heartbeats, presence. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,11 +8,6 @@
 #include "cp_priv.h"
 
 #define SESSION_TTL_S 86400
-
-static void ignore_reply(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_error err)
-{
-	(void)cp, (void)arg, (void)r, (void)err;
-}
 
 /* "<uid>\n<status>\n<chat> <chat>...": receivers tell their members of those chats. */
 static char *presence_payload(const struct vr_cp_user *u, const char *status, size_t *len)
@@ -30,79 +25,95 @@ static char *presence_payload(const struct vr_cp_user *u, const char *status, si
 	return p;
 }
 
-void vr_cp_presence_publish(struct vr_cp *cp, struct vr_cp_user *u, const char *status, bool announce)
+/* One presence script on the user's hash: KEYS vr:presence:<uid>; ARGV this process, then @p argv. */
+static int presence_script(struct vr_cp *cp, enum vr_cp_script id, const struct vr_cp_user *u, int argc,
+			   const char **argv, const size_t *lens)
+{
+	char key[VR_CP_ID_LEN + 16];
+	const char *av[6] = {key, cp->proc_id};
+	size_t al[6] = {0, strlen(cp->proc_id)};
+
+	al[0] = (size_t)snprintf(key, sizeof(key), "vr:presence:%s", u->id);
+	for (int i = 0; i < argc && i < 4; i++) {
+		av[2 + i] = argv[i];
+		al[2 + i] = lens[i];
+	}
+	return vr_cp_store_script(cp->store, id, NULL, NULL, 1, 2 + argc, av, al);
+}
+
+int vr_cp_presence_publish(struct vr_cp *cp, struct vr_cp_user *u, const char *status, bool announce)
 {
 	size_t len = 0;
 	char *payload = announce ? presence_payload(u, status, &len) : NULL;
+	char ttl[16];
+	const char *argv[3] = {status, ttl, payload ? payload : ""};
+	size_t lens[3] = {strlen(status), (size_t)snprintf(ttl, sizeof(ttl), "%u", cp->cfg->cp_presence_ttl_ms), len};
+	int rc = presence_script(cp, VR_CP_SCRIPT_PRESENCE_SET, u, 3, argv, lens);
 
-	vr_cp_store_cmdf(cp->store, ignore_reply, NULL, "HSET vr:presence:%s %s %s", u->id, cp->proc_id, status);
-	vr_cp_store_cmdf(cp->store, ignore_reply, NULL, "PEXPIRE vr:presence:%s %u", u->id,
-			 cp->cfg->cp_presence_ttl_ms);
-	u->presence_ms = vr_cp_now_ms();
-	if (payload)
-		vr_cp_store_cmdf(cp->store, ignore_reply, NULL, "PUBLISH vr:presence %b", payload, len);
+	if (rc == 0)
+		u->presence_ms = vr_cp_now_ms();
 	free(payload);
+	return rc;
 }
 
-/* After HDEL + HLEN: offline only if no process has the user any more. */
-static void offline_check(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_error err)
-{
-	char *payload = arg;
-
-	if (!err && r && r->type == REDIS_REPLY_INTEGER && r->integer == 0)
-		vr_cp_store_cmdf(cp->store, ignore_reply, NULL, "PUBLISH vr:presence %s", payload);
-	free(payload);
-}
-
+/* Offline only if no process has the user any more (a field past its expiry is a dead process's). */
 void vr_cp_user_gone(struct vr_cp *cp, struct vr_cp_user *u)
 {
 	size_t len = 0;
 	char *payload = presence_payload(u, "offline", &len);
+	const char *argv[1] = {payload};
 
 	vr_cp_voice_gone(cp, u);
-	vr_cp_store_cmdf(cp->store, ignore_reply, NULL, "HDEL vr:presence:%s %s", u->id, cp->proc_id);
-	if (payload && vr_cp_store_cmdf(cp->store, offline_check, payload, "HLEN vr:presence:%s", u->id) == 0)
-		return;
+	if (payload)
+		presence_script(cp, VR_CP_SCRIPT_PRESENCE_GONE, u, 1, argv, &len);
 	free(payload);
 }
 
 /* ---- auth ---- */
 
-struct auth_then {
-	vr_cp_handler *next; /* join_chat continues after a token inside it */
-};
+json_t *vr_cp_ready_json(struct vr_cp_conn *c, bool degraded)
+{
+	json_t *chats = json_array();
+	struct vr_cp_member *m, *tmp;
+
+	if (c->user)
+		HASH_ITER(hh_user, c->user->chats, m, tmp)
+			json_array_append_new(chats, json_string(m->chat->id));
+	return json_pack("{s:s, s:s, s:I, s:o, s:b}", "userId", c->user ? c->user->id : "", "sessionId", c->session_id,
+			 "heartbeat_interval", (json_int_t)c->cp->cfg->cp_heartbeat_interval_ms, "chats", chats,
+			 "degraded", degraded);
+}
 
 static void chats_loaded(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_error err)
 {
 	struct vr_cp_call *k = arg;
 	struct vr_cp_conn *c = k->c;
-	json_t *chats = json_array();
+	struct vr_cp_user *u = c->dead ? NULL : c->user;
 
-	if (!c->dead && c->user) {
-		if (!err && r && r->type == REDIS_REPLY_ARRAY) {
-			for (size_t i = 0; i < r->elements; i++)
-				if (r->element[i]->type == REDIS_REPLY_STRING &&
-				    vr_cp_member_add(cp, c->user, r->element[i]->str) == 0)
-					json_array_append_new(chats, json_string(r->element[i]->str));
-			c->user->chats_loaded = true;
-		}
-		if (c->user->nconns == 1)
-			vr_cp_presence_publish(cp, c->user, "online", true);
+	if (u && !err && r && r->type == REDIS_REPLY_ARRAY) {
+		for (size_t i = 0; i < r->elements; i++)
+			if (r->element[i]->type == REDIS_REPLY_STRING && vr_cp_chat_id_ok(r->element[i]->str))
+				vr_cp_member_add(cp, u, r->element[i]->str);
+		u->chats_loaded = true;
 	}
-	if (k->data) {
-		/* join_chat with its token: the join runs now, its reply is the answer */
-		struct vr_cp_request req = {.type = "join_chat", .data = k->data, .id = k->id};
+	/* The user's 0 -> 1 connections here: announced once, by whichever of
+	 * its connections gets here first (the user is freed at 1 -> 0). */
+	if (u && !u->announced)
+		u->announced = vr_cp_presence_publish(cp, u, u->status, true) == 0;
+	k->next(k, err);
+}
 
-		json_decref(chats);
-		if (!c->dead && c->user)
-			vr_cp_h_join_chat(c, &req, k->type_idx);
-		vr_cp_call_done(k, NULL, NULL);
+void vr_cp_chats_load(struct vr_cp_call *k, void (*next)(struct vr_cp_call *k, enum vr_cp_error err))
+{
+	struct vr_cp_conn *c = k->c;
+
+	k->next = next;
+	if (c->user->chats_loaded) {
+		chats_loaded(c->cp, k, NULL, VR_CP_E_NONE);
 		return;
 	}
-	vr_cp_call_done(k, "ready",
-			json_pack("{s:s, s:s, s:I, s:o, s:b}", "userId", c->user ? c->user->id : "", "sessionId",
-				  c->session_id, "heartbeat_interval", (json_int_t)cp->cfg->cp_heartbeat_interval_ms,
-				  "chats", chats, "degraded", err != VR_CP_E_NONE));
+	if (vr_cp_store_cmdf(c->cp->store, chats_loaded, k, "SMEMBERS vr:user:%s:chats", c->user->id) != 0)
+		chats_loaded(c->cp, k, NULL, VR_CP_E_STORE_UNAVAILABLE);
 }
 
 /* Verify the token and attach the connection to its user; false if refused (reply sent). */
@@ -137,26 +148,36 @@ bool vr_cp_authenticate(struct vr_cp_conn *c, const char *token, const json_t *i
 		return false;
 	}
 	vr_cp_user_attach(u, c);
-	c->last_heartbeat_ms = vr_cp_now_ms();
-	vr_cp_store_cmdf(cp->store, ignore_reply, NULL, "SET vr:session:%s %s EX %d", c->session_id, u->id,
-			 SESSION_TTL_S);
+	vr_cp_store_cmdf(cp->store, NULL, NULL, "SET vr:session:%s %s EX %d", c->session_id, u->id, SESSION_TTL_S);
 	return true;
 }
 
-/* Load the user's chats (first connection only), then answer "ready" (or run the join). */
+static void auth_ready(struct vr_cp_call *k, enum vr_cp_error err)
+{
+	struct vr_cp_conn *c = k->c;
+
+	if (k->data) {
+		/* join_chat with its token: the join runs now, its reply is the answer */
+		struct vr_cp_request req = {.type = "join_chat", .data = k->data, .id = k->id};
+
+		if (!c->dead && c->user)
+			vr_cp_h_join_chat(c, &req, k->type_idx);
+		vr_cp_call_done(k, NULL, NULL);
+		return;
+	}
+	vr_cp_call_done(k, "ready", vr_cp_ready_json(c, err != VR_CP_E_NONE));
+}
+
 void vr_cp_after_auth(struct vr_cp_conn *c, const struct vr_cp_request *req, unsigned type_idx, json_t *join)
 {
 	struct vr_cp_call *k = vr_cp_call_new(c, req, type_idx);
 
-	if (!k)
-		return;
-	k->data = join;
-	if (c->user->chats_loaded) {
-		chats_loaded(c->cp, k, NULL, VR_CP_E_NONE);
+	if (!k) {
+		json_decref(join);
 		return;
 	}
-	if (vr_cp_store_cmdf(c->cp->store, chats_loaded, k, "SMEMBERS vr:user:%s:chats", c->user->id) != 0)
-		chats_loaded(c->cp, k, NULL, VR_CP_E_STORE_UNAVAILABLE);
+	k->data = join;
+	vr_cp_chats_load(k, auth_ready);
 }
 
 void vr_cp_h_auth(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
@@ -184,16 +205,11 @@ void vr_cp_auth_in_join(struct vr_cp_conn *c, struct vr_cp_request *req, unsigne
 		vr_cp_after_auth(c, req, type_idx, json_incref(req->data));
 }
 
+/* Presence is refreshed by the process's timer (main.c), whatever the client sends. */
 void vr_cp_h_heartbeat(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
 {
-	struct vr_cp *cp = c->cp;
-	struct vr_cp_call *k;
+	struct vr_cp_call *k = vr_cp_call_new(c, req, type_idx);
 
-	c->last_heartbeat_ms = vr_cp_now_ms();
-	/* Refresh this process's presence field well before it expires. */
-	if (c->user && c->last_heartbeat_ms - c->user->presence_ms > cp->cfg->cp_presence_ttl_ms / 3)
-		vr_cp_presence_publish(cp, c->user, c->user->status, false);
-	k = vr_cp_call_new(c, req, type_idx);
 	if (k)
 		vr_cp_call_done(k, "heartbeat_ack", json_pack("{s:I}", "timestamp", (json_int_t)vr_cp_wall_ms()));
 }
@@ -235,20 +251,14 @@ static void presence_reply(struct vr_cp *cp, void *arg, redisReply *r, enum vr_c
 
 void vr_cp_h_presence(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
 {
-	const char *chat = json_string_value(json_object_get(req->data, "chatId"));
+	const char *chat = vr_cp_member_chat(c, req, "chatId");
 	struct vr_cp_call *k;
 	char key[VR_CP_CHAT_LEN + 24];
 	const char *argv[1] = {key};
 	size_t lens[1];
 
-	if (!chat || !vr_cp_chat_id_ok(chat)) {
-		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.chatId: a chat id is required", req->id);
+	if (!chat)
 		return;
-	}
-	if (!vr_cp_is_member(c->user, chat)) {
-		vr_cp_send_error(c, VR_CP_E_NOT_MEMBER, NULL, req->id);
-		return;
-	}
 	k = vr_cp_call_new(c, req, type_idx);
 	if (!k)
 		return;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* voxrelay-cp's Redis connections: hiredis async on the libuv loop, AUTH/SELECT, pub/sub, scripts by SHA, reconnection with backoff. */
+/* voxrelay-cp's Redis connections: hiredis async on the libuv loop, AUTH/SELECT, pub/sub, scripts loaded on connect and run by SHA, reconnection with backoff, a close that flushes. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include "store.h"
 
 #define BACKOFF_MIN_MS 100
+#define ARGS_ON_STACK 32 /* a script call with more arguments allocates its argument vector */
 
 /* One of the two connections: commands, or the pub/sub subscriber. */
 struct link {
@@ -35,8 +36,10 @@ struct vr_cp_store {
 	char sha[VR_CP_SCRIPT_MAX][41];
 	vr_cp_store_msg_cb on_msg;
 	vr_cp_store_up_cb on_up;
+	int64_t down_ms;     /* wall clock when a link was lost; 0: none lost since the last recovery */
+	bool reloading;      /* SCRIPT LOADs sent after a NOSCRIPT, not all answered */
 	bool closing;
-	unsigned open_handles;
+	unsigned open_handles; /* timers and connections still closing: the last frees the store */
 };
 
 struct req {
@@ -44,33 +47,25 @@ struct req {
 	vr_cp_store_cb cb;
 	void *arg;
 	uint64_t t0;
-	int script; /* -1: a plain command */
-	int argc;
-	char **argv; /* scripts only: kept to retry with EVAL */
-	size_t *lens;
 };
 
 static void link_connect(struct link *l);
+static void load_scripts(redisAsyncContext *ac);
 
 bool vr_cp_store_up(const struct vr_cp_store *s)
 {
-	return s && s->cmd.up;
-}
-
-static void req_free(struct req *q)
-{
-	if (!q)
-		return;
-	for (int i = 0; q->argv && i < q->argc; i++)
-		free(q->argv[i]);
-	free(q->argv);
-	free(q->lens);
-	free(q);
+	return s && s->cmd.up && !s->closing;
 }
 
 static void retry_cb(uv_timer_t *t)
 {
 	link_connect(t->data);
+}
+
+static void release(struct vr_cp_store *s)
+{
+	if (--s->open_handles == 0)
+		free(s);
 }
 
 static void link_down(struct link *l, const char *why)
@@ -80,8 +75,8 @@ static void link_down(struct link *l, const char *why)
 	l->ac = NULL;
 	l->up = false;
 	uv_timer_stop(&l->deadline);
-	if (l->s->closing)
-		return;
+	if (was && !l->s->down_ms)
+		l->s->down_ms = vr_cp_wall_ms();
 	if (was || l->backoff_ms == 0 || l->backoff_ms >= l->s->reconnect_max_ms)
 		fprintf(stderr, "voxrelay-cp: redis %s connection down: %s; retrying\n", l->sub ? "pub/sub" : "command",
 			why);
@@ -97,6 +92,13 @@ static void on_disconnect(const redisAsyncContext *ac, int status)
 
 	if (!l)
 		return;
+	if (l->s->closing) {
+		/* the end of a close: everything queued was answered */
+		l->ac = NULL;
+		l->up = false;
+		release(l->s);
+		return;
+	}
 	link_down(l, status == REDIS_OK ? "closed" : (ac->errstr[0] ? ac->errstr : "error"));
 }
 
@@ -117,9 +119,12 @@ static void link_ready(struct link *l)
 	 * the streams, read after the subscription is confirmed so nothing
 	 * falls between (duplicates are dropped by stream id). */
 	if ((s->cmd.recovering || s->sub.recovering) && s->cmd.up && s->sub.up) {
+		int64_t down = s->down_ms;
+
 		s->cmd.recovering = s->sub.recovering = false;
+		s->down_ms = 0;
 		if (s->on_up)
-			s->on_up(s->cp);
+			s->on_up(s->cp, down);
 	}
 }
 
@@ -151,6 +156,32 @@ static void on_setup_reply(redisAsyncContext *ac, void *reply, void *priv)
 		fprintf(stderr, "voxrelay-cp: redis %s: %s\n", (const char *)priv, r->str);
 }
 
+/* The answer to SCRIPT LOAD of script @p priv (its index): the SHA we run it by. */
+static void on_script_loaded(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct link *l = ac->data;
+	redisReply *r = reply;
+	long id = (long)(intptr_t)priv;
+
+	if (!l)
+		return;
+	if (id == VR_CP_SCRIPT_MAX - 1)
+		l->s->reloading = false;
+	/* no reply: the connection went, and the next one loads them again */
+	if (r && (r->type != REDIS_REPLY_STRING || strcmp(r->str, l->s->sha[id]) != 0))
+		fprintf(stderr, "voxrelay-cp: redis SCRIPT LOAD of script %ld: %s\n", id,
+			r->type == REDIS_REPLY_ERROR ? r->str : "unexpected answer");
+}
+
+static void load_scripts(redisAsyncContext *ac)
+{
+	for (long i = 0; i < VR_CP_SCRIPT_MAX; i++) {
+		const char *text = vr_cp_script_text((enum vr_cp_script)i);
+
+		redisAsyncCommand(ac, on_script_loaded, (void *)(intptr_t)i, "SCRIPT LOAD %b", text, strlen(text));
+	}
+}
+
 static void on_connect(const redisAsyncContext *cac, int status)
 {
 	redisAsyncContext *ac = (redisAsyncContext *)cac;
@@ -166,8 +197,8 @@ static void on_connect(const redisAsyncContext *cac, int status)
 		link_down(l, ac->errstr[0] ? ac->errstr : "connect failed");
 		return;
 	}
-	/* Commands queue in order on the connection, so AUTH and SELECT take
-	 * effect before anything the gateway sends next. */
+	/* Commands queue in order on the connection, so AUTH, SELECT and the
+	 * scripts take effect before anything the gateway sends next. */
 	if (s->url.password[0]) {
 		if (s->url.user[0])
 			redisAsyncCommand(ac, on_setup_reply, "AUTH", "AUTH %s %s", s->url.user, s->url.password);
@@ -176,11 +207,12 @@ static void on_connect(const redisAsyncContext *cac, int status)
 	}
 	if (l->sub) {
 		redisAsyncCommand(ac, on_sub_msg, NULL, "PSUBSCRIBE vr:*");
-	} else if (s->url.db) {
-		redisAsyncCommand(ac, on_setup_reply, "SELECT", "SELECT %u", s->url.db);
+		return;
 	}
-	if (!l->sub)
-		link_ready(l);
+	if (s->url.db)
+		redisAsyncCommand(ac, on_setup_reply, "SELECT", "SELECT %u", s->url.db);
+	load_scripts(ac);
+	link_ready(l);
 }
 
 static void deadline_cb(uv_timer_t *t)
@@ -240,8 +272,7 @@ static void sha1_hex(const char *text, char out[41])
 	unsigned int n = 0;
 
 	EVP_Digest(text, strlen(text), md, &n, EVP_sha1(), NULL);
-	for (unsigned i = 0; i < n && i < 20; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	vr_cp_hex(md, n < 20 ? n : 20, out);
 }
 
 struct vr_cp_store *vr_cp_store_new(struct vr_cp *cp, const char *url, uint32_t connect_timeout_ms,
@@ -280,119 +311,109 @@ struct vr_cp_store *vr_cp_store_new(struct vr_cp *cp, const char *url, uint32_t 
 
 static void handle_closed(uv_handle_t *h)
 {
-	struct vr_cp_store *s = h->data;
-
-	if (--s->open_handles == 0)
-		free(s);
+	release(h->data);
 }
 
 static void link_close(struct link *l)
 {
+	struct vr_cp_store *s = l->s;
 	redisAsyncContext *ac = l->ac;
 
-	l->ac = NULL;
-	l->up = false;
-	if (ac) {
-		ac->data = NULL;
-		redisAsyncFree(ac); /* pending callbacks run with a NULL reply */
-	}
-	l->retry.data = l->s;
-	l->deadline.data = l->s;
-	l->s->open_handles += 2;
+	l->retry.data = s;
+	l->deadline.data = s;
+	s->open_handles += 2;
 	uv_close((uv_handle_t *)&l->retry, handle_closed);
 	uv_close((uv_handle_t *)&l->deadline, handle_closed);
+	if (!ac)
+		return;
+	if (!(ac->c.flags & REDIS_CONNECTED)) {
+		/* still connecting: nothing can be queued on it */
+		l->ac = NULL;
+		l->up = false;
+		ac->data = NULL;
+		redisAsyncFree(ac);
+		return;
+	}
+	/* Written and answered first, then closed: on_disconnect releases it
+	 * (possibly before this returns, when nothing is pending). */
+	s->open_handles++;
+	redisAsyncDisconnect(ac);
 }
 
 void vr_cp_store_free(struct vr_cp_store *s)
 {
-	if (!s)
+	if (!s || s->closing)
 		return;
 	s->closing = true;
+	s->open_handles++; /* held while both links start closing */
 	link_close(&s->cmd);
 	link_close(&s->sub);
+	release(s);
 }
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *priv);
 
-static int send_req(struct vr_cp_store *s, struct req *q, int argc, const char **argv, const size_t *lens)
+static struct req *req_new(struct vr_cp_store *s, vr_cp_store_cb cb, void *arg)
 {
-	if (!s->cmd.up || !s->cmd.ac)
-		return -ENOTCONN;
-	if (redisAsyncCommandArgv(s->cmd.ac, on_reply, q, argc, argv, lens) != REDIS_OK)
-		return -ENOTCONN;
-	return 0;
-}
+	struct req *q;
 
-static void finish(struct req *q, redisReply *r, enum vr_cp_error err)
-{
-	struct vr_cp *cp = q->s->cp;
-
-	if (err || (r && r->type == REDIS_REPLY_ERROR))
-		cp->st.redis_err++;
-	else
-		cp->st.redis_ok++;
-	vr_cp_hist_add(&cp->st.redis_lat, (double)(vr_cp_now_ms() - q->t0));
-	q->cb(cp, q->arg, err ? NULL : r, err);
-	req_free(q);
+	if (!vr_cp_store_up(s) || !s->cmd.ac)
+		return NULL;
+	q = malloc(sizeof(*q));
+	if (q)
+		*q = (struct req){.s = s, .cb = cb, .arg = arg, .t0 = vr_cp_now_ms()};
+	return q;
 }
 
 static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 {
 	struct req *q = priv;
+	struct vr_cp_store *s = q->s;
+	struct vr_cp *cp = s->cp;
 	redisReply *r = reply;
+	enum vr_cp_error err = r ? VR_CP_E_NONE : VR_CP_E_STORE_UNAVAILABLE;
 
-	(void)ac;
-	if (!r) {
-		finish(q, NULL, VR_CP_E_STORE_UNAVAILABLE);
-		return;
+	/* A Redis whose scripts were flushed: this call fails, the next ones find them again. */
+	if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+		err = VR_CP_E_STORE_UNAVAILABLE;
+		if (!s->reloading && !s->closing && ac->data) {
+			fprintf(stderr, "voxrelay-cp: redis lost the scripts (SCRIPT FLUSH?): loading them again\n");
+			s->reloading = true;
+			load_scripts(ac);
+		}
 	}
-	/* A restarted Redis has forgotten our scripts: send the body once. */
-	if (q->script >= 0 && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
-		const char *text = vr_cp_script_text(q->script);
-
-		free(q->argv[0]);
-		free(q->argv[1]);
-		q->argv[0] = strdup("EVAL");
-		q->argv[1] = strdup(text);
-		q->lens[0] = 4;
-		q->lens[1] = strlen(text);
-		q->script = -1;
-		if (q->argv[0] && q->argv[1] &&
-		    send_req(q->s, q, q->argc, (const char **)q->argv, q->lens) == 0)
-			return;
-		finish(q, NULL, VR_CP_E_STORE_UNAVAILABLE);
-		return;
-	}
-	finish(q, r, VR_CP_E_NONE);
+	if (err || r->type == REDIS_REPLY_ERROR)
+		cp->st.redis_err++;
+	else
+		cp->st.redis_ok++;
+	vr_cp_hist_add(&cp->st.redis_lat, (double)(vr_cp_now_ms() - q->t0));
+	if (q->cb)
+		q->cb(cp, q->arg, err ? NULL : r, err);
+	free(q);
 }
 
 int vr_cp_store_cmd(struct vr_cp_store *s, vr_cp_store_cb cb, void *arg, int argc, const char **argv,
 		    const size_t *lens)
 {
-	struct req *q = calloc(1, sizeof(*q));
-	int rc;
+	struct req *q = req_new(s, cb, arg);
 
 	if (!q)
-		return -ENOMEM;
-	*q = (struct req){.s = s, .cb = cb, .arg = arg, .t0 = vr_cp_now_ms(), .script = -1};
-	rc = send_req(s, q, argc, argv, lens);
-	if (rc)
+		return vr_cp_store_up(s) ? -ENOMEM : -ENOTCONN;
+	if (redisAsyncCommandArgv(s->cmd.ac, on_reply, q, argc, argv, lens) != REDIS_OK) {
 		free(q);
-	return rc;
+		return -ENOTCONN;
+	}
+	return 0;
 }
 
 int vr_cp_store_cmdf(struct vr_cp_store *s, vr_cp_store_cb cb, void *arg, const char *fmt, ...)
 {
-	struct req *q;
+	struct req *q = req_new(s, cb, arg);
 	va_list ap;
 	int rc;
 
-	if (!s->cmd.up || !s->cmd.ac)
-		return -ENOTCONN;
-	q = calloc(1, sizeof(*q));
 	if (!q)
-		return -ENOMEM;
-	*q = (struct req){.s = s, .cb = cb, .arg = arg, .t0 = vr_cp_now_ms(), .script = -1};
+		return vr_cp_store_up(s) ? -ENOMEM : -ENOTCONN;
 	va_start(ap, fmt);
 	rc = redisvAsyncCommand(s->cmd.ac, on_reply, q, fmt, ap);
 	va_end(ap);
@@ -406,42 +427,74 @@ int vr_cp_store_cmdf(struct vr_cp_store *s, vr_cp_store_cb cb, void *arg, const 
 int vr_cp_store_script(struct vr_cp_store *s, enum vr_cp_script id, vr_cp_store_cb cb, void *arg, int nkeys,
 		       int argc, const char **argv, const size_t *lens)
 {
-	struct req *q;
+	const char *sv[ARGS_ON_STACK + 3], **av = sv;
+	size_t sl[ARGS_ON_STACK + 3], *al = sl;
 	char nk[12];
-	int total = argc + 3, rc = -ENOMEM;
+	int rc;
 
-	if (!s->cmd.up)
+	if (argc < 0 || argc > VR_CP_SCRIPT_ARGS_MAX || (unsigned)id >= VR_CP_SCRIPT_MAX)
+		return -E2BIG;
+	if (!vr_cp_store_up(s))
 		return -ENOTCONN;
-	q = calloc(1, sizeof(*q));
-	if (!q)
-		return -ENOMEM;
-	*q = (struct req){.s = s, .cb = cb, .arg = arg, .t0 = vr_cp_now_ms(), .script = id, .argc = total};
-	q->argv = calloc((size_t)total, sizeof(char *));
-	q->lens = calloc((size_t)total, sizeof(size_t));
-	if (!q->argv || !q->lens)
-		goto fail;
-	snprintf(nk, sizeof(nk), "%d", nkeys);
-	q->argv[0] = strdup("EVALSHA");
-	q->argv[1] = strdup(s->sha[id]);
-	q->argv[2] = strdup(nk);
-	for (int i = 0; i < 3; i++)
-		if (!q->argv[i])
-			goto fail;
-	q->lens[0] = 7;
-	q->lens[1] = 40;
-	q->lens[2] = strlen(nk);
-	for (int i = 0; i < argc; i++) {
-		q->argv[i + 3] = malloc(lens[i] + 1);
-		if (!q->argv[i + 3])
-			goto fail;
-		memcpy(q->argv[i + 3], argv[i], lens[i]);
-		q->argv[i + 3][lens[i]] = 0;
-		q->lens[i + 3] = lens[i];
+	if (argc > ARGS_ON_STACK) {
+		av = malloc((size_t)(argc + 3) * sizeof(*av));
+		al = malloc((size_t)(argc + 3) * sizeof(*al));
+		if (!av || !al) {
+			rc = -ENOMEM;
+			goto out;
+		}
 	}
-	rc = send_req(s, q, total, (const char **)q->argv, q->lens);
-	if (rc == 0)
-		return 0;
-fail:
-	req_free(q);
+	/* The caller's arguments as they are: hiredis formats them into its buffer at once. */
+	av[0] = "EVALSHA";
+	al[0] = 7;
+	av[1] = s->sha[id];
+	al[1] = 40;
+	al[2] = (size_t)snprintf(nk, sizeof(nk), "%d", nkeys);
+	av[2] = nk;
+	memcpy(av + 3, argv, (size_t)argc * sizeof(*av));
+	memcpy(al + 3, lens, (size_t)argc * sizeof(*al));
+	rc = vr_cp_store_cmd(s, cb, arg, argc + 3, av, al);
+out:
+	if (av != sv)
+		free(av);
+	if (al != sl)
+		free(al);
 	return rc;
+}
+
+/* A script's error_reply tags and what the client is told. */
+static const struct {
+	const char *tag;
+	enum vr_cp_error e;
+	const char *msg;
+} script_errors[] = {
+	{"NOT_FOUND", VR_CP_E_NOT_FOUND, NULL},
+	{"FORBIDDEN", VR_CP_E_FORBIDDEN, "only the author may change a message"},
+	{"NO_PORT", VR_CP_E_VOICE_UNAVAILABLE, "no free voice port: every port tried holds another chat's room"},
+	{"TAKEN", VR_CP_E_VOICE_UNAVAILABLE, "no SSRC free in the room"},
+	{"IN_VOICE", VR_CP_E_VOICE_UNAVAILABLE, "joined a voice room meanwhile; retry"},
+};
+
+bool vr_cp_store_is_error(const redisReply *r, const char *tag)
+{
+	const char *p;
+	size_t n = strlen(tag);
+
+	if (!r || r->type != REDIS_REPLY_ERROR || !r->str)
+		return false;
+	p = strncmp(r->str, "ERR ", 4) == 0 ? r->str + 4 : r->str;
+	return strncmp(p, tag, n) == 0 && (p[n] == 0 || p[n] == ' ');
+}
+
+enum vr_cp_error vr_cp_store_error(const redisReply *r, const char **msg)
+{
+	for (size_t i = 0; i < sizeof(script_errors) / sizeof(script_errors[0]); i++)
+		if (vr_cp_store_is_error(r, script_errors[i].tag)) {
+			if (msg)
+				*msg = script_errors[i].msg;
+			return script_errors[i].e;
+		}
+	if (msg)
+		*msg = NULL;
+	return VR_CP_E_STORE_UNAVAILABLE;
 }

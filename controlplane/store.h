@@ -4,6 +4,7 @@
 #define VOXRELAY_CP_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <hiredis/hiredis.h>
 
@@ -16,27 +17,35 @@ struct vr_cp_store;
  * Completion of a command or script: exactly once per accepted call. @p r
  * is the reply (NULL when err is set; a Redis error reply comes as
  * VR_CP_E_STORE_UNAVAILABLE only if the connection failed, otherwise as
- * r->type == REDIS_REPLY_ERROR for the caller to map). Owned by hiredis:
- * valid during the call only.
+ * r->type == REDIS_REPLY_ERROR for the caller to map with
+ * vr_cp_store_error()). Owned by hiredis: valid during the call only.
  */
 typedef void (*vr_cp_store_cb)(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_error err);
 
 /* Called on every message of the pub/sub connection (channel, payload). */
 typedef void (*vr_cp_store_msg_cb)(struct vr_cp *cp, const char *channel, const char *payload, size_t len);
 
-/* Called when both connections are up again after either was lost. */
-typedef void (*vr_cp_store_up_cb)(struct vr_cp *cp);
+/* Called when both connections are up again after either was lost; @p down_ms: wall-clock ms when the first went down. */
+typedef void (*vr_cp_store_up_cb)(struct vr_cp *cp, int64_t down_ms);
 
-/* The Lua scripts (store_scripts.c). */
+/* The Lua scripts (store_scripts.c), loaded (SCRIPT LOAD) on every new command connection. */
 enum vr_cp_script {
-	VR_CP_SCRIPT_APPEND,   /* XADD + PUBLISH of a chat event */
-	VR_CP_SCRIPT_MODIFY,   /* edit / delete of one's own message */
-	VR_CP_SCRIPT_HISTORY,  /* a page of messages, newest first, edits applied */
-	VR_CP_SCRIPT_JOIN,     /* join (or create) a chat: metadata, member sets */
-	VR_CP_SCRIPT_LIST,     /* a user's chats with their metadata and sizes */
-	VR_CP_SCRIPT_PRESENCE, /* a chat's members and their presence */
+	VR_CP_SCRIPT_APPEND,        /* XADD + PUBLISH of a chat event */
+	VR_CP_SCRIPT_MODIFY,        /* edit / delete of one's own message; prunes the edits hash */
+	VR_CP_SCRIPT_HISTORY,       /* a page of messages, newest first, edits applied */
+	VR_CP_SCRIPT_JOIN,          /* join (or create) a chat: metadata, member sets */
+	VR_CP_SCRIPT_LEAVE,         /* leave a chat; the last member out deletes it */
+	VR_CP_SCRIPT_LIST,          /* a user's chats with their metadata and sizes */
+	VR_CP_SCRIPT_PRESENCE,      /* a chat's members and their presence */
+	VR_CP_SCRIPT_PRESENCE_SET,  /* this process's presence field of a user, with its expiry; announce */
+	VR_CP_SCRIPT_PRESENCE_GONE, /* drop this process's field; offline if no live field is left */
+	VR_CP_SCRIPT_VOICE_CLAIM,   /* a user into a chat's voice room, placing the room */
+	VR_CP_SCRIPT_VOICE_RELEASE, /* a user out of its voice room */
 	VR_CP_SCRIPT_MAX
 };
+
+/* Most arguments (keys and values) a script call takes: the voice claim with every VIP. */
+#define VR_CP_SCRIPT_ARGS_MAX 1024
 
 /*
  * Connect to the Redis of @p url (redis://, rediss:// refused: ENOTSUP with
@@ -47,15 +56,22 @@ enum vr_cp_script {
 struct vr_cp_store *vr_cp_store_new(struct vr_cp *cp, const char *url, uint32_t connect_timeout_ms,
 				    uint32_t reconnect_max_ms, vr_cp_store_msg_cb on_msg, vr_cp_store_up_cb on_up);
 
-/* Disconnect and free; pending callbacks complete with VR_CP_E_STORE_UNAVAILABLE. NULL ok. */
+/*
+ * Close: what is queued on the command connection is still written and its
+ * callbacks run with their replies (redisAsyncDisconnect), nothing new is
+ * accepted; then both connections close and the store frees itself (the
+ * loop must run for that). NULL ok.
+ */
 void vr_cp_store_free(struct vr_cp_store *s);
 
-/* Whether the command connection is up (commands are refused at once otherwise). */
+/* Whether the command connection is up (commands are refused at once otherwise). NULL: false. */
 bool vr_cp_store_up(const struct vr_cp_store *s);
 
 /*
- * Send one command (argv of argc strings with lengths; copied).
- * @return 0 (cb will run), or -ENOTCONN when Redis is down (cb not called).
+ * Send one command (argv of argc strings with lengths; hiredis copies them
+ * into its output buffer). @p cb NULL: the reply is not wanted.
+ * @return 0 (cb will run), or -ENOTCONN when Redis is down, the store is
+ *         closing or @p s is NULL (cb not called).
  */
 int vr_cp_store_cmd(struct vr_cp_store *s, vr_cp_store_cb cb, void *arg, int argc, const char **argv,
 		    const size_t *lens);
@@ -63,9 +79,24 @@ int vr_cp_store_cmd(struct vr_cp_store *s, vr_cp_store_cb cb, void *arg, int arg
 /* As vr_cp_store_cmd with printf-style hiredis format (no binary-unsafe %s: use %b). */
 int vr_cp_store_cmdf(struct vr_cp_store *s, vr_cp_store_cb cb, void *arg, const char *fmt, ...);
 
-/* Run script @p id by EVALSHA (EVAL again after a Redis restart forgot it). keys then args. */
+/*
+ * Run script @p id by EVALSHA: nkeys keys then the other arguments, argc
+ * in all (at most VR_CP_SCRIPT_ARGS_MAX). A Redis that lost the scripts
+ * (SCRIPT FLUSH) fails the call with VR_CP_E_STORE_UNAVAILABLE and gets
+ * them loaded again. Returns as vr_cp_store_cmd (-E2BIG: too many arguments).
+ */
 int vr_cp_store_script(struct vr_cp_store *s, enum vr_cp_script id, vr_cp_store_cb cb, void *arg, int nkeys,
 		       int argc, const char **argv, const size_t *lens);
+
+/*
+ * The protocol error of a script's error reply (NOT_FOUND, FORBIDDEN,
+ * NO_PORT, TAKEN, IN_VOICE; anything else is STORE_UNAVAILABLE), and in
+ * @p msg (if not NULL) the message to send with it (NULL: the default).
+ */
+enum vr_cp_error vr_cp_store_error(const redisReply *r, const char **msg);
+
+/* Whether @p r is the error reply @p tag of a script (Redis 7 may prefix "ERR "). */
+bool vr_cp_store_is_error(const redisReply *r, const char *tag);
 
 /* The text of a script, for store.c. */
 const char *vr_cp_script_text(enum vr_cp_script id);

@@ -18,6 +18,8 @@ struct vr_cp_user *vr_cp_user_get(struct vr_cp *cp, const char *id, bool create)
 		return NULL;
 	snprintf(u->id, sizeof(u->id), "%s", id);
 	snprintf(u->status, sizeof(u->status), "online");
+	/* the presence refresh starts after the announcement, not before it */
+	u->presence_ms = vr_cp_now_ms();
 	vr_cp_bucket_init(&u->bucket, cp->cfg->cp_rate_limit_max_messages, vr_cp_now_ms());
 	HASH_ADD_STR(cp->users, id, u);
 	return u;
@@ -58,6 +60,7 @@ static void member_free(struct vr_cp *cp, struct vr_cp_member *m)
 	free(m);
 	if (!ch->members) {
 		HASH_DEL(cp->chats, ch);
+		vr_cp_chat_drop_held(ch);
 		free(ch);
 	}
 }
@@ -108,7 +111,7 @@ int vr_cp_member_add(struct vr_cp *cp, struct vr_cp_user *u, const char *chat)
 	m->user = u;
 	HASH_ADD(hh_chat, ch->members, user, sizeof(m->user), m);
 	HASH_ADD(hh_user, u->chats, chat, sizeof(m->chat), m);
-	return 0;
+	return 1;
 }
 
 void vr_cp_member_remove(struct vr_cp *cp, struct vr_cp_user *u, const char *chat)
@@ -123,48 +126,48 @@ void vr_cp_member_remove(struct vr_cp *cp, struct vr_cp_user *u, const char *cha
 		member_free(cp, m);
 }
 
-bool vr_cp_is_member(struct vr_cp_user *u, const char *chat)
-{
-	struct vr_cp_member *m, *tmp;
-
-	HASH_ITER(hh_user, u->chats, m, tmp)
-		if (strcmp(m->chat->id, chat) == 0)
-			return true;
-	return false;
-}
-
-static void send_copy(struct vr_cp_conn *c, const char *frame, size_t len)
-{
-	char *copy = malloc(len + 1);
-
-	if (!copy)
-		return;
-	memcpy(copy, frame, len);
-	copy[len] = 0;
-	vr_cp_send(c, copy, len);
-}
-
-void vr_cp_deliver_chat(struct vr_cp *cp, const char *chat, const char *frame, size_t len, const char *except)
+bool vr_cp_is_member(struct vr_cp *cp, const struct vr_cp_user *u, const char *chat)
 {
 	struct vr_cp_chat *ch = chat_get(cp, chat, false);
+	struct vr_cp_member *m = NULL;
+
+	if (ch)
+		HASH_FIND(hh_user, u->chats, &ch, sizeof(ch), m);
+	return m != NULL;
+}
+
+const char *vr_cp_member_chat(struct vr_cp_conn *c, const struct vr_cp_request *req, const char *field)
+{
+	const char *cid = json_string_value(json_object_get(req->data, field));
+	char msg[64];
+
+	if (!cid || !vr_cp_chat_id_ok(cid)) {
+		snprintf(msg, sizeof(msg), "data.%s: a chat id is required", field);
+		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, msg, req->id);
+		return NULL;
+	}
+	if (!vr_cp_is_member(c->cp, c->user, cid)) {
+		vr_cp_send_error(c, VR_CP_E_NOT_MEMBER, NULL, req->id);
+		return NULL;
+	}
+	return cid;
+}
+
+void vr_cp_deliver_chat(struct vr_cp_chat *ch, const char *id, const char *frame, size_t len,
+			const struct vr_cp_user *except)
+{
 	struct vr_cp_member *m, *tmp;
 
-	if (!ch)
-		return;
 	HASH_ITER(hh_chat, ch->members, m, tmp) {
-		if (except && strcmp(m->user->id, except) == 0)
+		if (m->user == except)
 			continue;
 		for (struct vr_cp_conn *c = m->user->conns; c; c = c->user_next)
-			send_copy(c, frame, len);
+			vr_cp_deliver_conn(c, ch->id, id, frame, len);
 	}
 }
 
-void vr_cp_deliver_user(struct vr_cp *cp, const char *user, const char *frame, size_t len)
+void vr_cp_deliver_user(struct vr_cp_user *u, const char *frame, size_t len)
 {
-	struct vr_cp_user *u = vr_cp_user_get(cp, user, false);
-
-	if (!u)
-		return;
 	for (struct vr_cp_conn *c = u->conns; c; c = c->user_next)
-		send_copy(c, frame, len);
+		vr_cp_deliver_conn(c, NULL, NULL, frame, len);
 }

@@ -14,11 +14,8 @@ void vr_cp_voice_publish_state(struct vr_cp *cp, const char *room, const char *s
 	size_t len = 0;
 	char *f = vr_cp_frame("voice_state", json_pack("{s:s, s:O}", "room", room, "members", members), NULL, &len);
 
-	/* the store is gone once the process has stopped */
-	if (cp->store)
-		vr_cp_publish_chat(cp, room, skip, f, len);
-	else
-		free(f);
+	/* the store is gone once the process has stopped: refused then */
+	vr_cp_publish_chat(cp, room, skip, f, len);
 }
 
 /* ---- a user's queue ---- */
@@ -123,7 +120,6 @@ static void leave_relayed(void *arg, json_t *resp, const char *why)
 static void leave_stored(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_error err)
 {
 	struct vr_cp_voice_op *op = arg;
-	struct vr_cp_user *u = vr_cp_user_get(cp, op->vu->uid, false);
 	unsigned long long ssrc = 0, mid = 0;
 	char why[256];
 	json_t *members, *args;
@@ -142,8 +138,6 @@ static void leave_stored(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_
 			return;
 		}
 	snprintf(op->left, sizeof(op->left), "%s", r->element[0]->str);
-	if (u && strcmp(u->voice_room, op->left) == 0)
-		u->voice_room[0] = 0;
 	if (strcmp(op->vu->seat_room, op->left) == 0)
 		op->vu->seat_room[0] = 0;
 	if (!op->leave_quiet) {
@@ -252,20 +246,16 @@ static void op_start(struct vr_cp_voice_op *op)
 
 void vr_cp_h_voice_join(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
 {
-	const char *room = json_string_value(json_object_get(req->data, "room"));
+	const char *room = vr_cp_member_chat(c, req, "room");
 	struct vr_cp_call *k;
 
-	if (!room || !vr_cp_chat_id_ok(room)) {
-		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.room: a chat id is required", req->id);
+	if (!room)
 		return;
-	}
 	k = vr_cp_call_new(c, req, type_idx);
 	if (!k)
 		return;
 	if (c->cp->voice->why)
 		vr_cp_call_fail(k, VR_CP_E_VOICE_UNAVAILABLE, c->cp->voice->why);
-	else if (!vr_cp_is_member(c->user, room))
-		vr_cp_call_fail(k, VR_CP_E_NOT_MEMBER, NULL);
 	else if (op_push(c->cp, c->user->id, VR_CP_VOICE_JOIN, k, room) != 0)
 		vr_cp_call_fail(k, VR_CP_E_INTERNAL, NULL);
 }
@@ -284,13 +274,19 @@ void vr_cp_h_voice_leave(struct vr_cp_conn *c, struct vr_cp_request *req, unsign
 
 void vr_cp_voice_gone(struct vr_cp *cp, struct vr_cp_user *u)
 {
+	struct vr_cp_voice_user *vu = NULL;
 	char room[VR_CP_CHAT_LEN];
 
-	/* only a room joined through this process: another process's join is its own to undo */
-	if (!u->voice_room[0])
+	/* only a room joined through this process (its seat): another process's join is its own to undo */
+	if (cp->voice)
+		HASH_FIND_STR(cp->voice->users, u->id, vu);
+	if (!vu || !vu->seat_room[0])
 		return;
-	snprintf(room, sizeof(room), "%s", u->voice_room);
-	u->voice_room[0] = 0;
+	/* one leave of the seat is enough: a second, run later, could take the user out of a room joined elsewhere since */
+	for (struct vr_cp_voice_op *op = vu->head; op; op = op->next)
+		if (op->kind == VR_CP_VOICE_GONE && strcmp(op->room, vu->seat_room) == 0)
+			return;
+	snprintf(room, sizeof(room), "%s", vu->seat_room);
 	if (op_push(cp, u->id, VR_CP_VOICE_GONE, NULL, room) != 0)
 		fprintf(stderr, "voxrelay-cp: voice: out of memory: %s stays in voice room %s\n", u->id, room);
 }

@@ -51,7 +51,6 @@ static void join_done(struct vr_cp_voice_op *op)
 		vr_cp_voice_leave_step(op, op->room, vr_cp_voice_end_after_leave);
 		return;
 	}
-	snprintf(c->user->voice_room, sizeof(c->user->voice_room), "%s", op->room);
 	snprintf(op->vu->seat_room, sizeof(op->vu->seat_room), "%s", op->room);
 	snprintf(op->vu->seat_vip, sizeof(op->vu->seat_vip), "%s", op->vip);
 	op->vu->seat_port = op->port;
@@ -164,18 +163,15 @@ static void join_stored(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_e
 		return;
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
-		/* Redis 7 prefixes a script's error_reply with "ERR " */
-		if (strstr(r->str, "TAKEN") && ++op->tries < SSRC_TRIES) {
+		const char *msg;
+		enum vr_cp_error e;
+
+		if (vr_cp_store_is_error(r, "TAKEN") && ++op->tries < SSRC_TRIES) {
 			join_reserve(op);
 			return;
 		}
-		vr_cp_voice_op_fail(op,
-				    strstr(r->str, "NO_PORT") || strstr(r->str, "TAKEN") || strstr(r->str, "IN_VOICE")
-					    ? VR_CP_E_VOICE_UNAVAILABLE : VR_CP_E_STORE_UNAVAILABLE,
-				    strstr(r->str, "NO_PORT") ? "no free voice port: every port tried holds another chat's room"
-				    : strstr(r->str, "TAKEN") ? "no SSRC free in the room"
-				    : strstr(r->str, "IN_VOICE") ? "joined a voice room meanwhile; retry"
-								 : NULL);
+		e = vr_cp_store_error(r, &msg);
+		vr_cp_voice_op_fail(op, e, msg);
 		vr_cp_voice_op_end(op);
 		return;
 	}

@@ -11,69 +11,6 @@
 #include "cp_priv.h"
 #include "voice.h"
 
-/*
- * Join, atomically: KEYS voice_member:<uid>; ARGV uid, room, ssrc, member
- * id, h (where the port search starts), n, then n x (vip, lo, hi): the
- * dst-port VIPs with their ranges laid end to end. A room without a place
- * claims the first port from h on (mod the total) that no other chat's
- * room holds (voice_port:<vip>:<port>, SET NX), so two chats never share a
- * relay room. Returns {vip, port, [members], fresh}; errors IN_VOICE (the
- * user is in a room: leave first), NO_PORT, TAKEN (SSRC or member id
- * already in the room: draw again).
- */
-static const char join_lua[] =
-	"local uid, room, ssrc, mid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]\n"
-	"if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('IN_VOICE') end\n"
-	"local rk, fresh = 'voice_room:' .. room, 0\n"
-	"local vip, port = redis.call('HGET', rk, 'vip'), redis.call('HGET', rk, 'port')\n"
-	"if not vip then\n"
-	"  local h, n, total = tonumber(ARGV[5]), tonumber(ARGV[6]), 0\n"
-	"  for i = 0, n - 1 do total = total + tonumber(ARGV[9 + 3 * i]) - tonumber(ARGV[8 + 3 * i]) + 1 end\n"
-	"  for t = 0, math.min(total, 256) - 1 do\n"
-	"    local idx, cv, cp = (h + t) % total, nil, nil\n"
-	"    for i = 0, n - 1 do\n"
-	"      local lo, hi = tonumber(ARGV[8 + 3 * i]), tonumber(ARGV[9 + 3 * i])\n"
-	"      if idx <= hi - lo then cv, cp = ARGV[7 + 3 * i], string.format('%d', lo + idx) break end\n"
-	"      idx = idx - (hi - lo + 1)\n"
-	"    end\n"
-	"    if redis.call('SET', 'voice_port:' .. cv .. ':' .. cp, room, 'NX') then vip, port = cv, cp break end\n"
-	"  end\n"
-	"  if not vip then return redis.error_reply('NO_PORT') end\n"
-	"  redis.call('HSET', rk, 'vip', vip, 'port', port)\n"
-	"  fresh = 1\n"
-	"end\n"
-	"for _, v in ipairs(redis.call('HVALS', rk)) do\n"
-	"  local s, m = string.match(v, '^(%d+) (%d+)$')\n"
-	"  if s == ssrc or m == mid then return redis.error_reply('TAKEN') end\n"
-	"end\n"
-	"redis.call('SET', KEYS[1], room)\n"
-	"redis.call('SADD', 'voice_members:' .. room, uid)\n"
-	"redis.call('HSET', rk, 'u:' .. uid, ssrc .. ' ' .. mid)\n"
-	"return {vip, port, redis.call('SMEMBERS', 'voice_members:' .. room), fresh}\n";
-
-/*
- * Leave, atomically: KEYS voice_member:<uid>; ARGV uid, the room expected
- * ("" any). nil if the user is in no room (or another one); else
- * {room, "<ssrc> <member id>", vip, port, [members left]}. The last
- * member out releases the room's port for other chats.
- */
-static const char leave_lua[] =
-	"local room = redis.call('GET', KEYS[1])\n"
-	"if not room or (ARGV[2] ~= '' and room ~= ARGV[2]) then return false end\n"
-	"local rk, mk = 'voice_room:' .. room, 'voice_members:' .. room\n"
-	"local info = redis.call('HGET', rk, 'u:' .. ARGV[1]) or ''\n"
-	"local vip, port = redis.call('HGET', rk, 'vip') or '', redis.call('HGET', rk, 'port') or ''\n"
-	"redis.call('DEL', KEYS[1])\n"
-	"redis.call('SREM', mk, ARGV[1])\n"
-	"redis.call('HDEL', rk, 'u:' .. ARGV[1])\n"
-	"local members = redis.call('SMEMBERS', mk)\n"
-	"if #members == 0 then\n"
-	"  redis.call('DEL', rk)\n"
-	"  local pk = 'voice_port:' .. vip .. ':' .. port\n"
-	"  if redis.call('GET', pk) == room then redis.call('DEL', pk) end\n"
-	"end\n"
-	"return {room, info, vip, port, members}\n";
-
 int vr_cp_voice_init(struct vr_cp *cp, char *err, size_t errlen)
 {
 	const struct vr_config *cfg = cp->cfg;
@@ -165,15 +102,18 @@ static uint32_t room_hash(const char *room)
 	return h;
 }
 
+_Static_assert(7 + 3 * VR_MAX_VIPS <= VR_CP_SCRIPT_ARGS_MAX, "a voice claim with every VIP fits a script call");
+
 int vr_cp_voice_claim(struct vr_cp *cp, const char *uid, const char *room, uint32_t ssrc, uint32_t member_id,
 		      vr_cp_store_cb cb, void *arg)
 {
 	const struct vr_cp_voice *v = cp->voice;
 	char key[VR_CP_ID_LEN + 16], ssrc_s[12], mid[12], h[12], n[12];
-	const char *argv[10 + 3 * VR_MAX_VIPS] = {"EVAL", join_lua, "1", key, uid, room, ssrc_s, mid, h, n};
-	size_t lens[10 + 3 * VR_MAX_VIPS];
-	int argc = 10;
+	const char *argv[7 + 3 * VR_MAX_VIPS] = {key, uid, room, ssrc_s, mid, h, n};
+	size_t lens[7 + 3 * VR_MAX_VIPS];
+	int argc = 7;
 
+	/* VOICE_CLAIM (store_scripts.c): KEYS voice_member:<uid>; ARGV uid, room, ssrc, member id, h, n, n x (vip, lo, hi) */
 	snprintf(key, sizeof(key), "voice_member:%s", uid);
 	snprintf(ssrc_s, sizeof(ssrc_s), "%u", ssrc);
 	snprintf(mid, sizeof(mid), "%u", member_id);
@@ -186,23 +126,20 @@ int vr_cp_voice_claim(struct vr_cp *cp, const char *uid, const char *room, uint3
 	}
 	for (int i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
-	if (!cp->store || vr_cp_store_cmd(cp->store, cb, arg, argc, argv, lens) != 0)
-		return -1;
-	return 0;
+	return vr_cp_store_script(cp->store, VR_CP_SCRIPT_VOICE_CLAIM, cb, arg, 1, argc, argv, lens) == 0 ? 0 : -1;
 }
 
 int vr_cp_voice_release(struct vr_cp *cp, const char *uid, const char *expect, vr_cp_store_cb cb, void *arg)
 {
 	char key[VR_CP_ID_LEN + 16];
-	const char *argv[6] = {"EVAL", leave_lua, "1", key, uid, expect};
-	size_t lens[6];
+	const char *argv[3] = {key, uid, expect};
+	size_t lens[3];
 
+	/* VOICE_RELEASE (store_scripts.c): KEYS voice_member:<uid>; ARGV uid, the room expected ("" any) */
 	snprintf(key, sizeof(key), "voice_member:%s", uid);
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 3; i++)
 		lens[i] = strlen(argv[i]);
-	if (!cp->store || vr_cp_store_cmd(cp->store, cb, arg, 6, argv, lens) != 0)
-		return -1;
-	return 0;
+	return vr_cp_store_script(cp->store, VR_CP_SCRIPT_VOICE_RELEASE, cb, arg, 1, 3, argv, lens) == 0 ? 0 : -1;
 }
 
 /*

@@ -357,6 +357,11 @@
 				loadPresence();
 			loadChats();
 		},
+		// joined or created here or in another tab, or added by someone's create_chat
+		chat_added: (d) => {
+			if (!chats.has(d.chatId))
+				loadChats();
+		},
 	};
 
 	// --- wiring ---

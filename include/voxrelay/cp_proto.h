@@ -54,9 +54,9 @@ enum vr_cp_close {
 	VR_CP_CLOSE_TRY_LATER = 1013,        /* Server at capacity */
 	VR_CP_CLOSE_AUTH_TIMEOUT = 4000,     /* no auth within the deadline */
 	VR_CP_CLOSE_AUTH_FAILED = 4001,      /* token refused */
-	VR_CP_CLOSE_HEARTBEAT = 4002,        /* heartbeats missed */
+	VR_CP_CLOSE_HEARTBEAT = 4002,        /* no frame for 2 heartbeat intervals, or a ping unanswered for 2 */
 	VR_CP_CLOSE_SLOW_CONSUMER = 4003,    /* outbound queue over its bound */
-	VR_CP_CLOSE_INACTIVE = 4004,         /* no message for inactive_timeout */
+	VR_CP_CLOSE_INACTIVE = 4004,         /* no request but heartbeats for inactive_timeout */
 };
 
 /** Stable code name ("BAD_JSON") of @p e; "INTERNAL" for out-of-range values. Thread-safe. */

@@ -83,6 +83,8 @@ class Redis:
                               check=True).stdout.strip()
 
 
+WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "controlplane", "web")
+
 # voxrelay-cp's file alone: no dataplane: section; balancer: only where voice needs its VIPs.
 CONFIG = """{balancer}controlplane:
   listen:
@@ -104,8 +106,9 @@ class Gateway:
     """One voxrelay-cp process on its own port, its log kept in the work directory."""
 
     def __init__(self, binary, workdir, redis_port, name="cp", env=None, extra="", auth_timeout="3s",
-                 heartbeat="2s", presence_ttl="6s", vips=""):
-        """extra: YAML appended under controlplane:; vips: more balancer.vips entries (YAML list items)."""
+                 heartbeat="2s", presence_ttl="6s", vips="", web_root=None):
+        """extra: YAML appended under controlplane:; vips: more balancer.vips entries (YAML list items);
+        web_root: the directory served at / (default: controlplane/web)."""
         self.binary = binary
         self.port = free_port()
         self.name = name
@@ -114,7 +117,7 @@ class Gateway:
         secret = os.path.join(workdir, "jwt.secret")
         with open(secret, "wb") as f:
             f.write(SECRET + b"\n")
-        web = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "controlplane", "web")
+        web = web_root or WEB
         self.config = os.path.join(workdir, name + ".yaml")
         with open(self.config, "w") as f:
             f.write(CONFIG.format(port=self.port, redis_port=redis_port, secret=secret, auth_timeout=auth_timeout,
@@ -151,14 +154,24 @@ class Gateway:
     def url(self):
         return f"ws://127.0.0.1:{self.port}/ws/chat"
 
-    def http(self, path):
+    def http(self, path, headers=False):
+        """(status, body), or (status, body, headers) with headers=True."""
         import urllib.request
         import urllib.error
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=5) as r:
-                return r.status, r.read().decode()
+                out = r.status, r.read().decode(), r.headers
         except urllib.error.HTTPError as e:
-            return e.code, e.read().decode()
+            out = e.code, e.read().decode(), e.headers
+        return out if headers else out[:2]
+
+    def kill(self):
+        """SIGKILL: a process that dies without its stop."""
+        if self.proc:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+            self.logf.close()
 
 
 class Client:
@@ -207,9 +220,9 @@ class Client:
                 return f
             self.events.append(f)
 
-    async def no_event(self, type_, wait=0.5):
+    async def no_event(self, type_, wait=0.5, pred=None):
         try:
-            f = await self.event(type_, wait)
+            f = await self.event(type_, wait, pred)
         except asyncio.TimeoutError:
             return True
         raise AssertionError(f"unexpected {type_}: {f}")
@@ -237,6 +250,20 @@ def check(cond, what):
 def workdir(name):
     d = tempfile.mkdtemp(prefix=f"voxrelay-{name}.")
     return d
+
+
+def id_key(mid):
+    """A stream id's place in stream order."""
+    return tuple(int(x) for x in mid.split("-"))
+
+
+BACKLOG_LUA = ("local ids = {} for i = 1, tonumber(ARGV[1]) do ids[i] = redis.call('XADD', KEYS[1], '*', 'k', ARGV[2], "
+               "'u', ARGV[3], 'c', ARGV[4] .. i, 't', ARGV[5]) end return ids")
+
+
+def stream_fill(redis, chat, n, kind="m", user="filler", content="backlog ", target="1-0"):
+    """n entries appended to a chat's stream behind voxrelay-cp's back (nothing published); returns their ids."""
+    return redis.cli("EVAL", BACKLOG_LUA, "1", f"vr:chat:{chat}:s", str(n), kind, user, content, target).split()
 
 
 def run(main, name):

@@ -2,15 +2,23 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # voxrelay-cp with a real redis-server and real WebSocket clients: every request type, its reply and the events other members receive.
 import asyncio
+import json
+import os
+import shutil
 import sys
 
 import cputil
-from cputil import check
+from cputil import check, id_key
 
 
 async def main(d):
     redis = cputil.Redis(d).start()
-    gw = cputil.Gateway(sys.argv[1], d, redis.port).start()
+    # the web client's files and a JSON one, to check the content types
+    web = os.path.join(d, "web")
+    shutil.copytree(cputil.WEB, web)
+    with open(os.path.join(web, "data.json"), "w") as f:
+        f.write('{"a":1}')
+    gw = cputil.Gateway(sys.argv[1], d, redis.port, web_root=web).start()
     try:
         await scenario(gw, redis)
     finally:
@@ -38,6 +46,8 @@ async def scenario(gw, redis):
     check(r["type"] == "chat_joined" and r["data"]["chat"]["id"] == "general", f"join with token: {r}")
     r = await a.request("join_chat", {"chatType": "general"})
     check(r["type"] == "chat_joined" and r["data"]["chat"]["members"] == 2, f"alice joins: {r}")
+    ev = await a.event("chat_added")
+    check(ev["data"] == {"chatId": "general"}, f"the joiner's connections learn the chat: {ev}")
     ev = await b.event("member_joined")
     check(ev["data"] == {"chatId": "general", "userId": "alice"}, f"member_joined: {ev}")
     r = await a.request("join_chat", {"chatType": "general", "chatId": "nope"})
@@ -97,7 +107,8 @@ async def scenario(gw, redis):
     r = await a.request("create_chat", {"name": "Project ✨", "chatType": "group", "members": ["bob"]})
     check(r["type"] == "chat_created", f"create: {r}")
     cid = r["data"]["chat"]["id"]
-    await asyncio.sleep(0.2)
+    ev = await b.event("chat_added", pred=lambda f: f["data"]["chatId"] == cid)
+    check(ev["data"] == {"chatId": cid}, f"bob's connections learn he was added: {ev}")
     r = await b.request("list_chats")
     ids = sorted(c["id"] for c in r["data"]["chats"])
     check(ids == sorted(["general", cid]), f"bob was added: {r}")
@@ -114,6 +125,8 @@ async def scenario(gw, redis):
     check(r["data"]["code"] == "NOT_MEMBER", f"after leaving: {r}")
     r = await b.request("switch_chat", {"chatId": cid})
     check(r["data"]["code"] == "NOT_MEMBER", "switch to a chat left")
+
+    await solo_chat(a, redis)
 
     # presence: both online; idle; offline when the last connection closes
     r = await a.request("presence", {"chatId": "general"})
@@ -150,11 +163,27 @@ async def scenario(gw, redis):
     b4 = await cputil.Client.connect(url)
     r = await b4.request("resume", {"token": cputil.token("bob"), "session_id": "0" * 32, "last_ids": {}})
     check(r["data"]["code"] == "SESSION_UNKNOWN", f"unknown session: {r}")
+    # still authenticated: "ready" follows with the chat list, and requests are served
+    ev = await b4.event("ready")
+    check(ev["data"]["userId"] == "bob" and ev["data"]["chats"] == ["general"] and "id" not in ev,
+          f"ready after SESSION_UNKNOWN: {ev}")
+    r = await b4.request("send_message", {"chatId": "general", "content": "after an unknown session"})
+    check(r["type"] == "message_sent", f"a request after SESSION_UNKNOWN: {r}")
     r = await b4.request("resume", {"token": cputil.token("alice"), "session_id": sid_b, "last_ids": {}})
     check(r["data"]["code"] == "ALREADY_AUTHENTICATED", "a resumed connection keeps its user")
     b5 = await cputil.Client.connect(url)
     r = await b5.request("resume", {"token": cputil.token("mallory"), "session_id": sid_b, "last_ids": {}})
     check(r["data"]["code"] == "SESSION_UNKNOWN", f"someone else's session: {r}")
+
+    await resume_while_live(url, redis, sid_b, last)
+    await announce_once(url, a)
+
+    # Redis forgot the scripts: that request fails (nothing saved), they are loaded again for the next
+    redis.cli("SCRIPT", "FLUSH")
+    r = await a.request("send_message", {"chatId": "general", "content": "lost with the scripts"})
+    check(r["type"] == "error" and r["data"]["code"] == "STORE_UNAVAILABLE", f"after SCRIPT FLUSH: {r}")
+    r = await a.request("send_message", {"chatId": "general", "content": "scripts back"})
+    check(r["type"] == "message_sent", f"scripts loaded again: {r}")
 
     # voice without relays configured: a clear error
     r = await a.request("voice_join", {"room": "general"})
@@ -171,14 +200,102 @@ async def scenario(gw, redis):
         check(h["metrics"]["messagesPerMinute"] >= 5 and h["metrics"]["totalUsers"] >= 1, f"figures: {h}")
     code, text = gw.http("/metrics")
     check(code == 200 and 'voxrelay_cp_messages_total{type="send_message",status="ok"}' in text, "metrics")
+    check('voxrelay_cp_bytes_total{direction="in"}' in text and 'kind="payload"' not in text, "bytes, no duplicate")
     check('voxrelay_cp_request_duration_seconds_bucket{type="send_message",le="0.001"}' in text, "histogram")
     code, text2 = gw.http("/api/websocket/metrics")
     check(code == 200 and "voxrelay_cp_redis_commands_total" in text2, "metrics alias")
-    code, page = gw.http("/")
-    check(code == 200 and "<" in page, "web client page")
+    code, page, hdr = gw.http("/", headers=True)
+    check(code == 200 and "<" in page and hdr["content-type"].startswith("text/html"), "web client page")
+    for path, mime in (("/app.js", "javascript"), ("/style.css", "text/css"), ("/data.json", "application/json")):
+        code, _, hdr = gw.http(path, headers=True)
+        check(code == 200 and mime in hdr["content-type"], f"{path}: {code} {hdr['content-type']}")
     code, _ = gw.http("/../../etc/passwd")
     check(code == 404, "no path outside web_root")
     for c in (a, b3, b4, b5):
+        await c.close()
+
+
+async def solo_chat(a, redis):
+    """History past its scan bound, the edits hash pruned, and a chat deleted with its last member."""
+    r = await a.request("create_chat", {"name": "solo"})
+    cid = r["data"]["chat"]["id"]
+    r = await a.request("send_message", {"chatId": cid, "content": "first"})
+    first = r["data"]["messageId"]
+    # 45 edit entries (of nothing): a page of 2 scans at most 40 entries and finds no message there
+    cputil.stream_fill(redis, cid, 45, kind="e", target="1-0")
+    pages, before, found = 0, None, []
+    while True:
+        q = {"chatId": cid, "limit": 2}
+        if before:
+            q["before"] = before
+        r = await a.request("history", q)
+        found += [m["messageId"] for m in r["data"]["messages"]]
+        before = r["data"]["next_before"]
+        pages += 1
+        if not before or pages > 5:
+            break
+    check(found == [first] and pages == 2, f"history goes on past the scan bound: {found} in {pages} pages")
+
+    # 120 edits of messages the stream no longer has: the next edit prunes them
+    redis.cli("EVAL", "for i = 1, 120 do redis.call('HSET', KEYS[1], '1-' .. i, 'd') end", "1", f"vr:chat:{cid}:e")
+    r = await a.request("edit_message", {"chatId": cid, "messageId": first, "content": "first, edited"})
+    check(r["type"] == "message_edit_ok", f"edit: {r}")
+    check(redis.cli("HKEYS", f"vr:chat:{cid}:e") == first, "edits older than the stream pruned, the live one kept")
+
+    r = await a.request("leave_chat", {"chatId": cid})
+    check(r["type"] == "chat_left", f"leave: {r}")
+    keys = [f"vr:chat:{cid}:{k}" for k in ("meta", "members", "s", "e")]
+    check(redis.cli("EXISTS", *keys) == "0", "the last member out deletes the chat")
+    r = await a.request("join_chat", {"chatType": "group", "chatId": cid})
+    check(r["data"]["code"] == "NOT_FOUND", f"a deleted chat: {r}")
+
+
+async def resume_while_live(url, redis, sid, last):
+    """A resume replaying a large backlog while another member sends: every id once, in stream order."""
+    carol = await cputil.login(url, "carol")
+    await carol.request("join_chat", {"chatType": "general"})
+    backlog = cputil.stream_fill(redis, "general", 900, user="alice")
+    b = await cputil.Client.connect(url)
+    await b.send_raw(json.dumps({"type": "resume", "id": "res", "data": {"token": cputil.token("bob"),
+                                                                       "session_id": sid, "last_ids": {"general": last}}}))
+    for i in range(20):
+        await carol.send_raw(json.dumps({"type": "send_message", "id": f"live{i}",
+                                         "data": {"chatId": "general", "content": f"live {i}"}}))
+    live = []
+    while len(live) < 20:
+        f = await carol.recv()
+        if str(f.get("id", "")).startswith("live"):
+            check(f["type"] == "message_sent", f"live send: {f}")
+            live.append(f["data"]["messageId"])
+    ids, resumed = [], None
+    while resumed is None or not set(live) <= set(ids):
+        f = await b.recv()
+        if f["type"] == "message":
+            ids.append(f["data"]["messageId"])
+        elif f["type"] == "resumed":
+            resumed = f
+    await b.no_event("message", 0.3)
+    check(len(ids) == len(set(ids)), f"each id once: {len(ids) - len(set(ids))} duplicates")
+    check(ids == sorted(ids, key=id_key), "in stream order")
+    check(set(backlog) <= set(ids), "the backlog replayed")
+    for c in (b, carol):
+        await c.close()
+
+
+async def announce_once(url, a):
+    """Two connections of an offline user authenticating at once: its coming online is announced (once)."""
+    e = await cputil.login(url, "erin")
+    await e.request("join_chat", {"chatType": "general"})
+    await e.close()
+    await a.event("presence_update", pred=lambda f: f["data"] == {"userId": "erin", "status": "offline"})
+    e1, e2 = await cputil.Client.connect(url), await cputil.Client.connect(url)
+    for c in (e1, e2):
+        await c.send_raw(json.dumps({"type": "auth", "id": "a", "data": {"token": cputil.token("erin")}}))
+    for c in (e1, e2):
+        check((await c.event("ready"))["data"]["chats"] == ["general"], "each connection's ready has the chats")
+    await a.event("presence_update", pred=lambda f: f["data"] == {"userId": "erin", "status": "online"}, timeout=3)
+    await a.no_event("presence_update", 0.3, pred=lambda f: f["data"]["userId"] == "erin")
+    for c in (e1, e2):
         await c.close()
 
 

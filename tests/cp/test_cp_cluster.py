@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-# Two voxrelay-cp processes on one real Redis: delivery to each other's clients in order, presence across them, lost pub/sub recovered from the streams, and a Redis restart with nothing acknowledged lost.
+# voxrelay-cp processes on one real Redis: delivery to each other's clients in order, presence across them (a killed process's too), lost pub/sub recovered from the streams, a Redis restart with nothing acknowledged lost, an orderly stop.
 import asyncio
 import json
 import sys
+
+import websockets
 
 import cputil
 from cputil import check
@@ -14,9 +16,11 @@ async def main(d):
     env = {"WS_RATE_LIMIT_MAX_MESSAGES": "1000"}
     gw1 = cputil.Gateway(sys.argv[1], d, redis.port, name="cp1", env=env).start()
     gw2 = cputil.Gateway(sys.argv[1], d, redis.port, name="cp2", env=env).start()
+    gw3 = cputil.Gateway(sys.argv[1], d, redis.port, name="cp3", env=env, presence_ttl="5s").start()
     try:
-        await scenario(d, redis, gw1, gw2)
+        await scenario(d, redis, gw1, gw2, gw3)
     finally:
+        gw3.kill()
         gw1.stop()
         gw2.stop()
         redis.stop()
@@ -33,14 +37,18 @@ async def heartbeat(clients, stop):
             pass
 
 
-async def scenario(d, redis, gw1, gw2):
+async def scenario(d, redis, gw1, gw2, gw3):
     alice = await cputil.login(gw1.url, "alice")
     bob = await cputil.login(gw2.url, "bob")
     carol = await cputil.login(gw2.url, "carol")
     stop = asyncio.Event()
-    hb = asyncio.create_task(heartbeat([alice, bob, carol], stop))
+    clients = [alice, bob, carol]
+    hb = asyncio.create_task(heartbeat(clients, stop))
     for c in (alice, bob, carol):
         r = await c.request("join_chat", {"chatType": "general"})
+        check(r["type"] == "chat_joined", f"join: {r}")
+    for c in (bob, carol):  # a chat of cp2's users alone, where nothing is delivered before the outage
+        r = await c.request("join_chat", {"chatType": "quiet"})
         check(r["type"] == "chat_joined", f"join: {r}")
 
     # in order across processes: 50 from alice (cp1), 50 from bob (cp2), interleaved sends
@@ -64,7 +72,11 @@ async def scenario(d, redis, gw1, gw2):
     st = {u["userId"]: u["status"] for u in r["data"]["users"]}
     check(st == {"alice": "online", "bob": "online", "carol": "online"}, f"presence across: {st}")
 
-    # pub/sub lost, stream kept: kill every subscriber connection, send at once; all arrive, once each
+    # pub/sub lost, stream kept: entries pub/sub never carried (1,500 in general: more than one read of
+    # the resync; 3 in a chat that delivered nothing yet), the subscribers killed, sends at once: all
+    # arrive, once each, in stream order
+    bulk = cputil.stream_fill(redis, "general", 1500, user="zed")
+    quiet = cputil.stream_fill(redis, "quiet", 3, user="zed")
     redis.cli("CLIENT", "KILL", "TYPE", "pubsub")
     sent = []
     for i in range(5):
@@ -73,12 +85,16 @@ async def scenario(d, redis, gw1, gw2):
         sent.append(r["data"]["messageId"])
     for who in (bob, carol, alice):
         got = []
-        for _ in range(5):
-            ev = await who.event("message", timeout=10)
+        for _ in range(len(bulk) + len(sent)):
+            ev = await who.event("message", timeout=10, pred=lambda f: f["data"]["chatId"] == "general")
             got.append(ev["data"]["messageId"])
-        check(got == sent, f"recovered in order: {got} vs {sent}")
-        await who.no_event("message", 0.5)  # no duplicates
-    print("pub/sub killed: 5 messages recovered from the stream, in order, no duplicates", file=sys.stderr)
+        check(got == bulk + sent, f"recovered in order: {len(got)} {got[-6:]} vs {sent}")
+        await who.no_event("message", 0.5, pred=lambda f: f["data"]["chatId"] == "general")  # no duplicates
+    for who in (bob, carol):
+        got = [(await who.event("message", timeout=5, pred=lambda f: f["data"]["chatId"] == "quiet"))["data"]
+               ["messageId"] for _ in quiet]
+        check(got == quiet, f"a chat with nothing delivered before: {got} vs {quiet}")
+    print("pub/sub killed: 1,505 messages recovered from the stream, in order, no duplicates", file=sys.stderr)
 
     # Redis down: sends fail clearly (no ack), clients stay connected, health says critical
     before = int(redis.cli("XLEN", "vr:chat:general:s"))
@@ -125,10 +141,42 @@ async def scenario(d, redis, gw1, gw2):
     await bob2.close()
     ev = await alice.event("presence_update", pred=lambda f: f["data"]["userId"] == "bob")
     check(ev["data"]["status"] == "offline", f"offline once both closed: {ev}")
+
+    # a process killed: its field of the user expires (presence_ttl 5 s) while another process keeps
+    # refreshing its own; the user's last connection closing elsewhere then says offline
+    dave3 = await cputil.login(gw3.url, "dave")
+    dave2 = await cputil.login(gw2.url, "dave")
+    clients += [dave3, dave2]
+    await dave2.request("join_chat", {"chatType": "general"})
+    gw3.kill()
+    await asyncio.sleep(5.5)
+    r = await alice.request("presence", {"chatId": "general"})
+    st = {u["userId"]: u["status"] for u in r["data"]["users"]}
+    check(st["dave"] == "online", f"dave online through cp2: {st}")
+    await dave2.close()
+    ev = await alice.event("presence_update", pred=lambda f: f["data"]["userId"] == "dave", timeout=3)
+    check(ev["data"]["status"] == "offline", f"offline though the killed process never said so: {ev}")
+    print("a killed process: its presence field expired, offline published by the other", file=sys.stderr)
+
+    # an orderly stop: its clients get 1001, the other process's see its users go offline
+    frank = await cputil.login(gw1.url, "frank")
+    clients.append(frank)
+    await frank.request("join_chat", {"chatType": "general"})
+    await carol.event("member_joined", pred=lambda f: f["data"]["userId"] == "frank")
     stop.set()
     await hb
-    for c in (alice, carol):
-        await c.close()
+    gw1.stop()
+    for c in (frank, alice):
+        try:
+            while True:
+                await asyncio.wait_for(c.ws.recv(), 5)
+        except websockets.ConnectionClosed as e:
+            check(e.code == 1001, f"closed {e.code} {e.reason!r} on SIGTERM, expected 1001")
+    for uid in ("frank", "alice"):
+        await carol.event("presence_update", pred=lambda f: f["data"] == {"userId": uid, "status": "offline"},
+                          timeout=3)
+    print("SIGTERM: 1001 to its clients, their users offline on the other process", file=sys.stderr)
+    await carol.close()
 
 
 cputil.run(main, "cp_cluster")

@@ -28,11 +28,40 @@ async def main(d):
            "WS_RATE_LIMIT_WINDOW": "60000", "WS_MAX_PAYLOAD": "2048", "WS_MAX_MESSAGE_LENGTH": "100",
            "WS_INACTIVE_TIMEOUT": "30s"}
     gw = cputil.Gateway(sys.argv[1], d, redis.port, env=env, auth_timeout="1s", heartbeat="1s").start()
+    # inactive_timeout at its lower bound, on a gateway of its own: it runs beside the rest
+    idle_gw = cputil.Gateway(sys.argv[1], d, redis.port, name="cp-idle", env={"WS_INACTIVE_TIMEOUT": "10000"},
+                             heartbeat="1s").start()
     try:
-        await scenario(gw, redis)
+        await asyncio.gather(scenario(gw, redis), inactive(idle_gw))
     finally:
         gw.stop()
+        idle_gw.stop()
         redis.stop()
+
+
+async def inactive(gw):
+    """4004: heartbeats alone do not keep a connection past inactive_timeout; any other request does."""
+    idle = await cputil.login(gw.url, "idle")
+    busy = await cputil.login(gw.url, "busy")
+    t0 = asyncio.get_running_loop().time()
+    reason = None
+    while reason is None:
+        await idle.send_raw(json.dumps({"type": "heartbeat"}))
+        await busy.send_raw(json.dumps({"type": "list_chats" if int(asyncio.get_running_loop().time() - t0) % 3 == 0
+                                                  else "heartbeat"}))
+        try:
+            while True:
+                await asyncio.wait_for(idle.ws.recv(), 0.5)
+        except asyncio.TimeoutError:
+            pass
+        except websockets.ConnectionClosed as e:
+            check(e.code == 4004, f"closed with {e.code} {e.reason!r}, expected 4004")
+            reason = e.reason
+        check(asyncio.get_running_loop().time() - t0 < 14, "no 4004 within 14 s of only heartbeats")
+    took = asyncio.get_running_loop().time() - t0
+    check(took > 9.5, f"4004 after {took:.1f} s, before inactive_timeout")
+    check(busy.ws.open, "a client sending requests stays")
+    await busy.close()
 
 
 async def scenario(gw, redis):
@@ -62,6 +91,7 @@ async def scenario(gw, redis):
 
     a = await cputil.login(url, "alice")
     await a.request("join_chat", {"chatType": "general"})
+    await a.event("chat_added")
 
     # bad frames: an error with a code each, the connection stays
     for raw, code in (("not json", "BAD_JSON"), ("[1,2]", "BAD_JSON"), ('{"data":{}}', "BAD_REQUEST"),
@@ -87,15 +117,20 @@ async def scenario(gw, redis):
     check(r["type"] == "message_sent", f"100 emoji: {r}")
     check(a.ws.open, "still connected after bad input")
 
-    # rate: 5 per window; every send attempt takes a token (3 above, refused or not), then RATE_LIMITED
+    # rate: 5 per window; the join and every send attempt take a token (1 + 3 above, refused or not), then RATE_LIMITED
     results = []
     for i in range(6):
         r = await a.request("send_message", {"chatId": "general", "content": f"m{i}"})
         results.append(r["type"] if r["type"] != "error" else r["data"]["code"])
-    check(results == ["message_sent"] * 2 + ["RATE_LIMITED"] * 4, f"rate: {results}")
+    check(results == ["message_sent"] * 1 + ["RATE_LIMITED"] * 5, f"rate: {results}")
+    # creating and joining chats take tokens too
+    r = await a.request("create_chat", {"name": "more"})
+    check(r["type"] == "error" and r["data"]["code"] == "RATE_LIMITED", f"create_chat rate limited: {r}")
+    r = await a.request("join_chat", {"chatType": "other"})
+    check(r["type"] == "error" and r["data"]["code"] == "RATE_LIMITED", f"join_chat rate limited: {r}")
     r = await a.request("history", {"chatId": "general", "limit": 10})
     check(r["type"] == "history", "other requests still served while rate limited")
-    check(len([m for m in r["data"]["messages"] if m["content"].startswith("m")]) == 2, "rejected ones not stored")
+    check(len([m for m in r["data"]["messages"] if m["content"].startswith("m")]) == 1, "rejected ones not stored")
 
     # per-user connections: 2; the third is refused and closed 1008
     a2 = await cputil.login(url, "alice")
@@ -128,19 +163,28 @@ async def scenario(gw, redis):
     for c in conns:
         await c.close()
 
-    # server pings: a silent peer gets a WebSocket ping (opcode 9) after one heartbeat interval (1 s here)
+    # server pings: a silent peer gets a WebSocket ping (opcode 9) after one heartbeat interval (1 s here);
+    # one that never answers is closed 4002 two intervals later, heartbeats or not
     await raw_ping_check(gw.port)
 
-    # heartbeats: a client that stops is closed 4002 within two intervals (plus the sweep's second)
+    # heartbeats: a client that sends nothing is closed 4002 within two intervals (plus the sweep's second);
+    # one that sends other requests but no heartbeat stays
     hb = await cputil.login(url, "sleepy")
-    await closed_with(hb, 4002, timeout=5)
+    chatty = await cputil.login(url, "chatty")
+    for _ in range(7):
+        r = await chatty.request("list_chats")
+        check(r["type"] == "chats", f"list_chats: {r}")
+        await asyncio.sleep(0.5)
+    await closed_with(hb, 4002, timeout=1)
+    check(chatty.ws.open, "requests without heartbeats keep a connection")
+    await chatty.close()
 
     for c in (a, a2):
         await c.close()
 
 
 async def raw_ping_check(port):
-    """A raw RFC 6455 client that never answers: the server must ping it."""
+    """A raw RFC 6455 client that never answers pings: the server must ping it, then close it 4002 though it heartbeats."""
     import base64
     import os
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -149,23 +193,48 @@ async def raw_ping_check(port):
                   f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
     check(b" 101 " in head.split(b"\r\n")[0], f"upgrade: {head[:40]}")
-    # authenticate (a masked text frame, RFC 6455 5.3), then stay silent
-    payload = json.dumps({"type": "auth", "data": {"token": cputil.token("raw")}}).encode()
-    mask = os.urandom(4)
-    hdr = bytes([0x81, 0x80 | 126]) + len(payload).to_bytes(2, "big") if len(payload) > 125 else bytes([0x81, 0x80 | len(payload)])
-    writer.write(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-    opcodes = []
-    t0 = asyncio.get_running_loop().time()
-    while asyncio.get_running_loop().time() - t0 < 3.5 and 9 not in opcodes:
-        b0, b1 = await asyncio.wait_for(reader.readexactly(2), 4)
+
+    def frame(msg):
+        """A masked text frame (RFC 6455 5.3)."""
+        payload = json.dumps(msg).encode()
+        mask = os.urandom(4)
+        n = len(payload)
+        hdr = bytes([0x81, 0x80 | 126]) + n.to_bytes(2, "big") if n > 125 else bytes([0x81, 0x80 | n])
+        return hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+    async def read_frame(timeout):
+        b0, b1 = await asyncio.wait_for(reader.readexactly(2), timeout)
         n = b1 & 0x7f
         if n == 126:
             n = int.from_bytes(await reader.readexactly(2), "big")
         elif n == 127:
             n = int.from_bytes(await reader.readexactly(8), "big")
-        await reader.readexactly(n)
-        opcodes.append(b0 & 0x0f)
+        return b0 & 0x0f, await reader.readexactly(n)
+
+    # authenticate, then stay silent
+    writer.write(frame({"type": "auth", "data": {"token": cputil.token("raw")}}))
+    loop = asyncio.get_running_loop()
+    opcodes = []
+    t0 = loop.time()
+    while loop.time() - t0 < 3.5 and 9 not in opcodes:
+        op, _ = await read_frame(4)
+        opcodes.append(op)
     check(9 in opcodes, f"no ping from the server in 3.5 s: opcodes {opcodes}")
+    # heartbeats from now on, never a pong: closed 4002 for the unanswered ping
+    t_ping = loop.time()
+    close = None
+    while close is None and loop.time() - t_ping < 5:
+        writer.write(frame({"type": "heartbeat"}))
+        try:
+            while close is None:
+                op, body = await read_frame(0.4)
+                if op == 8:
+                    close = body
+        except asyncio.TimeoutError:
+            pass
+    check(close is not None, "still open 5 s after an unanswered ping")
+    code = int.from_bytes(close[:2], "big")
+    check(code == 4002 and b"ping" in close[2:], f"closed {code} {close[2:]!r}, expected 4002 for the ping")
     writer.close()
 
 

@@ -66,6 +66,20 @@ static void test_envelope(void)
 	vr_cp_request_release(&r);
 	CHECK_EQ(vr_cp_request_parse("{\"type\":\"\xc3\x28\"}", 13, &r), VR_CP_E_BAD_UTF8);
 	vr_cp_request_release(&r);
+	/* jansson's check is RFC 3629's, as vr_cp_utf8_count: overlong forms, surrogates, above U+10FFFF, anywhere */
+	CHECK_EQ(parse("{\"type\":\"a\",\"x\":\"\xc0\xaf\"}", &r), VR_CP_E_BAD_UTF8);
+	vr_cp_request_release(&r);
+	CHECK_EQ(parse("{\"type\":\"a\",\"x\":\"\xed\xa0\x80\"}", &r), VR_CP_E_BAD_UTF8);
+	vr_cp_request_release(&r);
+	CHECK_EQ(parse("{\"type\":\"a\",\"x\":\"\xf4\x90\x80\x80\"}", &r), VR_CP_E_BAD_UTF8);
+	vr_cp_request_release(&r);
+	CHECK_EQ(parse("{\"type\":\"a\"} \xff", &r), VR_CP_E_BAD_UTF8);
+	vr_cp_request_release(&r);
+	CHECK_EQ(parse("{\"type\":\"h\xc3\xa9\xf0\x9f\x98\x80\"}", &r), VR_CP_E_NONE);
+	vr_cp_request_release(&r);
+	/* \u0000 is refused by the parser (no JSON_ALLOW_NUL): no content carries a NUL */
+	CHECK_EQ(parse("{\"type\":\"a\",\"data\":{\"content\":\"a\\u0000b\"}}", &r), VR_CP_E_BAD_JSON);
+	vr_cp_request_release(&r);
 	CHECK_EQ(vr_cp_request_parse("{\"type\":\"a\"}garbage", 19, &r), VR_CP_E_BAD_JSON);
 	vr_cp_request_release(&r);
 }
@@ -90,7 +104,7 @@ static void test_frames(void)
 	json_decref(id);
 }
 
-/* 30 per 60 s: a burst of 30, then one every 2 s; no more than 30 in any window. */
+/* 30 per 60 s: a burst of 30, then one every 2 s (so up to 59 in the first 60 s, 30 per 60 s after that). */
 static void test_bucket(void)
 {
 	struct vr_cp_bucket b;
@@ -110,6 +124,12 @@ static void test_bucket(void)
 		ok += vr_cp_bucket_take(&b, 30, 60000, t);
 	CHECK_EQ(ok, 30u + 300u);
 	CHECK(!vr_cp_bucket_take(&b, 30, 60000, 500));
+	/* the first 60 s: the burst, then a token every 2 s before t = 60 s: 59 */
+	ok = 0;
+	vr_cp_bucket_init(&b, 30, 0);
+	for (uint64_t t = 0; t < 60000; t += 100)
+		ok += vr_cp_bucket_take(&b, 30, 60000, t);
+	CHECK_EQ(ok, 59u);
 }
 
 int main(void)

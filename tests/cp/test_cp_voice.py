@@ -304,8 +304,12 @@ async def main(d):
             check(TIMEOUT_S - 0.2 < took < TIMEOUT_S + 1.5, f"silent relay: answered after {took:.2f} s")
             r = await a.request("send_message", {"chatId": room, "content": "still here"})
             check(r["type"] == "message_sent", f"gateway after a relay timeout: {r}")
+            # the relay failures are the server's (4 of the ~30 requests so far: between 5 and 20 %): a warning,
+            # still 200; Redis is up and the connections far from the limit
             code, body = gw.http("/health")
-            check(code in (200, 503) and json.loads(body)["metrics"]["totalUsers"] >= 1, f"/health: {code} {body}")
+            h = json.loads(body)
+            check(code == 200 and h["status"] == "warning" and h["issues"] == ["error rate above 5 %"]
+                  and h["metrics"]["totalUsers"] >= 1, f"/health: {code} {body}")
         finally:
             silent.close()
         check(redis.cli("EXISTS", "voice_member:alice") == "0", "a timed-out join leaves nothing in Redis")
