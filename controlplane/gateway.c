@@ -307,9 +307,21 @@ int vr_cp_gateway_start(struct vr_cp *cp)
 		info.ssl_private_key_filepath = cfg->cp_tls_key;
 	}
 	lws_set_log_level(getenv("VR_CP_LWS_LOG") ? atoi(getenv("VR_CP_LWS_LOG")) : (LLL_ERR | LLL_WARN), NULL);
+	/* lws 4.1 returns a context even when the default vhost cannot bind
+	 * its port; an explicit vhost reports that failure. */
+	info.options |= LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	cp->lws = lws_create_context(&info);
 	if (!cp->lws)
+		return -ENOMEM;
+	if (!lws_create_vhost(cp->lws, &info)) {
+		/* the foreign-loop destroy in its two steps, the loop turned in between */
+		lws_context_destroy(cp->lws);
+		for (int i = 0; i < 4; i++)
+			uv_run(cp->loop, UV_RUN_NOWAIT);
+		lws_context_destroy(cp->lws);
+		cp->lws = NULL;
 		return -EADDRINUSE;
+	}
 	return 0;
 }
 

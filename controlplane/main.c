@@ -219,7 +219,13 @@ int main(int argc, char **argv)
 		goto out_store;
 	}
 	if (vr_cp_gateway_start(&cp) != 0) {
-		fprintf(stderr, "voxrelay-cp: cannot listen on port %u\n", cp.cfg->cp_listen_port);
+		char a[64];
+
+		vr_addr_str(&cp.cfg->cp_listen_addr, a, sizeof(a));
+		/* lws logged the precise cause just before */
+		fprintf(stderr,
+			"voxrelay-cp: cannot listen on %s:%u (port in use, address not local, or TLS certificate/key unusable)\n",
+			a, cp.cfg->cp_listen_port);
 		goto out_voice;
 	}
 	uv_timer_init(cp.loop, &cp.sweep);
