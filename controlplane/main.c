@@ -207,11 +207,9 @@ int main(int argc, char **argv)
 	cp.start_ms = vr_cp_now_ms();
 	if (vr_cp_dispatch_init(&cp) != 0)
 		goto out;
-	cp.store = vr_cp_store_new(&cp, cp.cfg->cp_redis_url, cp.cfg->cp_redis_connect_timeout_ms,
-				   cp.cfg->cp_redis_reconnect_max_ms, vr_cp_on_pubsub, vr_cp_on_store_up);
+	cp.store = vr_cp_store_new(&cp, cp.cfg, vr_cp_on_pubsub, vr_cp_on_store_up, err, sizeof(err));
 	if (!cp.store) {
-		fprintf(stderr, "voxrelay-cp: redis %s: %s\n", cp.cfg->cp_redis_url,
-			errno == ENOTSUP ? "rediss:// (TLS) needs hiredis >= 1.0; this build has 0.14" : strerror(errno));
+		fprintf(stderr, "voxrelay-cp: redis: %s\n", err);
 		goto out;
 	}
 	if (vr_cp_voice_init(&cp, err, sizeof(err)) != 0) {

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* voxrelay-cp's Redis connections: hiredis async on the libuv loop, AUTH/SELECT, pub/sub, scripts loaded on connect and run by SHA, reconnection with backoff, a close that flushes. */
+/* voxrelay-cp's Redis connections: hiredis async on the libuv loop (set up in store_conn.c, TLS too), AUTH/SELECT, pub/sub, scripts loaded on connect and run by SHA, reconnection with backoff, a close that flushes. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
+#include <uv.h>
 #include <openssl/evp.h>
 
 #include "voxrelay/config.h"
@@ -22,15 +22,17 @@
 struct link {
 	struct vr_cp_store *s;
 	redisAsyncContext *ac;
+	struct ssl_st *ssl; /* ac's TLS session (rediss://), owned by ac */
 	bool up, sub, was_up, recovering;
 	uint32_t backoff_ms;
 	uv_timer_t retry;    /* reconnect after backoff */
-	uv_timer_t deadline; /* connect timeout */
+	uv_timer_t deadline; /* connect timeout: until Redis first answered */
 };
 
 struct vr_cp_store {
 	struct vr_cp *cp;
 	struct vr_redis_url url;
+	struct vr_cp_store_tls *tls; /* rediss:// only */
 	uint32_t connect_timeout_ms, reconnect_max_ms;
 	struct link cmd, sub;
 	char sha[VR_CP_SCRIPT_MAX][41];
@@ -64,8 +66,10 @@ static void retry_cb(uv_timer_t *t)
 
 static void release(struct vr_cp_store *s)
 {
-	if (--s->open_handles == 0)
+	if (--s->open_handles == 0) {
+		vr_cp_store_tls_free(s->tls);
 		free(s);
+	}
 }
 
 static void link_down(struct link *l, const char *why)
@@ -73,6 +77,7 @@ static void link_down(struct link *l, const char *why)
 	bool was = l->up;
 
 	l->ac = NULL;
+	l->ssl = NULL;
 	l->up = false;
 	uv_timer_stop(&l->deadline);
 	if (was && !l->s->down_ms)
@@ -86,20 +91,30 @@ static void link_down(struct link *l, const char *why)
 	uv_timer_start(&l->retry, retry_cb, l->backoff_ms, 0);
 }
 
+/* Why a connection failed: before it was up, the TLS handshake's reason if it is one (certificate verification); else hiredis's. */
+static const char *fail_why(struct link *l, const redisAsyncContext *ac, const char *dflt, char *buf, size_t len)
+{
+	const char *tls = l->up ? NULL : vr_cp_store_tls_why(l->ssl, buf, len);
+
+	return tls ? tls : ac && ac->errstr[0] ? ac->errstr : dflt;
+}
+
 static void on_disconnect(const redisAsyncContext *ac, int status)
 {
 	struct link *l = ac->data;
+	char why[256];
 
 	if (!l)
 		return;
 	if (l->s->closing) {
 		/* the end of a close: everything queued was answered */
 		l->ac = NULL;
+		l->ssl = NULL;
 		l->up = false;
 		release(l->s);
 		return;
 	}
-	link_down(l, status == REDIS_OK ? "closed" : (ac->errstr[0] ? ac->errstr : "error"));
+	link_down(l, status == REDIS_OK && l->up ? "closed" : fail_why(l, ac, "closed", why, sizeof(why)));
 }
 
 /* A link is ready: commands can flow, or the subscription is confirmed. */
@@ -107,6 +122,7 @@ static void link_ready(struct link *l)
 {
 	struct vr_cp_store *s = l->s;
 
+	uv_timer_stop(&l->deadline);
 	l->up = true;
 	l->backoff_ms = 0;
 	if (l->was_up) {
@@ -182,22 +198,35 @@ static void load_scripts(redisAsyncContext *ac)
 	}
 }
 
+/* The command connection's first answer, after the set-up: TLS and Redis work, commands can flow. */
+static void on_first_answer(redisAsyncContext *ac, void *reply, void *priv)
+{
+	struct link *l = ac->data;
+
+	(void)priv;
+	/* no reply: the connection went before, and its disconnect callback says why */
+	if (l && reply)
+		link_ready(l);
+}
+
 static void on_connect(const redisAsyncContext *cac, int status)
 {
 	redisAsyncContext *ac = (redisAsyncContext *)cac;
 	struct link *l = ac->data;
 	struct vr_cp_store *s;
+	char why[256];
 
 	if (!l)
 		return;
 	s = l->s;
-	uv_timer_stop(&l->deadline);
 	if (status != REDIS_OK) {
 		/* hiredis frees the context after this callback */
-		link_down(l, ac->errstr[0] ? ac->errstr : "connect failed");
+		link_down(l, fail_why(l, ac, "connect failed", why, sizeof(why)));
 		return;
 	}
-	/* Commands queue in order on the connection, so AUTH, SELECT and the
+	/* Connected, not up yet: with TLS the handshake only starts now, and the
+	 * deadline runs on until the first answer (PSUBSCRIBE's, or PING's).
+	 * Commands queue in order on the connection, so AUTH, SELECT and the
 	 * scripts take effect before anything the gateway sends next. */
 	if (s->url.password[0]) {
 		if (s->url.user[0])
@@ -212,42 +241,36 @@ static void on_connect(const redisAsyncContext *cac, int status)
 	if (s->url.db)
 		redisAsyncCommand(ac, on_setup_reply, "SELECT", "SELECT %u", s->url.db);
 	load_scripts(ac);
-	link_ready(l);
+	redisAsyncCommand(ac, on_first_answer, NULL, "PING");
 }
 
 static void deadline_cb(uv_timer_t *t)
 {
 	struct link *l = t->data;
 	redisAsyncContext *ac = l->ac;
+	char buf[256];
+	const char *why;
 
 	if (!ac || l->up)
 		return;
-	/* Not connected: no disconnect callback will come, so do its work here. */
+	why = vr_cp_store_tls_why(l->ssl, buf, sizeof(buf));
+	/* Not up: the disconnect callback must not run link_down twice, so do its work here. */
 	ac->data = NULL;
 	redisAsyncFree(ac);
-	link_down(l, "connect timed out");
+	link_down(l, why ? why : "connect timed out");
 }
 
 static void link_connect(struct link *l)
 {
 	struct vr_cp_store *s = l->s;
 	redisAsyncContext *ac;
+	char why[256];
 
 	if (s->closing || l->ac)
 		return;
-	ac = s->url.unix_path[0] ? redisAsyncConnectUnix(s->url.unix_path)
-				 : redisAsyncConnect(s->url.host, s->url.port);
-	if (!ac || ac->err) {
-		if (ac)
-			redisAsyncFree(ac);
-		link_down(l, "cannot create a connection");
-		return;
-	}
-	ac->data = l;
-	if (redisLibuvAttach(ac, s->cp->loop) != REDIS_OK) {
-		ac->data = NULL;
-		redisAsyncFree(ac);
-		link_down(l, "cannot attach to the loop");
+	ac = vr_cp_store_connect(&s->url, s->tls, s->cp->loop, l, &l->ssl, why, sizeof(why));
+	if (!ac) {
+		link_down(l, why);
 		return;
 	}
 	redisAsyncSetConnectCallback(ac, on_connect);
@@ -275,29 +298,39 @@ static void sha1_hex(const char *text, char out[41])
 	vr_cp_hex(md, n < 20 ? n : 20, out);
 }
 
-struct vr_cp_store *vr_cp_store_new(struct vr_cp *cp, const char *url, uint32_t connect_timeout_ms,
-				    uint32_t reconnect_max_ms, vr_cp_store_msg_cb on_msg, vr_cp_store_up_cb on_up)
+struct vr_cp_store *vr_cp_store_new(struct vr_cp *cp, const struct vr_config *cfg, vr_cp_store_msg_cb on_msg,
+				    vr_cp_store_up_cb on_up, char *err, size_t errlen)
 {
 	struct vr_cp_store *s = calloc(1, sizeof(*s));
+	char dummy[1];
 
+	if (!errlen) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
 	if (!s) {
+		snprintf(err, errlen, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (vr_redis_url_parse(url, &s->url) != 0) {
+	if (vr_redis_url_parse(cfg->cp_redis_url, &s->url) != 0) {
 		free(s);
+		snprintf(err, errlen, "controlplane.redis.url: not a Redis URL");
 		errno = EINVAL;
 		return NULL;
 	}
-	if (s->url.tls) {
-		/* Debian 12's hiredis 0.14 has no TLS (hiredis_ssl came with 1.0). */
+	/* rediss://: hiredis 1.0's TLS (hiredis_ssl, built from Debian's redis source: scripts/fetch-hiredis.sh;
+	 * Debian 12's own libhiredis is 0.14, without TLS). One context for every connection. */
+	if (s->url.tls && !(s->tls = vr_cp_store_tls_new(cfg, s->url.host, err, errlen))) {
+		int e = errno;
+
 		free(s);
-		errno = ENOTSUP;
+		errno = e;
 		return NULL;
 	}
 	s->cp = cp;
-	s->connect_timeout_ms = connect_timeout_ms;
-	s->reconnect_max_ms = reconnect_max_ms;
+	s->connect_timeout_ms = cfg->cp_redis_connect_timeout_ms;
+	s->reconnect_max_ms = cfg->cp_redis_reconnect_max_ms;
 	s->on_msg = on_msg;
 	s->on_up = on_up;
 	for (int i = 0; i < VR_CP_SCRIPT_MAX; i++)
@@ -326,10 +359,10 @@ static void link_close(struct link *l)
 	uv_close((uv_handle_t *)&l->deadline, handle_closed);
 	if (!ac)
 		return;
-	if (!(ac->c.flags & REDIS_CONNECTED)) {
-		/* still connecting: nothing can be queued on it */
+	if (!l->up) {
+		/* still connecting (or in its TLS handshake): nothing of ours is queued on it */
 		l->ac = NULL;
-		l->up = false;
+		l->ssl = NULL;
 		ac->data = NULL;
 		redisAsyncFree(ac);
 		return;
@@ -460,41 +493,4 @@ out:
 	if (al != sl)
 		free(al);
 	return rc;
-}
-
-/* A script's error_reply tags and what the client is told. */
-static const struct {
-	const char *tag;
-	enum vr_cp_error e;
-	const char *msg;
-} script_errors[] = {
-	{"NOT_FOUND", VR_CP_E_NOT_FOUND, NULL},
-	{"FORBIDDEN", VR_CP_E_FORBIDDEN, "only the author may change a message"},
-	{"NO_PORT", VR_CP_E_VOICE_UNAVAILABLE, "no free voice port: every port tried holds another chat's room"},
-	{"TAKEN", VR_CP_E_VOICE_UNAVAILABLE, "no SSRC free in the room"},
-	{"IN_VOICE", VR_CP_E_VOICE_UNAVAILABLE, "joined a voice room meanwhile; retry"},
-};
-
-bool vr_cp_store_is_error(const redisReply *r, const char *tag)
-{
-	const char *p;
-	size_t n = strlen(tag);
-
-	if (!r || r->type != REDIS_REPLY_ERROR || !r->str)
-		return false;
-	p = strncmp(r->str, "ERR ", 4) == 0 ? r->str + 4 : r->str;
-	return strncmp(p, tag, n) == 0 && (p[n] == 0 || p[n] == ' ');
-}
-
-enum vr_cp_error vr_cp_store_error(const redisReply *r, const char **msg)
-{
-	for (size_t i = 0; i < sizeof(script_errors) / sizeof(script_errors[0]); i++)
-		if (vr_cp_store_is_error(r, script_errors[i].tag)) {
-			if (msg)
-				*msg = script_errors[i].msg;
-			return script_errors[i].e;
-		}
-	if (msg)
-		*msg = NULL;
-	return VR_CP_E_STORE_UNAVAILABLE;
 }

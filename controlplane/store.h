@@ -10,8 +10,13 @@
 
 #include "voxrelay/cp_proto.h"
 
+struct vr_config;
 struct vr_cp;
 struct vr_cp_store;
+struct vr_cp_store_tls;
+struct vr_redis_url;
+struct ssl_st;
+struct uv_loop_s;
 
 /*
  * Completion of a command or script: exactly once per accepted call. @p r
@@ -48,13 +53,20 @@ enum vr_cp_script {
 #define VR_CP_SCRIPT_ARGS_MAX 1024
 
 /*
- * Connect to the Redis of @p url (redis://, rediss:// refused: ENOTSUP with
- * hiredis 0.14; unix://), subscribe to "vr:*" on a second connection, and
- * keep both up with exponential backoff from 100 ms to reconnect_max_ms.
- * @return the store, or NULL with errno EINVAL (URL) or ENOMEM.
+ * Connect to the Redis of cfg->cp_redis_url (redis://, rediss:// with TLS as
+ * the cp_redis_tls_* settings say, unix://), subscribe to "vr:*" on a second
+ * connection, and keep both up with exponential backoff from 100 ms to
+ * cp_redis_reconnect_max_ms. A connection counts as up once Redis answered
+ * on it (TLS handshake done, certificate verified); connecting, handshake
+ * and that first answer get cp_redis_connect_timeout_ms.
+ * @p cfg is read during the call only. The loop (cp->loop) must exist.
+ * @return the store, or NULL with errno EINVAL (URL; a TLS CA file, client
+ *         certificate or key that cannot be loaded) or ENOMEM, and a one-line
+ *         reason in @p err (@p errlen bytes, NUL-terminated; may be 0).
+ *         Loop thread only.
  */
-struct vr_cp_store *vr_cp_store_new(struct vr_cp *cp, const char *url, uint32_t connect_timeout_ms,
-				    uint32_t reconnect_max_ms, vr_cp_store_msg_cb on_msg, vr_cp_store_up_cb on_up);
+struct vr_cp_store *vr_cp_store_new(struct vr_cp *cp, const struct vr_config *cfg, vr_cp_store_msg_cb on_msg,
+				    vr_cp_store_up_cb on_up, char *err, size_t errlen);
 
 /*
  * Close: what is queued on the command connection is still written and its
@@ -97,6 +109,43 @@ enum vr_cp_error vr_cp_store_error(const redisReply *r, const char **msg);
 
 /* Whether @p r is the error reply @p tag of a script (Redis 7 may prefix "ERR "). */
 bool vr_cp_store_is_error(const redisReply *r, const char *tag);
+
+/*
+ * The TLS client side of rediss:// (store_conn.c), made once per store:
+ * the trust store (cfg->cp_redis_tls_ca_file, or the system's default), the
+ * client certificate and key if given, verification on or off, and the name
+ * to send as SNI and to verify (cfg->cp_redis_tls_server_name, or @p host).
+ * @return the context, or NULL with errno EINVAL (a file that cannot be
+ *         loaded, a key that is not the certificate's) or ENOMEM, and the
+ *         reason in @p err (naming the configuration key). Any thread; the
+ *         context is then used by the loop thread only.
+ */
+struct vr_cp_store_tls *vr_cp_store_tls_new(const struct vr_config *cfg, const char *host, char *err, size_t errlen);
+
+/* Free a TLS context (connections made with it keep their own reference). NULL ok. */
+void vr_cp_store_tls_free(struct vr_cp_store_tls *t);
+
+/*
+ * Start a connection to @p u attached to @p loop, ac->data = @p data; with
+ * @p tls (not NULL) its TLS session is created and the handshake started
+ * before anything is sent. Callbacks are the caller's to set.
+ * @return the context (owned by the caller, as any hiredis async context),
+ *         with in @p ssl its TLS session (NULL without TLS; owned by the
+ *         context, valid as long as it is); or NULL with the reason in
+ *         @p why (@p whylen bytes). Loop thread only.
+ */
+struct redisAsyncContext *vr_cp_store_connect(const struct vr_redis_url *u, struct vr_cp_store_tls *tls,
+					      struct uv_loop_s *loop, void *data, struct ssl_st **ssl, char *why,
+					      size_t whylen);
+
+/*
+ * Why the TLS session @p ssl of a connection that failed did not come up:
+ * "TLS certificate verification failed: <reason>" or "TLS handshake
+ * failed: <reason>", written to @p buf; NULL when TLS is not the cause (no
+ * session, handshake done, or nothing recorded). Empties the thread's
+ * OpenSSL error queue. Loop thread only.
+ */
+const char *vr_cp_store_tls_why(struct ssl_st *ssl, char *buf, size_t len);
 
 /* The text of a script, for store.c. */
 const char *vr_cp_script_text(enum vr_cp_script id);

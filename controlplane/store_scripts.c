@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The Lua scripts voxrelay-cp runs in Redis: each keeps one change atomic (append and publish, check and modify, place a voice room) in one round trip. */
+/* The Lua scripts voxrelay-cp runs in Redis: each keeps one change atomic (append and publish, check and modify, place a voice room) in one round trip; their error replies mapped to protocol errors. */
+#include <string.h>
+
 #include "store.h"
 
 /*
@@ -257,4 +259,41 @@ const char *vr_cp_script_text(enum vr_cp_script id)
 	};
 
 	return (unsigned)id < VR_CP_SCRIPT_MAX && texts[id] ? texts[id] : "return nil";
+}
+
+/* A script's error_reply tags and what the client is told. */
+static const struct {
+	const char *tag;
+	enum vr_cp_error e;
+	const char *msg;
+} script_errors[] = {
+	{"NOT_FOUND", VR_CP_E_NOT_FOUND, NULL},
+	{"FORBIDDEN", VR_CP_E_FORBIDDEN, "only the author may change a message"},
+	{"NO_PORT", VR_CP_E_VOICE_UNAVAILABLE, "no free voice port: every port tried holds another chat's room"},
+	{"TAKEN", VR_CP_E_VOICE_UNAVAILABLE, "no SSRC free in the room"},
+	{"IN_VOICE", VR_CP_E_VOICE_UNAVAILABLE, "joined a voice room meanwhile; retry"},
+};
+
+bool vr_cp_store_is_error(const redisReply *r, const char *tag)
+{
+	const char *p;
+	size_t n = strlen(tag);
+
+	if (!r || r->type != REDIS_REPLY_ERROR || !r->str)
+		return false;
+	p = strncmp(r->str, "ERR ", 4) == 0 ? r->str + 4 : r->str;
+	return strncmp(p, tag, n) == 0 && (p[n] == 0 || p[n] == ' ');
+}
+
+enum vr_cp_error vr_cp_store_error(const redisReply *r, const char **msg)
+{
+	for (size_t i = 0; i < sizeof(script_errors) / sizeof(script_errors[0]); i++)
+		if (vr_cp_store_is_error(r, script_errors[i].tag)) {
+			if (msg)
+				*msg = script_errors[i].msg;
+			return script_errors[i].e;
+		}
+	if (msg)
+		*msg = NULL;
+	return VR_CP_E_STORE_UNAVAILABLE;
 }

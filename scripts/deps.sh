@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Installs every Debian 12 package voxrelay needs to build, test, demo and benchmark; fetches the libsrtp2 source.
+# Installs every Debian 12 package voxrelay needs to build, test, demo and benchmark; fetches the libsrtp2 and hiredis sources.
 set -euo pipefail
 
 PKGS=(
@@ -19,9 +19,11 @@ PKGS=(
 	gstreamer1.0-plugins-bad espeak-ng sox procps psmisc python3-numpy
 	# voice clients (scripts/lab/voice_client.py): GStreamer from Python, srtpdec's request-key answered per SSRC
 	python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0
-	# control plane (voxrelay-cp): WebSocket/HTTP/TLS, event loop, Redis client, hash tables;
-	# its tests: a real Redis and WebSocket clients; the web client in headless Chromium
-	libwebsockets-dev libuv1-dev libhiredis-dev uthash-dev redis-server python3-websockets
+	# control plane (voxrelay-cp): WebSocket/HTTP/TLS, event loop, hash tables (the Redis client, hiredis
+	# with TLS, is built from Debian's redis source: scripts/fetch-hiredis.sh, needing dpkg-dev and libssl-dev above);
+	# its tests: a real Redis (over TLS too, certificates made with the openssl CLI) and WebSocket clients;
+	# the web client in headless Chromium
+	libwebsockets-dev libuv1-dev uthash-dev redis-server openssl python3-websockets
 	chromium chromium-driver python3-selenium
 	# metrics: promtool and a real Prometheus server for tests/metrics (libjansson-dev, above, builds the exporter)
 	prometheus
@@ -40,3 +42,5 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 # Source, not a package: the meson subproject subprojects/libsrtp2 (no-op when present at the pinned version).
 "$(dirname "$0")/fetch-libsrtp.sh"
+# Likewise subprojects/hiredis, from Debian's redis source package.
+"$(dirname "$0")/fetch-hiredis.sh"

@@ -315,6 +315,31 @@ static void redact_url(const char *url, char *buf, size_t len)
 	snprintf(buf, len, "%.*s***%s", (int)(colon + 1 - url), url, at);
 }
 
+/* The tls_* keys of controlplane.redis: only with rediss://, the client certificate whole. */
+static int post_cp_redis_tls(struct vr_cfg_ctx *c, const struct vr_redis_url *u, yaml_node_t *const *given)
+{
+	/* not tls_verify: the dump writes it always, and true or false changes nothing without TLS */
+	static const char *const keys[] = {"tls_ca_file", "tls_cert", "tls_key", "tls_server_name"};
+	yaml_node_t *cert = given[vr_cfg_key_idx(&vr_cfg_cp_redis_section, "tls_cert")];
+	yaml_node_t *key = given[vr_cfg_key_idx(&vr_cfg_cp_redis_section, "tls_key")];
+
+	/* trust settings with a plain URL would be silently ignored: the connection would not be what was asked */
+	for (size_t i = 0; !u->tls && i < VR_ARRAY_SIZE(keys); i++) {
+		yaml_node_t *n = given[vr_cfg_key_idx(&vr_cfg_cp_redis_section, keys[i])];
+
+		if (n)
+			return vr_cfg_fail_mark(c, &n->start_mark, "%s.%s: only for a rediss:// url (TLS)", c->path,
+						keys[i]);
+	}
+	if (cert && !key)
+		return vr_cfg_fail_mark(c, &cert->start_mark, "%s.tls_cert: given without tls_key; give both or neither",
+					c->path);
+	if (key && !cert)
+		return vr_cfg_fail_mark(c, &key->start_mark, "%s.tls_key: given without tls_cert; give both or neither",
+					c->path);
+	return 0;
+}
+
 int vr_cfg_post_cp_redis(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given)
 {
 	const struct vr_config *cfg = obj;
@@ -323,11 +348,12 @@ int vr_cfg_post_cp_redis(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mar
 	const char *why;
 	char shown[VR_CFG_CP_URL_LEN], q[96];
 
-	if (vr_cfg_redis_url_parse(cfg->cp_redis_url, &u, &why) == 0)
-		return 0;
-	redact_url(cfg->cp_redis_url, shown, sizeof(shown));
-	return vr_cfg_fail_mark(c, url ? &url->start_mark : mark, "%s.url: %s: %s", c->path,
-				vr_cfg_quote(shown, strlen(shown), q, sizeof(q)), why);
+	if (vr_cfg_redis_url_parse(cfg->cp_redis_url, &u, &why) != 0) {
+		redact_url(cfg->cp_redis_url, shown, sizeof(shown));
+		return vr_cfg_fail_mark(c, url ? &url->start_mark : mark, "%s.url: %s: %s", c->path,
+					vr_cfg_quote(shown, strlen(shown), q, sizeof(q)), why);
+	}
+	return post_cp_redis_tls(c, &u, given);
 }
 
 int vr_cfg_post_cp_auth(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given)

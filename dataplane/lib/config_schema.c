@@ -236,6 +236,12 @@ static const struct vr_cfg_key cp_redis_keys[] = {
 	{"reconnect_max", DUR_MS(cp_redis_reconnect_max_ms), .min = 100, .max = 300000, .def = "5s"},
 	{"stream_maxlen", VR_CFG_T_UINT, 0, FLD(struct vr_config, cp_redis_stream_maxlen), .min = 100,
 	 .max = 10000000, .def = "10000"},
+	/* rediss:// only (vr_cfg_post_cp_redis) */
+	{"tls_ca_file", VR_CFG_T_STRING, 0, FLD(struct vr_config, cp_redis_tls_ca_file)},
+	{"tls_cert", VR_CFG_T_STRING, 0, FLD(struct vr_config, cp_redis_tls_cert)},
+	{"tls_key", VR_CFG_T_STRING, 0, FLD(struct vr_config, cp_redis_tls_key)},
+	{"tls_server_name", VR_CFG_T_STRING, 0, FLD(struct vr_config, cp_redis_tls_server_name)},
+	{"tls_verify", VR_CFG_T_BOOL, 0, FLD(struct vr_config, cp_redis_tls_verify), .def = "true"},
 };
 const struct vr_cfg_section vr_cfg_cp_redis_section = {SECTION(cp_redis_keys, vr_cfg_post_cp_redis)};
 

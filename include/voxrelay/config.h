@@ -25,6 +25,8 @@
 /** Room for a file or directory path of the controlplane section (255 bytes and the NUL). */
 #define VR_CFG_CP_PATH_LEN 256
 /** Room for controlplane.redis.url (511 bytes and the NUL). */
+/** Room for a host name, as controlplane.redis.tls_server_name (255 bytes and the NUL). */
+#define VR_CFG_CP_HOST_LEN 256
 #define VR_CFG_CP_URL_LEN 512
 /** Room for a UNIX socket path (sun_path: 107 bytes and the NUL). */
 #define VR_CFG_SOCK_LEN 108
@@ -164,6 +166,11 @@ struct vr_config {
 	uint32_t cp_redis_connect_timeout_ms; /**< redis.connect_timeout, 100ms..60s, default 2000 */
 	uint32_t cp_redis_reconnect_max_ms; /**< redis.reconnect_max: longest reconnect backoff, 100ms..5m, default 5000 */
 	uint32_t cp_redis_stream_maxlen;    /**< redis.stream_maxlen: messages kept per chat stream (XADD MAXLEN ~), 100..10000000, default 10000 */
+	char cp_redis_tls_ca_file[VR_CFG_CP_PATH_LEN]; /**< redis.tls_ca_file: PEM CA certificate(s) that verify Redis (rediss://); "" (default) = the system's default trust store */
+	char cp_redis_tls_cert[VR_CFG_CP_PATH_LEN];    /**< redis.tls_cert: PEM client certificate (chain) for Redis; "" (default) = none; set iff cp_redis_tls_key is */
+	char cp_redis_tls_key[VR_CFG_CP_PATH_LEN];     /**< redis.tls_key: PEM private key of cp_redis_tls_cert; "" (default) = none */
+	char cp_redis_tls_server_name[VR_CFG_CP_HOST_LEN]; /**< redis.tls_server_name: SNI and the name (or IP address) the certificate must match; "" (default) = the URL's host */
+	bool cp_redis_tls_verify;           /**< redis.tls_verify: verify Redis's certificate (chain and name), default true; false only for tests */
 	char cp_auth_hs256_secret_file[VR_CFG_CP_PATH_LEN]; /**< auth.hs256_secret_file, "" = none (default); one of the two key files is required */
 	char cp_auth_public_key_file[VR_CFG_CP_PATH_LEN];   /**< auth.public_key_file (PEM, RS256 or ES256), "" = none (default) */
 	uint32_t cp_auth_leeway_ms;         /**< auth.leeway: clock skew allowed on exp/nbf, 0..10m, default 30000 */

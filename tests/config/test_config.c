@@ -201,6 +201,9 @@ static void test_good(void)
 		CHECK_EQ(cfg->cp_redis_connect_timeout_ms, 2000);
 		CHECK_EQ(cfg->cp_redis_reconnect_max_ms, 5000);
 		CHECK_EQ(cfg->cp_redis_stream_maxlen, 10000);
+		CHECK(cfg->cp_redis_tls_ca_file[0] == '\0' && cfg->cp_redis_tls_cert[0] == '\0' &&
+		      cfg->cp_redis_tls_key[0] == '\0' && cfg->cp_redis_tls_server_name[0] == '\0');
+		CHECK(cfg->cp_redis_tls_verify);
 		CHECK(cfg->cp_auth_hs256_secret_file[0] == '\0' && cfg->cp_auth_public_key_file[0] == '\0');
 		CHECK_EQ(cfg->cp_auth_leeway_ms, 30000);
 		CHECK(cfg->cp_auth_require_exp);
@@ -249,6 +252,11 @@ static void test_good(void)
 		CHECK_EQ(cfg->cp_redis_connect_timeout_ms, 500);
 		CHECK_EQ(cfg->cp_redis_reconnect_max_ms, 300000);
 		CHECK_EQ(cfg->cp_redis_stream_maxlen, 100);
+		CHECK(strcmp(cfg->cp_redis_tls_ca_file, "/etc/voxrelay/redis-ca.crt") == 0);
+		CHECK(strcmp(cfg->cp_redis_tls_cert, "/etc/voxrelay/redis-client.crt") == 0);
+		CHECK(strcmp(cfg->cp_redis_tls_key, "/etc/voxrelay/redis-client.key") == 0);
+		CHECK(strcmp(cfg->cp_redis_tls_server_name, "redis.internal.example") == 0);
+		CHECK(!cfg->cp_redis_tls_verify);
 		CHECK(strcmp(cfg->cp_auth_hs256_secret_file, "/etc/voxrelay/jwt.secret") == 0);
 		CHECK(strcmp(cfg->cp_auth_public_key_file, "/etc/voxrelay/jwt.pub") == 0);
 		CHECK_EQ(cfg->cp_auth_leeway_ms, 0);
@@ -272,7 +280,7 @@ static void test_good(void)
 		CHECK(strcmp(cfg->cp_relays[0].control_socket, "/run/voxrelay/relay1.sock") == 0);
 		CHECK(addr_is(&cfg->cp_relays[1].addr, "fd77:2::12"));
 		CHECK(strcmp(cfg->cp_relays[1].control_socket, "/run/voxrelay/relay2.sock") == 0);
-		CHECK_EQ(cfg->cp_relays[1].pos.line, 49);
+		CHECK_EQ(cfg->cp_relays[1].pos.line, 54);
 		CHECK(c2 != NULL && c2->has_controlplane && c2->nb_cp_relays == 2 &&
 		      strcmp(c2->cp_relays[1].control_socket, "/run/voxrelay/relay2.sock") == 0);
 		vr_config_free(c2);

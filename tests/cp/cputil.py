@@ -56,17 +56,26 @@ def wait_port(port, timeout=10.0):
 
 
 class Redis:
-    """A redis-server of our own on loopback, AOF fsynced on every write (acknowledged means on disk)."""
+    """A redis-server of our own on loopback, AOF fsynced on every write (acknowledged means on disk).
+    tls: {"cert", "key", "ca"} PEM paths (and "client_cert", "client_key" for redis-cli when Redis wants
+    client certificates, as it does when they are given): port is then its TLS port, the plain one is off."""
 
-    def __init__(self, workdir, port=None):
-        self.dir = os.path.join(workdir, "redis")
+    def __init__(self, workdir, port=None, tls=None, name="redis"):
+        self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.port = port or free_port()
+        self.tls = tls
         self.proc = None
 
     def start(self):
+        if self.tls:
+            ports = ["--port", "0", "--tls-port", str(self.port), "--tls-cert-file", self.tls["cert"],
+                     "--tls-key-file", self.tls["key"], "--tls-ca-cert-file", self.tls["ca"],
+                     "--tls-auth-clients", "yes" if self.tls.get("client_cert") else "no"]
+        else:
+            ports = ["--port", str(self.port)]
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+            ["redis-server", *ports, "--bind", "127.0.0.1", "--dir", self.dir,
              "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
              "--logfile", os.path.join(self.dir, "redis.log")])
         wait_port(self.port)
@@ -79,7 +88,12 @@ class Redis:
             self.proc = None
 
     def cli(self, *args):
-        return subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True,
+        tls = []
+        if self.tls:
+            tls = ["--tls", "--cacert", self.tls["ca"]]
+            if self.tls.get("client_cert"):
+                tls += ["--cert", self.tls["client_cert"], "--key", self.tls["client_key"]]
+        return subprocess.run(["redis-cli", "-p", str(self.port), *tls, *args], capture_output=True, text=True,
                               check=True).stdout.strip()
 
 
@@ -91,9 +105,9 @@ CONFIG = """{balancer}controlplane:
     address: 127.0.0.1
     port: {port}
   redis:
-    url: redis://127.0.0.1:{redis_port}/0
+    url: {redis_url}
     reconnect_max: 500ms
-  auth:
+{redis_opts}  auth:
     hs256_secret_file: {secret}
     timeout: {auth_timeout}
   heartbeat_interval: {heartbeat}
@@ -106,9 +120,10 @@ class Gateway:
     """One voxrelay-cp process on its own port, its log kept in the work directory."""
 
     def __init__(self, binary, workdir, redis_port, name="cp", env=None, extra="", auth_timeout="3s",
-                 heartbeat="2s", presence_ttl="6s", vips="", web_root=None):
+                 heartbeat="2s", presence_ttl="6s", vips="", web_root=None, redis_url=None, redis_opts=None):
         """extra: YAML appended under controlplane:; vips: more balancer.vips entries (YAML list items);
-        web_root: the directory served at / (default: controlplane/web)."""
+        web_root: the directory served at / (default: controlplane/web); redis_url: controlplane.redis.url
+        (default: redis://127.0.0.1:<redis_port>/0); redis_opts: more controlplane.redis keys (a dict)."""
         self.binary = binary
         self.port = free_port()
         self.name = name
@@ -120,7 +135,9 @@ class Gateway:
         web = web_root or WEB
         self.config = os.path.join(workdir, name + ".yaml")
         with open(self.config, "w") as f:
-            f.write(CONFIG.format(port=self.port, redis_port=redis_port, secret=secret, auth_timeout=auth_timeout,
+            f.write(CONFIG.format(port=self.port, secret=secret, auth_timeout=auth_timeout,
+                                  redis_url=redis_url or f"redis://127.0.0.1:{redis_port}/0",
+                                  redis_opts="".join(f"    {k}: {v}\n" for k, v in (redis_opts or {}).items()),
                                   heartbeat=heartbeat, presence_ttl=presence_ttl, web_root=os.path.abspath(web),
                                   extra=extra, balancer="balancer:\n  vips:\n" + vips if vips else ""))
         self.env = dict(os.environ, **(env or {}))
