@@ -152,6 +152,10 @@ int main(int argc, char **argv)
 		goto out_ports;
 	if (a->o.members_out[0] && write_members(a) != 0)
 		goto out_ports;
+	if (a->o.plan_only) {
+		rc = EXIT_SUCCESS;
+		goto out_ports;
+	}
 	printf("voxrelay-gen: %u streams in %u rooms, %s ptime %u ms, %s, %u worker(s); waiting for link\n",
 	       a->o.streams, a->plan->nb_rooms, a->o.codec, a->o.ptime_ms, a->o.srtp, a->nb_workers);
 	fflush(stdout);

@@ -80,6 +80,7 @@ static const struct opt_def opt_table[] = {
 	{"tx-drop-every", OPT_U32, O(tx_drop_every), 0, 0, 1000000000, NULL, "N", "test knob: leave out every Nth packet of each stream (a known loss), default 0"},
 	{"json", OPT_STR, O(json_path), S(json_path), 0, 0, NULL, "FILE", "also write the final report as JSON to FILE ('-': one line on stdout)"},
 	{"quiet", OPT_FLAG, O(quiet), 0, 0, 0, NULL, NULL, "no live line per second"},
+	{"plan-only", OPT_FLAG, O(plan_only), 0, 0, 0, NULL, NULL, "build the plan, write --members-out, and exit without sending (to program a relay first)"},
 	{"members-out", OPT_STR, O(members_out), S(members_out), 0, 0, NULL, "FILE", "write the member table (room ports, SSRCs, addresses, keys) as JSON to FILE"},
 };
 

@@ -63,6 +63,7 @@ struct vr_gen_opts {
 	char json_path[256];       /**< also write the final report as JSON here */
 	bool json_stdout;          /**< the final report as one JSON line on stdout */
 	bool quiet;                /**< no live line */
+	bool plan_only;            /**< write --members-out and exit */
 	char members_out[256];     /**< write the member table (rooms, SSRCs, addresses, keys) as JSON here */
 };
 
