@@ -279,14 +279,12 @@ int vr_cfg_cp_limits_check(const struct vr_config *cfg, bool by_payload, char *b
 	return -EINVAL;
 }
 
-int vr_cfg_post_cp_listen(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given)
+/* A section's tls_cert and tls_key: both or neither (half a pair is a mistake, never a choice). */
+static int cert_key_pair(struct vr_cfg_ctx *c, const struct vr_cfg_section *sec, yaml_node_t *const *given)
 {
-	yaml_node_t *cert = given[vr_cfg_key_idx(&vr_cfg_cp_listen_section, "tls_cert")];
-	yaml_node_t *key = given[vr_cfg_key_idx(&vr_cfg_cp_listen_section, "tls_key")];
+	yaml_node_t *cert = given[vr_cfg_key_idx(sec, "tls_cert")];
+	yaml_node_t *key = given[vr_cfg_key_idx(sec, "tls_key")];
 
-	(void)obj;
-	(void)mark;
-	/* half a TLS setup would silently serve plain HTTP: refuse it */
 	if (cert && !key)
 		return vr_cfg_fail_mark(c, &cert->start_mark, "%s.tls_cert: given without tls_key; give both or neither",
 					c->path);
@@ -294,6 +292,14 @@ int vr_cfg_post_cp_listen(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *ma
 		return vr_cfg_fail_mark(c, &key->start_mark, "%s.tls_key: given without tls_cert; give both or neither",
 					c->path);
 	return 0;
+}
+
+int vr_cfg_post_cp_listen(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given)
+{
+	(void)obj;
+	(void)mark;
+	/* half a TLS setup would silently serve plain HTTP: refuse it */
+	return cert_key_pair(c, &vr_cfg_cp_listen_section, given);
 }
 
 /* @url for a message, its password (after the user info's ':') as "***": messages end up in logs. */
@@ -320,8 +326,6 @@ static int post_cp_redis_tls(struct vr_cfg_ctx *c, const struct vr_redis_url *u,
 {
 	/* not tls_verify: the dump writes it always, and true or false changes nothing without TLS */
 	static const char *const keys[] = {"tls_ca_file", "tls_cert", "tls_key", "tls_server_name"};
-	yaml_node_t *cert = given[vr_cfg_key_idx(&vr_cfg_cp_redis_section, "tls_cert")];
-	yaml_node_t *key = given[vr_cfg_key_idx(&vr_cfg_cp_redis_section, "tls_key")];
 
 	/* trust settings with a plain URL would be silently ignored: the connection would not be what was asked */
 	for (size_t i = 0; !u->tls && i < VR_ARRAY_SIZE(keys); i++) {
@@ -331,13 +335,7 @@ static int post_cp_redis_tls(struct vr_cfg_ctx *c, const struct vr_redis_url *u,
 			return vr_cfg_fail_mark(c, &n->start_mark, "%s.%s: only for a rediss:// url (TLS)", c->path,
 						keys[i]);
 	}
-	if (cert && !key)
-		return vr_cfg_fail_mark(c, &cert->start_mark, "%s.tls_cert: given without tls_key; give both or neither",
-					c->path);
-	if (key && !cert)
-		return vr_cfg_fail_mark(c, &key->start_mark, "%s.tls_key: given without tls_cert; give both or neither",
-					c->path);
-	return 0;
+	return cert_key_pair(c, &vr_cfg_cp_redis_section, given);
 }
 
 int vr_cfg_post_cp_redis(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given)
