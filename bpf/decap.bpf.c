@@ -33,7 +33,7 @@ struct vr_vlan_hdr {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VR_DECAP_MAX_VIPS);
-	__type(key, struct vr_decap_vip_key);
+	__type(key, struct vr_bpf_addr_key);
 	__type(value, __u32); /* enum vr_decap_vip_flags */
 } vips SEC(".maps");
 
@@ -93,7 +93,7 @@ static __always_inline int vr_ipv4_csum_ok(const struct iphdr *ip)
 static __always_inline __u32 vr_inner(void *data, void *data_end, __u32 off, __u32 avail, int v6,
 				      __u32 need)
 {
-	struct vr_decap_vip_key key;
+	struct vr_bpf_addr_key key;
 	__u32 *flags;
 
 	__builtin_memset(&key, 0, sizeof(key));
@@ -111,7 +111,7 @@ static __always_inline __u32 vr_inner(void *data, void *data_end, __u32 off, __u
 		key.addr[10] = 0xff;
 		key.addr[11] = 0xff;
 		__builtin_memcpy(&key.addr[12], &ip->daddr, 4);
-		key.family = VR_DECAP_AF_INET;
+		key.family = VR_BPF_AF_INET;
 	} else {
 		struct ipv6hdr *ip6 = data + off;
 
@@ -120,7 +120,7 @@ static __always_inline __u32 vr_inner(void *data, void *data_end, __u32 off, __u
 		if (ip6->version != 6 || bpf_ntohs(ip6->payload_len) > avail - sizeof(*ip6))
 			return VR_DECAP_STAT_MALFORMED;
 		__builtin_memcpy(key.addr, &ip6->daddr, 16);
-		key.family = VR_DECAP_AF_INET6;
+		key.family = VR_BPF_AF_INET6;
 	}
 	flags = bpf_map_lookup_elem(&vips, &key);
 	if (!flags || !(*flags & need))

@@ -21,7 +21,7 @@
 #include "decap.skel.h"
 #include "voxrelay/decap.h"
 
-_Static_assert(VR_DECAP_AF_INET == AF_INET && VR_DECAP_AF_INET6 == AF_INET6,
+_Static_assert(VR_BPF_AF_INET == AF_INET && VR_BPF_AF_INET6 == AF_INET6,
 	       "decap.h family values must be the libc ones");
 
 /* Exit codes (documented in docs/decap.md). */
@@ -101,7 +101,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct vr_decap_vip_key k;
+	struct vr_bpf_addr_key k;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -112,7 +112,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->iface = optarg;
 			break;
 		case 'v':
-			if (vr_decap_vip_key_parse(optarg, &k) != 0) {
+			if (vr_bpf_addr_key_parse(optarg, &k) != 0) {
 				fprintf(stderr, PROG ": --vip '%s' is not an IPv4 or IPv6 address\n", optarg);
 				return -EXIT_USAGE;
 			}
@@ -287,9 +287,9 @@ static int fill_maps(struct vr_decap_bpf *skel, const struct opts *o)
 		return -errno;
 	}
 	for (unsigned int i = 0; i < o->n_vips; i++) {
-		struct vr_decap_vip_key k;
+		struct vr_bpf_addr_key k;
 
-		if (vr_decap_vip_key_parse(o->vips[i], &k) != 0)
+		if (vr_bpf_addr_key_parse(o->vips[i], &k) != 0)
 			return -EINVAL;
 		if (bpf_map__update_elem(skel->maps.vips, &k, sizeof(k), &flags, sizeof(flags), BPF_ANY) != 0) {
 			fprintf(stderr, PROG ": adding VIP %s: %s\n", o->vips[i], strerror(errno));

@@ -7,23 +7,10 @@
  * -target bpf, where glibc's headers are not usable. */
 #include <linux/types.h>
 
+#include "voxrelay/bpf_addr.h"
+
 /** Most VIPs the `vips` map holds. */
 #define VR_DECAP_MAX_VIPS 256
-
-/** Address families of struct vr_decap_vip_key (the values of AF_INET / AF_INET6). */
-#define VR_DECAP_AF_INET 2
-#define VR_DECAP_AF_INET6 10
-
-/**
- * Key of the `vips` map: one VIP. Same layout idea as struct vr_addr, but
- * with the family after the address so the key has no hole before it.
- * The whole 20 bytes are hashed, so @pad must be zero.
- */
-struct vr_decap_vip_key {
-	__u8 addr[16]; /**< network byte order; IPv4 as ::ffff:a.b.c.d (RFC 4291 2.5.5.2) */
-	__u8 family;   /**< VR_DECAP_AF_INET or VR_DECAP_AF_INET6 */
-	__u8 pad[3];   /**< zero */
-};
 
 /** Value of the `vips` map (__u32): which encapsulations are stripped for this VIP. */
 enum vr_decap_vip_flags {
@@ -80,35 +67,6 @@ static inline const char *vr_decap_stat_name(unsigned int s)
 	return s < VR_DECAP_STAT_MAX ? names[s] : "unknown";
 }
 
-/**
- * Fill @k from the textual IPv4 or IPv6 address @s (inet_pton syntax, no
- * prefix length, no zone).
- *
- * @param s  address text, e.g. "203.0.113.10" or "2001:db8::10"
- * @param k  out: zeroed, then address and family set
- * @return 0, or -EINVAL if @s is NULL or not an address
- */
-static inline int vr_decap_vip_key_parse(const char *s, struct vr_decap_vip_key *k)
-{
-	unsigned char buf[16];
-
-	memset(k, 0, sizeof(*k));
-	if (s == NULL)
-		return -EINVAL;
-	if (inet_pton(AF_INET, s, buf) == 1) {
-		k->addr[10] = 0xff;
-		k->addr[11] = 0xff;
-		memcpy(&k->addr[12], buf, 4);
-		k->family = VR_DECAP_AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, buf) == 1) {
-		memcpy(k->addr, buf, 16);
-		k->family = VR_DECAP_AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
-}
 #endif
 
 #endif

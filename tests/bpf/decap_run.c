@@ -131,9 +131,9 @@ void set_gue_port(uint32_t port)
 
 void add_vip(const char *s, uint32_t flags)
 {
-	struct vr_decap_vip_key k;
+	struct vr_bpf_addr_key k;
 
-	if (vr_decap_vip_key_parse(s, &k) != 0 ||
+	if (vr_bpf_addr_key_parse(s, &k) != 0 ||
 	    bpf_map__update_elem(skel->maps.vips, &k, sizeof(k), &flags, sizeof(flags), BPF_ANY) != 0) {
 		fprintf(stderr, "vip %s: %s\n", s, strerror(errno));
 		exit(1);

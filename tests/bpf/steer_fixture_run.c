@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The steer tests' harness: BPF_PROG_TEST_RUN, verdict, output bytes and counter checks, map setup, a bare AF_XDP socket, TAP output. */
+#include "steer_fixture.h"
+
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+_Static_assert(VR_BPF_AF_INET == AF_INET && VR_BPF_AF_INET6 == AF_INET6,
+	       "steer.h family values must be the libc ones");
+
+struct vr_steer_bpf *skel;
+int prog_fd, stats_fd;
+int test_no, failures;
+int xsk_present;
+
+/* ---- running and checking ---- */
+
+void stats_read(uint64_t out[VR_STEER_STAT_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t vals[ncpu > 0 ? ncpu : 1];
+
+	for (uint32_t s = 0; s < VR_STEER_STAT_MAX; s++) {
+		out[s] = 0;
+		if (bpf_map_lookup_elem(stats_fd, &s, vals) != 0) {
+			fprintf(stderr, "stats lookup: %s\n", strerror(errno));
+			exit(1);
+		}
+		for (int c = 0; c < ncpu; c++)
+			out[s] += vals[c];
+	}
+}
+
+static void hexdump(const char *what, const uint8_t *p, size_t n)
+{
+	printf("#   %s (%zu bytes):", what, n);
+	for (size_t i = 0; i < n; i++)
+		printf("%s%02x", i % 16 ? " " : "\n#     ", p[i]);
+	printf("\n");
+}
+
+static const char *verdict_name(uint32_t v)
+{
+	switch (v) {
+	case XDP_ABORTED:
+		return "XDP_ABORTED";
+	case XDP_DROP:
+		return "XDP_DROP";
+	case XDP_PASS:
+		return "XDP_PASS";
+	case XDP_TX:
+		return "XDP_TX";
+	case XDP_REDIRECT:
+		return "XDP_REDIRECT";
+	default:
+		return "?";
+	}
+}
+
+void ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	test_no++;
+	printf("%s %d - ", cond ? "ok" : "not ok", test_no);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!cond)
+		failures++;
+}
+
+/*
+ * Runs @in through the program once (repeat 1). The program never rewrites
+ * a frame, so the output must equal the input whatever the verdict, and
+ * exactly counter @stat must go up, by one.
+ */
+void check(const char *name, const uint8_t *in, size_t len, uint32_t want_verdict, unsigned int stat)
+{
+	uint8_t out[FRAME_MAX + 256];
+	uint64_t before[VR_STEER_STAT_MAX], after[VR_STEER_STAT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (uint32_t)len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = 1);
+	int err, good = 1;
+
+	stats_read(before);
+	err = bpf_prog_test_run_opts(prog_fd, &o);
+	stats_read(after);
+	test_no++;
+	if (err != 0) {
+		printf("not ok %d - %s # test run failed: %s\n", test_no, name, strerror(errno));
+		failures++;
+		return;
+	}
+	if (o.retval != want_verdict) {
+		printf("# %s: verdict %s, want %s\n", name, verdict_name(o.retval), verdict_name(want_verdict));
+		good = 0;
+	}
+	if (o.data_size_out != len || memcmp(out, in, len) != 0) {
+		printf("# %s: output frame differs\n", name);
+		hexdump("got", out, o.data_size_out);
+		hexdump("want", in, len);
+		good = 0;
+	}
+	for (unsigned int s = 0; s < VR_STEER_STAT_MAX; s++) {
+		uint64_t d = after[s] - before[s], w = s == stat ? 1 : 0;
+
+		if (d != w) {
+			printf("# %s: counter %s went up by %llu, want %llu\n", name, vr_steer_stat_name(s),
+			       (unsigned long long)d, (unsigned long long)w);
+			good = 0;
+		}
+	}
+	printf("%s %d - %s\n", good ? "ok" : "not ok", test_no, name);
+	if (!good)
+		failures++;
+}
+
+void expect_pass(const char *name, const struct frame *fr)
+{
+	check(name, fr->b, fr->len, XDP_PASS, VR_STEER_STAT_PASSED_KERNEL);
+}
+
+void expect_drop(const char *name, const struct frame *fr, unsigned int stat)
+{
+	check(name, fr->b, fr->len, XDP_DROP, stat);
+}
+
+/*
+ * Steered to the AF_XDP socket. With a socket in slot 0 (the queue
+ * BPF_PROG_TEST_RUN reports) the program returns XDP_REDIRECT; without
+ * one, bpf_redirect_map() falls back to XDP_PASS and redirect_failed
+ * counts it.
+ */
+void expect_xsk(const char *name, const struct frame *fr)
+{
+	if (xsk_present)
+		check(name, fr->b, fr->len, XDP_REDIRECT, VR_STEER_STAT_REDIRECTED);
+	else
+		check(name, fr->b, fr->len, XDP_PASS, VR_STEER_STAT_REDIRECT_FAILED);
+}
+
+/* ---- maps ---- */
+
+void set_cfg(uint32_t flags, uint32_t rate_pps, uint32_t burst)
+{
+	struct vr_steer_cfg c = {.flags = flags, .rate_pps = rate_pps, .burst = burst};
+	uint32_t k = 0;
+
+	if (bpf_map__update_elem(skel->maps.steer_cfg, &k, sizeof(k), &c, sizeof(c), BPF_ANY) != 0) {
+		fprintf(stderr, "config update: %s\n", strerror(errno));
+		exit(1);
+	}
+}
+
+void add_vip(const char *s, uint16_t lo, uint16_t hi, uint32_t flags)
+{
+	struct vr_steer_vip v = {.port_lo = lo, .port_hi = hi, .flags = flags};
+	struct vr_bpf_addr_key k;
+
+	if (vr_bpf_addr_key_parse(s, &k) != 0 ||
+	    bpf_map__update_elem(skel->maps.vips, &k, sizeof(k), &v, sizeof(v), BPF_ANY) != 0) {
+		fprintf(stderr, "vip %s: %s\n", s, strerror(errno));
+		exit(1);
+	}
+}
+
+void add_self(const char *s)
+{
+	struct vr_bpf_addr_key k;
+	uint32_t v = 0;
+
+	if (vr_bpf_addr_key_parse(s, &k) != 0 ||
+	    bpf_map__update_elem(skel->maps.self_addrs, &k, sizeof(k), &v, sizeof(v), BPF_ANY) != 0) {
+		fprintf(stderr, "self %s: %s\n", s, strerror(errno));
+		exit(1);
+	}
+}
+
+/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
+uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void bucket_set(const char *src, uint64_t tokens, uint64_t last_ns)
+{
+	struct vr_steer_bucket b = {.tokens = tokens, .last_ns = last_ns};
+	struct vr_bpf_addr_key k;
+
+	if (vr_bpf_addr_key_parse(src, &k) != 0 ||
+	    bpf_map__update_elem(skel->maps.src_buckets, &k, sizeof(k), &b, sizeof(b), BPF_ANY) != 0) {
+		fprintf(stderr, "bucket %s: %s\n", src, strerror(errno));
+		exit(1);
+	}
+}
+
+void buckets_clear(void)
+{
+	int fd = bpf_map__fd(skel->maps.src_buckets);
+	struct vr_bpf_addr_key k;
+
+	while (bpf_map_get_next_key(fd, NULL, &k) == 0)
+		if (bpf_map_delete_elem(fd, &k) != 0)
+			break;
+}
+
+/*
+ * A bare AF_XDP socket (no libxdp: its xsk.h left libbpf in 1.0), so the
+ * redirect path can be seen returning XDP_REDIRECT. The kernel only takes a
+ * socket into an XSKMAP once it has a UMEM, fill/completion rings and an RX
+ * ring and is bound; it is bound to queue 0 of the loopback device of a
+ * private network namespace, in copy mode, where no XDP program will ever
+ * send it anything. BPF_PROG_TEST_RUN (without live frames) only reports
+ * the verdict, it does not deliver. Returns the fd, or -1 with the reason
+ * printed as a TAP comment.
+ */
+int xsk_open(void)
+{
+	static const size_t umem_len = 16 * 4096;
+	struct xdp_umem_reg mr = {0};
+	struct sockaddr_xdp sx = {0};
+	int fd, n = 16;
+	void *umem;
+
+	fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		printf("# AF_XDP socket: %s\n", strerror(errno));
+		return -1;
+	}
+	umem = mmap(NULL, umem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (umem == MAP_FAILED) {
+		printf("# UMEM mmap: %s\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	mr.addr = (uint64_t)(uintptr_t)umem;
+	mr.len = umem_len;
+	mr.chunk_size = 4096;
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) != 0 ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) != 0 ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) != 0 ||
+	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) != 0) {
+		printf("# AF_XDP setsockopt: %s\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	sx.sxdp_family = AF_XDP;
+	sx.sxdp_ifindex = if_nametoindex("lo");
+	sx.sxdp_queue_id = 0;
+	sx.sxdp_flags = XDP_COPY;
+	if (bind(fd, (struct sockaddr *)&sx, sizeof(sx)) != 0) {
+		printf("# AF_XDP bind to lo queue 0: %s\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Puts socket @fd into xsks_map slot 0, or empties the slot if @fd < 0. */
+void xsk_slot(int fd)
+{
+	int mfd = bpf_map__fd(skel->maps.xsks_map);
+	uint32_t k = 0;
+
+	if (fd < 0) {
+		if (bpf_map_delete_elem(mfd, &k) != 0 && errno != ENOENT) {
+			fprintf(stderr, "xsks_map delete: %s\n", strerror(errno));
+			exit(1);
+		}
+		xsk_present = 0;
+		return;
+	}
+	if (bpf_map_update_elem(mfd, &k, &fd, BPF_ANY) != 0) {
+		printf("# xsks_map update: %s\n", strerror(errno));
+		xsk_present = 0;
+		return;
+	}
+	xsk_present = 1;
+}
