@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Performance benchmarks of voxrelay: `bench.sh balancer` (cycles per packet against testpmd's io ceiling), `bench.sh pktgen`, `bench.sh relay`, `bench.sh gateway`.
+# Performance benchmarks of voxrelay: `bench.sh balancer` (cycles per packet against testpmd's io ceiling), `bench.sh pktgen` (voxrelay-gen against testpmd txonly, NDR through voxrelay-dp), `bench.sh relay`, `bench.sh gateway`.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,7 +48,10 @@ usage: $0 SUBCOMMAND [options]
 subcommands:
   balancer   voxrelay-dp (role balancer, conntrack + Maglev + GUE) against dpdk-testpmd io forwarding,
              same memif/null ports, same worker core, fed by voxrelay-blast; prints a table and, last, one JSON line
-  pktgen     voxrelay-blast alone into net_null: the sender's own ceiling
+  pktgen     voxrelay-gen (pktgen/gen): (1) flat out into net_null against dpdk-testpmd txonly, both on
+             cpu 1: Mpps of each and ratio gen / testpmd (target >= 0.8); (2) voxrelay-gen (cpu 0, memif
+             server) -> voxrelay-dp balancer (worker cpu 1) -> back over the same memif: RFC 2544 NDR and
+             latency p50/p99 at 50 % of it; last line one JSON object
   control    voxrelay-dp forwarding at full rate while backend.set changes arrive at --rate per second:
              forwarding rate with and without them, their ratio, and each change's time from request
              to the first packet forwarded with it (p50/p99); last line one JSON object
@@ -70,10 +73,17 @@ options (gateway):
   --hold S         seconds (a) keeps its connections after all are ready (default $GW_HOLD)
   --quick          smoke run: 2,000 connections, 100 chats, 5 s windows
   --perf           also perf record -g voxrelay-cp during (b); report in OUT/fanout.perf.txt
+options (pktgen):
+  --streams N      streams of voxrelay-gen (default 10000)
+  --window S       seconds each of (1)'s two measurements (default 10); testpmd after --warmup S
+  --trial S        seconds per RFC 2544 trial of (2) (default 2)
+  --max-rate PPS   upper bound of the search (default $PG_MAX_RATE)
+  --frame-size B   frame bytes WITH the FCS (default $PG_FRAME; testpmd sends B - 4)
+  --quick          smoke run: 1,000 streams, 3 s windows, 1 s warm-up, 0.5 s trials, resolution 0.05
 options (control):
   --rate N         changes per second (default $CHANGE_RATE)
   --window S       seconds per window (default $CHANGE_WINDOW); --rounds, --flows, --warmup as below
-options (balancer, pktgen):
+options (balancer):
   --flows N        flows of the main case (default $FLOWS)
   --small-flows N  flows of the small case (default $SMALL_FLOWS; 0 skips it)
   --size B         frame bytes without FCS (default $FRAME)
@@ -152,7 +162,9 @@ prepare() {
 	fi
 	if [ "$DO_BUILD" = 1 ]; then
 		[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$ROOT" >/dev/null
-		ninja -C "$BUILD" dataplane/dp/voxrelay-dp pktgen/voxrelay-blast >/dev/null
+		local targets=(dataplane/dp/voxrelay-dp pktgen/voxrelay-blast)
+		[ "$1" = pktgen ] && targets+=(pktgen/gen/voxrelay-gen)
+		ninja -C "$BUILD" "${targets[@]}" >/dev/null
 	fi
 	[ -x "$BLAST_BIN" ] || die "$BLAST_BIN is missing (build it or drop --no-build)"
 	command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd is missing (Debian package dpdk)"
@@ -174,6 +186,10 @@ prepare() {
 	if [ -x "$DP_BIN" ]; then
 		cp "$DP_BIN" "$OUT/bin/voxrelay-dp"
 		DP_BIN=$OUT/bin/voxrelay-dp
+	fi
+	if [ -x "$GEN_BIN" ]; then
+		cp "$GEN_BIN" "$OUT/bin/voxrelay-gen"
+		GEN_BIN=$OUT/bin/voxrelay-gen
 	fi
 	VERSION=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
 }
@@ -367,17 +383,200 @@ bench_control() {
 }
 
 # ---------------------------------------------------------------------------
-# the sender's own ceiling
+# voxrelay-gen: its ceiling against testpmd txonly on the same core, then
+# voxrelay-gen -> voxrelay-dp (balancer) -> voxrelay-gen over memif: NDR and latency
+
+GEN_BIN=$BUILD/pktgen/gen/voxrelay-gen
+PG_SOCK=/run/vr-bench-pktgen.sock
+PG_CTL_SOCK=/run/voxrelay/bench-pg-dp.sock
+PG_STREAMS=""
+PG_WINDOW=""
+PG_TRIAL=""
+PG_MAX_RATE=3e6
+# with the FCS (RFC 2544): 214-byte mbufs, G.711 20 ms over IPv4
+PG_FRAME=218
+PG_DP_DROPS=""
+
+# pg_txonly_testpmd WINDOW: dpdk-testpmd txonly into net_null on cpu 1 (main lcore on cpu 0);
+# TP_MPPS = its TX Mpps over WINDOW seconds, from two `show port stats all` WINDOW s apart
+pg_txonly_testpmd() {
+	local window=$1 fifo=$OUT/testpmd-txonly.in log=$OUT/testpmd-txonly.log tp_pid tp_in pps
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	stdbuf -oL dpdk-testpmd -l 0,1 --main-lcore 0 --file-prefix vr-bench-pg-testpmd --no-pci \
+		--log-level=lib.eal:error --vdev "net_null0,no-rx=1" -- \
+		-i --forward-mode=txonly --txpkts=$((PG_FRAME - 4)) --port-topology=loop --nb-cores=1 \
+		--rxq=1 --txq=1 --burst=32 --total-num-mbufs=32768 --auto-start \
+		<"$fifo" >"$log" 2>&1 &
+	tp_pid=$!
+	PIDS+=("$tp_pid")
+	exec {tp_in}>"$fifo"
+	wait_line "$log" 'packet forwarding - ports=' 60 "$tp_pid"
+	sleep "$WARMUP"
+	# the second show's "Tx-pps" is testpmd's own rate since the first (its clock)
+	printf 'show port stats all\n' >&"$tp_in"
+	sleep "$window"
+	printf 'show port stats all\n' >&"$tp_in"
+	sleep 0.5
+	printf 'stop\nquit\n' >&"$tp_in"
+	exec {tp_in}>&-
+	for _ in $(seq 100); do kill -0 "$tp_pid" 2>/dev/null || break; sleep 0.1; done
+	stop_pid "$tp_pid"
+	pps=$(grep -oE 'Tx-pps: *[0-9]+' "$log" | sed -n 2p | grep -oE '[0-9]+$') ||
+		die "no second 'Tx-pps' in $log"
+	[ "$pps" -gt 0 ] || die "testpmd sent nothing (see $log)"
+	TP_MPPS=$(awk "BEGIN {printf \"%.4f\", $pps / 1e6}")
+}
+
+# pg_gen_null STREAMS WINDOW: voxrelay-gen flat out into net_null, worker on cpu 1;
+# GEN_MPPS = its TX Mpps from its JSON report (sent / duration_s)
+pg_gen_null() {
+	local streams=$1 window=$2 pid rc=0
+	"$GEN_BIN" -l 0,1 --main-lcore 0 --file-prefix vr-bench-pg-gen --no-pci --log-level=lib.eal:error \
+		--vdev "net_null0,no-rx=1" -- --flat-out --expect none --codec g711 --frame-size "$PG_FRAME" \
+		--no-rtcp --streams "$streams" --duration "$window" --json "$OUT/gen-null.json" \
+		>"$OUT/gen-null.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	wait "$pid" || rc=$?
+	forget_pid "$pid"
+	[ "$rc" = 0 ] || log "voxrelay-gen into net_null exited $rc (see $OUT/gen-null.log)"
+	grep -E '^duration ' "$OUT/gen-null.log" >&2 || { tail -n 20 "$OUT/gen-null.log" >&2; die "voxrelay-gen into net_null wrote no report"; }
+	GEN_MPPS=$(python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print("%.4f" % (r["sent"] / r["duration_s"] / 1e6))' \
+		"$OUT/gen-null.json")
+}
+
+# pg_dp_config OUTFILE: voxrelay-dp as balancer on one port, the memif client, sending its
+# GUE packets back through the same port to the generator (gateway_mac = the generator's MAC)
+pg_dp_config() {
+	local out=$1
+	{
+		cat <<-EOF
+		# written by scripts/bench.sh pktgen; the balancer section is conf/bench-balancer.yaml's
+		dataplane:
+		  role: balancer
+		  eal:
+		    file_prefix: vr-bench-pg-dp
+		    main_lcore: 0
+		    huge: true
+		    args: ["--log-level=lib.eal:error"]
+		  control:
+		    socket: $PG_CTL_SOCK
+		  worker_lcores: [1]
+		  ports:
+		    # no tx_port: what arrives here leaves here, encapsulated, to the generator
+		    - name: in
+		      device: "net_memif0,role=client,socket=$SOCK,mac=$RECEIVER_MAC"
+		      ipv4: 10.78.0.2
+		      gateway_ipv4: 10.78.0.1
+		      gateway_mac: "$SENDER_MAC"
+
+		EOF
+		sed -n '/^balancer:/,$p' "$CONF"
+	} >"$out"
+	grep -q "address: $VIP\$" "$out" || die "$CONF has no VIP $VIP"
+	"$DP_BIN" --check-config "$out" >/dev/null
+}
+
+# pg_ndr STREAMS TRIAL RESOLUTION: voxrelay-gen (memif server, both lcores on cpu 0) ->
+# voxrelay-dp (worker on cpu 1) -> voxrelay-gen; RFC 2544 search, JSON in OUT/rfc2544.json
+pg_ndr() {
+	local streams=$1 trial=$2 res=$3 gen_pid dp_pid rc=0
+	pg_dp_config "$OUT/dp.yaml"
+	rm -f "$SOCK" "$OUT/rfc2544.json"
+	"$GEN_BIN" --lcores '(0,1)@0' --file-prefix vr-bench-pg-gen --no-pci --log-level=lib.eal:error \
+		--vdev "net_memif0,role=server,socket=$SOCK,mac=$SENDER_MAC" -- \
+		--streams "$streams" --codec g711 --vip "$VIP" --port "$VIP_PORT" --dst-mac "$RECEIVER_MAC" \
+		--gue-port 6080 --expect echo --rfc2544 --frame-sizes "$PG_FRAME" --max-rate "$PG_MAX_RATE" \
+		--trial "$trial" --resolution "$res" --latency-load 0.5 --link-timeout 60 \
+		--json "$OUT/rfc2544.json" >"$OUT/gen-ndr.log" 2>&1 &
+	gen_pid=$!
+	PIDS+=("$gen_pid")
+	wait_line "$OUT/gen-ndr.log" 'waiting for link' 60 "$gen_pid"
+	"$DP_BIN" -c "$OUT/dp.yaml" >"$OUT/dp.log" 2>&1 &
+	dp_pid=$!
+	PIDS+=("$dp_pid")
+	wait_line "$OUT/dp.log" 'voxrelay-dp: ready' 60 "$dp_pid"
+	wait_line "$OUT/gen-ndr.log" 'link up' 60 "$gen_pid"
+	# the search ends on its own: ~log2(1/resolution) trials of TRIAL + 0.5 s drain, then the latency trial
+	wait "$gen_pid" || rc=$?
+	forget_pid "$gen_pid"
+	# the generator has stopped sending and closed its side: nothing is in flight for voxrelay-dp
+	stop_pid "$dp_pid"
+	# its counters at exit, over every trial: tx_full = the generator did not take its packets back in time
+	grep -q '^== voxrelay-dp counters' "$OUT/dp.log" || log "voxrelay-dp printed no counters at exit (see $OUT/dp.log)"
+	PG_DP_DROPS=$(sed -n 's/^drops: *//p' "$OUT/dp.log" | tail -n 1)
+	grep -E '^rfc2544: ' "$OUT/gen-ndr.log" >&2 || true
+	if [ "$rc" != 0 ] || [ ! -s "$OUT/rfc2544.json" ]; then
+		tail -n 20 "$OUT/gen-ndr.log" >&2
+		die "voxrelay-gen's RFC 2544 search failed (exit $rc, $OUT/gen-ndr.log)"
+	fi
+}
 
 bench_pktgen() {
+	local streams window trial res
+	SOCK=$PG_SOCK
 	prepare pktgen
-	local secs
-	secs=$(awk "BEGIN {print $SAMPLES * $INTERVAL}")
-	"$BLAST_BIN" -l 0 --file-prefix vr-bench-blast --no-pci --log-level=lib.eal:error \
-		--vdev "net_null0,no-rx=1" -- --duration "$secs" --flows "$FLOWS" --size "$FRAME" \
-		--vip "$VIP" --port "$VIP_PORT" --json "$OUT/blast-null.json" >"$OUT/blast-null.log" 2>&1
-	grep '^blast: sent' "$OUT/blast-null.log"
-	tail -n 1 "$OUT/blast-null.json"
+	[ -x "$GEN_BIN" ] || die "$GEN_BIN is missing (build it or drop --no-build)"
+	[ -x "$DP_BIN" ] || die "$DP_BIN is missing"
+	if [ "$QUICK" = 1 ]; then
+		streams=${PG_STREAMS:-1000} window=${PG_WINDOW:-3} trial=${PG_TRIAL:-0.5} res=0.05
+		# GW_WARMUP holds --warmup when it was given
+		WARMUP=${GW_WARMUP:-1}
+	else
+		streams=${PG_STREAMS:-10000} window=${PG_WINDOW:-10} trial=${PG_TRIAL:-2} res=0.01
+	fi
+	[ "$(nproc)" -ge 2 ] || die "needs 2 cpus (cpu 0: main lcores and the generator of the NDR run, cpu 1: the measured lcore)"
+	printf 'date=%s cpu=%s cpus=%s version=%s gen_sha256=%s dp_sha256=%s streams=%s window_s=%s trial_s=%s loadavg=%s\n' \
+		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" \
+		"$(nproc)" "$VERSION" "$(sha256sum "$GEN_BIN" | cut -c1-16)" "$(sha256sum "$DP_BIN" | cut -c1-16)" \
+		"$streams" "$window" "$trial" "$(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/conditions.txt" >&2
+
+	log "1/3 testpmd txonly, $((PG_FRAME - 4))-byte packets into net_null, lcore 1 on cpu 1: ${WARMUP} s warm-up, ${window} s window"
+	pg_txonly_testpmd "$window"
+	log "testpmd txonly: $TP_MPPS Mpps"
+	log "2/3 voxrelay-gen flat out, $PG_FRAME-byte frames, $streams streams into net_null, worker on cpu 1: ${window} s"
+	pg_gen_null "$streams" "$window"
+	log "voxrelay-gen: $GEN_MPPS Mpps"
+	log "3/3 RFC 2544: voxrelay-gen (cpu 0) -> memif -> voxrelay-dp balancer (worker cpu 1) -> memif -> voxrelay-gen, $streams streams, ${trial} s trials up to $PG_MAX_RATE pps"
+	pg_ndr "$streams" "$trial" "$res"
+
+	echo
+	sed -n '/^RFC 2544 throughput/,$p' "$OUT/gen-ndr.log" | grep -E '^(RFC|[|+])' || true
+	python3 - "$OUT" "$GEN_MPPS" "$TP_MPPS" "$VERSION" "$streams" "$window" "$trial" "$PG_MAX_RATE" "$PG_DP_DROPS" <<'PY' | tee "$OUT/summary.txt"
+import json, sys
+out, gen, tp, version, streams, window, trial, max_rate, dp_drops = sys.argv[1:]
+gen, tp, max_rate = float(gen), float(tp), float(max_rate)
+row = json.load(open(f"{out}/rfc2544.json"))["rows"][0]
+ratio = gen / tp
+ndr = row["mpps"]
+rows = [
+    ("voxrelay-gen flat out (cpu 1)", f"{gen:.3f} Mpps", ""),
+    ("testpmd txonly (cpu 1)", f"{tp:.3f} Mpps", ""),
+    ("ratio gen / testpmd", f"{ratio:.3f}", ">= 0.8 " + ("met" if ratio >= 0.8 else "NOT met")),
+    ("NDR gen -> voxrelay-dp -> gen", f"{ndr:.3f} Mpps in {row['trials']} trials",
+     "at --max-rate: the search's bound, not the DUT's" if ndr * 1e6 >= 0.99 * max_rate else ""),
+    ("latency at 50 % of NDR", f"p50 {row['p50_us']} us, p99 {row['p99_us']} us", ""),
+]
+print(f"{'pktgen, ' + str(row['frame_len']) + '-byte frames':34s} {'measured':30s} target")
+for r in rows:
+    print(f"{r[0]:34s} {r[1]:30s} {r[2]}")
+if dp_drops:
+    print(f"note: voxrelay-dp dropped over all trials: {dp_drops}"
+          + (" (tx_full: its TX into the memif toward the generator was full, i.e. the generator's"
+             " receive on its shared cpu 0 fell behind)" if "tx_full" in dp_drops else ""))
+res = {
+    "streams": int(streams), "frame_len": row["frame_len"], "window_s": float(window), "trial_s": float(trial),
+    "max_rate_pps": max_rate, "dp_drops_all_trials": dp_drops or None, "version": version,
+    "gen_mpps_per_core": round(gen, 4),
+    "testpmd_txonly_mpps_per_core": round(tp, 4),
+    "ratio": round(ratio, 4),
+    "ndr_mpps": ndr,
+    "latency_p50_us": row["p50_us"],
+    "latency_p99_us": row["p99_us"],
+}
+print(json.dumps(res))
+PY
 }
 
 # ---------------------------------------------------------------------------
@@ -699,7 +898,11 @@ while [ $# -gt 0 ]; do
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--ceiling-tries) CEILING_TRIES=$2; shift 2 ;;
 	--rate) CHANGE_RATE=$2; shift 2 ;;
-	--window) CHANGE_WINDOW=$2; GW_WINDOW=$2; shift 2 ;;
+	--window) CHANGE_WINDOW=$2; GW_WINDOW=$2; PG_WINDOW=$2; shift 2 ;;
+	--streams) PG_STREAMS=$2; shift 2 ;;
+	--trial) PG_TRIAL=$2; shift 2 ;;
+	--max-rate) PG_MAX_RATE=$2; shift 2 ;;
+	--frame-size) PG_FRAME=$2; shift 2 ;;
 	--warmup) WARMUP=$2; GW_WARMUP=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--no-deps) DO_DEPS=0; shift ;;
