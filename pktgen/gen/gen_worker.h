@@ -18,6 +18,8 @@ struct rte_mempool;
 struct vr_gen_plan;
 
 #define VR_GEN_MAX_BURST 256
+/** mbufs a worker takes from its pool at once (and may hold unused). */
+#define VR_GEN_MBUF_STASH 64
 
 /** What the main lcore asks of a worker (vr_gen_worker.cmd). */
 enum vr_gen_cmd {
@@ -81,6 +83,12 @@ struct vr_gen_worker {
 	/* loop state */
 	struct vr_gen_pace pace;
 	uint64_t slot;                  /**< next (stream, frame) slot */
+	/* slot_ns(slot) = cur_frame_ns + cur_off_ns, kept by additions (gen_worker.c cursor_next()) */
+	uint32_t cur_stream;            /**< slot % count */
+	uint32_t cur_off_rem, off_step_rem;
+	uint64_t cur_frame_ns, cur_off_ns, off_step_ns;
+	uint32_t nb_stash;              /**< mbufs left in @stash */
+	struct rte_mbuf *stash[VR_GEN_MBUF_STASH];
 	uint64_t t0_ns;                 /**< the streams' timeline starts at this TSC time, ns */
 	bool ramped;                    /**< the ramp was done */
 	uint32_t nb_pending;
