@@ -87,7 +87,7 @@ struct {
 	__type(value, __u32);
 } xsks_map SEC(".maps");
 
-/* VIP addresses served by the dataplane: their UDP port range and checks. */
+/* VIP addresses served by the dataplane: their UDP port ranges, each with its checks. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VR_STEER_MAX_VIPS);
@@ -289,6 +289,25 @@ static __always_inline __u32 vr_voice_check(void *data_end, const __u8 *p, __u32
 }
 
 /*
+ * Flags of the first range of @vip holding @port, or -1 if none does.
+ * Bounded and unrolled: the verifier sees eight constant-offset reads of
+ * the map value, whatever nb_ranges says.
+ */
+static __always_inline long vr_vip_port_flags(const struct vr_steer_vip *vip, __u32 port)
+{
+	__u32 n = vip->nb_ranges;
+
+#pragma unroll
+	for (int i = 0; i < VR_STEER_VIP_RANGES; i++) {
+		if ((__u32)i >= n)
+			break;
+		if (port >= vip->r[i].lo && port <= vip->r[i].hi)
+			return vip->r[i].flags;
+	}
+	return -1;
+}
+
+/*
  * A UDP datagram to a VIP address: @udp_off is its header, @end one past
  * the IP packet (Ethernet padding excluded). Port range, then the payload
  * checks, then the rate limit: the stateless checks come first so junk
@@ -300,7 +319,8 @@ static __always_inline int vr_udp_vip(struct xdp_md *ctx, void *data, void *data
 				      const struct vr_steer_cfg *cfg, const struct vr_bpf_addr_key *src)
 {
 	struct udphdr *udp;
-	__u32 ulen, port;
+	__u32 ulen, flags;
+	long f;
 
 	if (udp_off > 0xffff || end > 0xffff)
 		return vr_drop(VR_STEER_STAT_MALFORMED);
@@ -310,17 +330,18 @@ static __always_inline int vr_udp_vip(struct xdp_md *ctx, void *data, void *data
 	ulen = bpf_ntohs(udp->len);
 	if (ulen < sizeof(*udp) || ulen > end - udp_off)
 		return vr_drop(VR_STEER_STAT_MALFORMED);
-	port = bpf_ntohs(udp->dest);
-	if (port < vip->port_lo || port > vip->port_hi)
+	f = vr_vip_port_flags(vip, bpf_ntohs(udp->dest));
+	if (f < 0)
 		return vr_pass();
+	flags = (__u32)f;
 
-	if ((cfg->flags & VR_STEER_CFG_FILTER) && (vip->flags & VR_STEER_VIP_VOICE)) {
+	if ((cfg->flags & VR_STEER_CFG_FILTER) && (flags & VR_STEER_VIP_VOICE)) {
 		__u32 why = vr_voice_check(data_end, (const __u8 *)(udp + 1), ulen - sizeof(*udp));
 
 		if (why != VR_STEER_STAT_MAX)
 			return vr_drop(why);
 	}
-	if (cfg->rate_pps && (vip->flags & VR_STEER_VIP_RATE_LIMIT) && !vr_rate_ok(src, cfg))
+	if (cfg->rate_pps && (flags & VR_STEER_VIP_RATE_LIMIT) && !vr_rate_ok(src, cfg))
 		return vr_drop(VR_STEER_STAT_DROP_RATE_LIMITED);
 	return vr_to_xsk(ctx);
 }

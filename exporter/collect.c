@@ -63,6 +63,11 @@ static const char *const known_help[][2] = {
 	{VR_EXP_NS "lcore_loops_over_1ms_total", "Loop iterations of the worker lcore longer than 1 ms."},
 	{VR_EXP_NS "lcore_loops_over_10ms_total", "Loop iterations of the worker lcore longer than 10 ms: a worker that waited."},
 	{VR_EXP_NS "lcore_busy_ratio", "Busy cycles over all cycles of the lcore since the previous scrape."},
+	{VR_EXP_NS "steer_packets_total",
+	 "Packets the AF_XDP steering program saw on the port, by what became of them (docs/steer.md)."},
+	{VR_EXP_NS "steer_map_syncs_total", "Times the steering program's maps were brought in step with the configuration."},
+	{VR_EXP_NS "steer_map_sync_failures_total",
+	 "Map updates of the steering program that failed; the maps were put back as they were."},
 };
 
 static const char *help_in(const char *const (*help)[2], size_t n, const char *fam)
@@ -650,6 +655,64 @@ static void lcore_entry(struct vr_scrape *s, const char *key, const json_t *c)
 		       &l, 0, p->ratio, false);
 }
 
+/* ---- the AF_XDP steering programs ---- */
+
+/* Field @field of @e, if a number, as sample @fam{@l} (a counter). */
+static void add_field(struct vr_scrape *s, const json_t *e, const char *field, const char *fam,
+		      const struct vr_labels *l)
+{
+	uint64_t u = 0;
+	double d = 0;
+	bool is_int = false;
+
+	if (vr_collect_number(json_object_get(e, field), &u, &d, &is_int))
+		vr_collect_add(s, fam, "counter", vr_collect_help(fam), NULL, l, u, d, is_int);
+}
+
+/*
+ * One port's program: every number but the bookkeeping ones is a packet
+ * count by reason, so a reason added to steer.h needs no change here.
+ */
+static void steer_entry(struct vr_scrape *s, const char *key, const json_t *e)
+{
+	static const char *const not_reasons[] = {"name", "prog_id", "map_syncs", "map_sync_failures", NULL};
+	const char *name = vr_collect_str(e, "name"), *k;
+	struct vr_labels l;
+	json_t *v;
+
+	vr_labels_init(&l);
+	vr_labels_add(&l, "port", name ? name : key);
+	json_object_foreach((json_t *)e, k, v) {
+		struct vr_labels rl = l;
+		uint64_t u = 0;
+		double d = 0;
+		bool is_int = false;
+
+		if (in_list(k, not_reasons) || !vr_collect_number(v, &u, &d, &is_int))
+			continue;
+		vr_labels_add(&rl, "reason", k);
+		vr_collect_add(s, VR_EXP_NS "steer_packets_total", "counter",
+			       vr_collect_help(VR_EXP_NS "steer_packets_total"), NULL, &rl, u, d, is_int);
+	}
+	add_field(s, e, "map_syncs", VR_EXP_NS "steer_map_syncs_total", &l);
+	add_field(s, e, "map_sync_failures", VR_EXP_NS "steer_map_sync_failures_total", &l);
+}
+
+/* Null from a dataplane older than /voxrelay/steer; an empty dict when no port steers. */
+static int collect_steer(struct vr_scrape *s)
+{
+	json_t *r;
+	int rc = vr_collect_query(s, "/voxrelay/steer", &r);
+
+	if (rc < 0)
+		return rc;
+	if (!json_is_object(r)) {
+		json_decref(r);
+		return 0;
+	}
+	return each_entry(s, "/voxrelay/steer", r, steer_entry);
+}
+
 static int collect(struct vr_exporter *x, struct vr_metrics *m)
 {
 	struct vr_scrape s = {.x = x, .m = m};
@@ -659,7 +722,8 @@ static int collect(struct vr_exporter *x, struct vr_metrics *m)
 	    (rc = each_entry(&s, "/voxrelay/vips", NULL, vip_entry)) < 0 ||
 	    (rc = each_entry(&s, "/voxrelay/backends", NULL, backend_entry)) < 0 ||
 	    (rc = each_entry(&s, "/voxrelay/probes", NULL, backend_entry)) < 0 ||
-	    (rc = each_entry(&s, "/voxrelay/lcores", NULL, lcore_entry)) < 0 || (rc = vr_collect_relay(&s)) < 0)
+	    (rc = each_entry(&s, "/voxrelay/lcores", NULL, lcore_entry)) < 0 || (rc = collect_steer(&s)) < 0 ||
+	    (rc = vr_collect_relay(&s)) < 0)
 		goto out;
 	rc = m->oom ? -ENOMEM : 0;
 out:

@@ -12,6 +12,7 @@
 #include "dp.h"
 #include "health.h"
 #include "relay_dp.h"
+#include "steer.h"
 #include "tap.h"
 #include "voxrelay/pkt.h"
 
@@ -141,6 +142,11 @@ int vr_dp_apply(struct vr_dp *dp, struct vr_config *cfg, char *err, size_t errle
 		return rc;
 	}
 	vr_dp_health_sync(dp);
+	/* After the swap: a VIP the program starts steering is already one the
+	 * workers know. A failure keeps the maps as they were (and is logged):
+	 * at worst new VIPs reach the kernel, removed ones a dataplane that
+	 * drops them. */
+	vr_dp_steer_sync(dp);
 	return 0;
 }
 

@@ -213,6 +213,8 @@ int vr_ctl_op_vip_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struc
 	v->health_timeout_ms = 500;
 	v->health_rise = 2;
 	v->health_fall = 3;
+	v->steer_filter = VR_STEER_FILTER_VOICE;
+	v->steer_rate_limit = true;
 	rc = vr_ctl_arg_addr(args, "address", &v->addr, r);
 	if (rc == 0)
 		rc = parse_health(json_object_get(args, "health"), v, r);
@@ -229,6 +231,18 @@ int vr_ctl_op_vip_add(struct vr_dp *dp, json_t *args, struct ctl_reply *r, struc
 			v->encap = 1;
 		else if (strcmp(s, "gue") != 0)
 			rc = vr_ctl_fail(r, -EINVAL, "\"encap\": gue or ipip is required");
+	}
+	if (rc == 0 && (s = json_string_value(json_object_get(args, "filter"))) != NULL) {
+		if (strcmp(s, "none") == 0)
+			v->steer_filter = VR_STEER_FILTER_NONE;
+		else if (strcmp(s, "voice") != 0)
+			rc = vr_ctl_fail(r, -EINVAL, "\"filter\": voice or none is required");
+	}
+	if (rc == 0 && json_object_get(args, "rate_limit") != NULL) {
+		if (!json_is_boolean(json_object_get(args, "rate_limit")))
+			rc = vr_ctl_fail(r, -EINVAL, "\"rate_limit\": true or false is required");
+		else
+			v->steer_rate_limit = json_is_true(json_object_get(args, "rate_limit"));
 	}
 	if (rc == 0)
 		rc = vr_ctl_arg_uint(args, "gue_port", 1, 65535, &gue_port, &given, r);

@@ -65,6 +65,7 @@ struct vr_ctl_batch;
 struct vr_relay_lcore;
 struct vr_relay_dir;
 struct vr_relay_slowlog;
+struct vr_dp_steer;
 
 /** Generations a worker remembers the first forwarded packet of (power of two). */
 #define VR_DP_FWD_LOG 1024
@@ -184,6 +185,7 @@ struct vr_dp {
 	struct vr_relay_dir *relay_dir; /**< rooms by VIP:port, their owners (control thread) */
 	uint32_t rx_enabled;          /**< workers read packets once set (after --control-script), atomic */
 	pthread_mutex_t relay_cmd_lock; /**< one command per worker at a time: control thread vs telemetry */
+	struct vr_dp_steer *steer;    /**< the steering programs' maps (steer.h), NULL when no port steers; control thread, cleared under ctl_lock */
 };
 
 /* Sum of one worker counter over all workers: workers write, readers read

@@ -2,6 +2,7 @@
 /* Builds the EAL command line from the YAML configuration and initialises EAL. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <rte_errno.h>
 
 #include "dp.h"
+#include "steer.h"
 
 #define MAX_ARGS (16 + 2 * VR_CFG_MAX_PORTS + VR_CFG_MAX_EAL_ARGS)
 
@@ -26,6 +28,8 @@ static bool is_pci(const char *dev)
 int vr_dp_eal_init(const struct vr_config *cfg, const char *prog)
 {
 	static char lcores[16 * VR_CFG_MAX_LCORES], main_lcore[16], mem[16];
+	/* a steering port's device with ",xdp_prog=PATH" (steer.h) */
+	static char devargs[VR_CFG_MAX_PORTS][VR_CFG_DEVICE_LEN + 16 + PATH_MAX];
 	char *argv[MAX_ARGS];
 	int argc = 0;
 	bool any_pci = false;
@@ -51,9 +55,13 @@ int vr_dp_eal_init(const struct vr_config *cfg, const char *prog)
 	}
 	for (uint32_t i = 0; i < cfg->nb_ports; i++) {
 		bool pci = is_pci(cfg->ports[i].device);
+		int rc = vr_dp_steer_devargs(&cfg->ports[i], devargs[i], sizeof(devargs[i]));
+
+		if (rc != 0)
+			return rc;
 		any_pci |= pci;
 		argv[argc++] = pci ? "-a" : "--vdev";
-		argv[argc++] = (char *)cfg->ports[i].device;
+		argv[argc++] = devargs[i];
 	}
 	if (!any_pci)
 		argv[argc++] = "--no-pci";

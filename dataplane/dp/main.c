@@ -18,6 +18,7 @@
 #include "dp.h"
 #include "health.h"
 #include "relay_dp.h"
+#include "steer.h"
 
 volatile sig_atomic_t vr_force_quit;
 volatile sig_atomic_t vr_want_reload;
@@ -250,6 +251,11 @@ int main(int argc, char **argv)
 		}
 	}
 
+	/* A missing object file is one clear message here, not a PMD failure inside EAL. */
+	if (vr_dp_steer_precheck(dp.cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", dp.config_path, err);
+		goto out_state;
+	}
 	rc = vr_dp_eal_init(dp.cfg, argv[0]);
 	if (rc < 0) {
 		fprintf(stderr, "%s: EAL initialisation failed: %s\n", dp.config_path, rte_strerror(-rc));
@@ -283,6 +289,9 @@ int main(int argc, char **argv)
 	rc = vr_dp_ports_init(&dp);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "ports: %s\n", rte_strerror(-rc));
+	/* Before any packet is read: the maps are filled from the configuration. */
+	if (vr_dp_steer_init(&dp, err, sizeof(err)) < 0)
+		rte_exit(EXIT_FAILURE, "steering: %s\n", err);
 	vr_dp_health_sync(&dp);
 	if (vr_dp_telemetry_init(&dp) < 0)
 		fprintf(stderr, "voxrelay-dp: telemetry commands not registered\n");
@@ -317,6 +326,7 @@ int main(int argc, char **argv)
 	vr_dp_relay_fini(&dp);
 	vr_dp_relay_slow_fini(&dp);
 	vr_dp_relay_dir_free(&dp);
+	vr_dp_steer_fini(&dp);
 	vr_dp_ports_close(&dp);
 	vr_dp_health_fini(&dp);
 	workers_free(&dp);

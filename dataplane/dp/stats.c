@@ -9,6 +9,7 @@
 
 #include "dp.h"
 #include "relay_dp.h"
+#include "steer.h"
 
 const char *vr_dp_backend_state_name(uint8_t s)
 {
@@ -139,14 +140,14 @@ json_t *vr_dp_stats_build(struct vr_dp *dp)
 		json_object_set_new(drops, vr_drop_name(r), json_integer((json_int_t)VR_DP_SUM(dp, drops[r])));
 	for (uint32_t i = 0; i < dp->nb_workers; i++)
 		mem += vr_ct_memory(dp->workers[i]->ct);
-	if (dp->cfg->role == VR_ROLE_RELAY) {
-		json_t *j = build_common(dp, ports, lcores, vips, backends, drops, mem);
+	json_t *j = build_common(dp, ports, lcores, vips, backends, drops, mem);
 
-		if (j != NULL)
-			json_object_set_new(j, "relay", vr_dp_relay_stats_json(dp));
-		return j;
-	}
-	return build_common(dp, ports, lcores, vips, backends, drops, mem);
+	if (j != NULL && dp->cfg->role == VR_ROLE_RELAY)
+		json_object_set_new(j, "relay", vr_dp_relay_stats_json(dp));
+	/* Only when a port steers: the counters of what never reached the dataplane. */
+	if (j != NULL && dp->steer != NULL)
+		json_object_set_new(j, "steer", vr_dp_steer_json(dp));
+	return j;
 }
 
 static json_t *build_common(struct vr_dp *dp, json_t *ports, json_t *lcores, json_t *vips, json_t *backends,
@@ -222,6 +223,16 @@ void vr_dp_stats_print(struct vr_dp *dp, FILE *f)
 			fprintf(f, " %s=%" PRIu64, vr_drop_name(r), n);
 	}
 	fprintf(f, "\nreloads %" PRIu64 " failed %" PRIu64 "\n", dp->reloads, dp->reload_failures);
+	for (uint32_t i = 0; i < dp->nb_ports; i++) {
+		uint64_t c[VR_STEER_STAT_MAX];
+
+		if (vr_dp_steer_counters(dp, i, c) != 0)
+			continue;
+		fprintf(f, "steer %-10s", dp->ports[i].cfg->name);
+		for (uint32_t s = 0; s < VR_STEER_STAT_MAX; s++)
+			fprintf(f, " %s=%" PRIu64, vr_steer_stat_name(s), c[s]);
+		fputc('\n', f);
+	}
 	if (dp->cfg->role == VR_ROLE_RELAY) {
 		json_t *rj = vr_dp_relay_stats_json(dp);
 		char *txt = rj != NULL ? json_dumps(rj, JSON_COMPACT) : NULL;

@@ -11,6 +11,7 @@
 #include "dp.h"
 #include "health.h"
 #include "relay_dp.h"
+#include "steer.h"
 #include "telemetry.h"
 
 /*
@@ -48,6 +49,14 @@
 			     TEL_U64("link_speed_mbps") + TEL_U64("mtu") + TEL_U64("rx_queues") +           \
 			     TEL_U64("tx_queues"))
 
+/* /voxrelay/steer: one entry per port, every counter by name (the longest, "drop_rate_limited", 17). */
+#define TEL_STEER_ENTRY                                                                          \
+	TEL_ENTRY(1, TEL_STR("name", VR_CFG_NAME_LEN - 1) + TEL_U64("prog_id") +                 \
+			     VR_STEER_STAT_MAX * TEL_U64("drop_rate_limited") + TEL_U64("map_syncs") +       \
+			     TEL_U64("map_sync_failures"))
+
+_Static_assert(TEL_REPLY("/voxrelay/steer", VR_CFG_MAX_PORTS, TEL_STEER_ENTRY) < TEL_BUDGET,
+	       "every port's steering counters must fit DPDK's reply");
 _Static_assert(VR_DP_TEL_PAGE + 1 <= RTE_TEL_MAX_DICT_ENTRIES, "a page and its \"next\" must fit a DPDK dict");
 _Static_assert(TEL_REPLY("/voxrelay/backends", VR_DP_TEL_PAGE, TEL_BACKEND_ENTRY) < TEL_BUDGET,
 	       "a page of backends must fit DPDK's reply");
@@ -347,6 +356,12 @@ static int tel_probes(const char *cmd __rte_unused, const char *params, struct r
 	return vr_dp_health_telemetry(tel_dp, params, d);
 }
 
+/* The AF_XDP steering programs' counters (steer.c reads them under ctl_lock); one reply, at most 8 ports. */
+static int tel_steer(const char *cmd __rte_unused, const char *params __rte_unused, struct rte_tel_data *d)
+{
+	return vr_dp_steer_telemetry(tel_dp, d);
+}
+
 /* Help texts are < RTE_TEL_MAX_STRING_LEN (128) bytes, or DPDK refuses the command. */
 static const struct vr_dp_tel_cmd tel_cmds[] = {
 	{"/voxrelay/stats", tel_stats, "Totals over all workers. No parameters"},
@@ -360,6 +375,8 @@ static const struct vr_dp_tel_cmd tel_cmds[] = {
 	 "Per-worker counters by lcore id. Paged: parameter first worker index, follow \"next\""},
 	{"/voxrelay/probes", tel_probes,
 	 "Health probe counters by backend id. Paged: parameter first id, follow \"next\""},
+	{"/voxrelay/steer", tel_steer,
+	 "AF_XDP steering program counters by port index (steering ports only). No parameters"},
 };
 
 int vr_dp_telemetry_init(struct vr_dp *dp)

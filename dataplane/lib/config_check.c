@@ -81,7 +81,7 @@ int vr_cfg_post_port(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, y
 		return vr_cfg_fail_mark(c, mtu ? &mtu->start_mark : mark,
 					"%s.mtu: %u is below 1280, the IPv6 minimum (the port has an ipv6 address)",
 					c->path, p->mtu);
-	return 0;
+	return vr_cfg_post_port_steer(c, p, mark, given);
 }
 
 int vr_cfg_post_dataplane(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given)
@@ -247,8 +247,9 @@ int vr_cfg_post_root(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, y
 		rpos.column = (uint32_t)rel->start_mark.column + 1;
 	}
 	rc = vr_cfg_check_relay_role(c, cfg, &rpos);
-
+	if (rc == 0)
+		rc = vr_cfg_check_http_probes(c, cfg);
 	if (rc != 0)
 		return rc;
-	return vr_cfg_check_http_probes(c, cfg);
+	return vr_cfg_check_steer(c, cfg);
 }

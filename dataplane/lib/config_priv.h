@@ -201,6 +201,14 @@ int vr_cfg_redis_url_parse(const char *url, struct vr_redis_url *out, const char
 /* max_message_length <= max_payload; on failure -EINVAL and why in @buf, worded about max_payload if @by_payload. */
 int vr_cfg_cp_limits_check(const struct vr_config *cfg, bool by_payload, char *buf, size_t len);
 
+/* config_steer.c: the AF_XDP steering keys */
+
+/* A port's steer and steer_program against its device; from vr_cfg_post_port. */
+int vr_cfg_post_port_steer(struct vr_cfg_ctx *c, struct vr_cfg_port *p, const yaml_mark_t *mark,
+			   yaml_node_t *const *given);
+/* Every steered port's map content fits (vr_steer_table_build()); no HTTP probes through a steered port. */
+int vr_cfg_check_steer(struct vr_cfg_ctx *c, const struct vr_config *cfg);
+
 /* config_health.c: health checks' type-dependent defaults and checks */
 
 int vr_cfg_post_health(struct vr_cfg_ctx *c, void *obj, const yaml_mark_t *mark, yaml_node_t *const *given);

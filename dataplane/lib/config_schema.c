@@ -41,6 +41,17 @@ static const struct vr_cfg_enum state_names[] = {
 	{NULL, 0},
 };
 
+static const struct vr_cfg_enum steer_filter_names[] = {
+	{"voice", VR_STEER_FILTER_VOICE},
+	{"none", VR_STEER_FILTER_NONE},
+	{NULL, 0},
+};
+static const struct vr_cfg_enum steer_neigh_names[] = {
+	{"dataplane", VR_STEER_NEIGH_DATAPLANE},
+	{"kernel", VR_STEER_NEIGH_KERNEL},
+	{NULL, 0},
+};
+
 /* ------------------------------------------------------------------ */
 /* the tables */
 
@@ -96,6 +107,9 @@ static const struct vr_cfg_key vip_keys[] = {
 	{"encap", VR_CFG_T_ENUM, 0, FLD(struct vr_cfg_vip, encap), .names = encap_names, .def = "gue"},
 	{"gue_port", VR_CFG_T_UINT, 0, FLD(struct vr_cfg_vip, gue_port), .min = 1, .max = 65535},
 	{"health", VR_CFG_T_MAP, 0, .sub = &vr_cfg_health_section},
+	/* the AF_XDP steering program's checks (ports with steer: true) */
+	{"filter", VR_CFG_T_ENUM, 0, FLD(struct vr_cfg_vip, steer_filter), .names = steer_filter_names, .def = "voice"},
+	{"rate_limit", VR_CFG_T_BOOL, 0, FLD(struct vr_cfg_vip, steer_rate_limit), .def = "true"},
 	{"backends", VR_CFG_T_SEQ, 0, FLD(struct vr_cfg_vip, backends),
 	 .count_off = offsetof(struct vr_cfg_vip, nb_backends), .cmin = 0, .cmax = VR_MAX_BACKENDS,
 	 .sub = &backend_section, .item_size = sizeof(struct vr_cfg_backend)},
@@ -119,6 +133,9 @@ static const struct vr_cfg_key port_keys[] = {
 	{"gateway_ipv6", VR_CFG_T_IPV6, 0, FLD(struct vr_cfg_port, gateway_ipv6), HAS(struct vr_cfg_port, has_gw6)},
 	{"gateway_mac", VR_CFG_T_MAC, 0, FLD(struct vr_cfg_port, gateway_mac), HAS(struct vr_cfg_port, has_gw_mac)},
 	{"tx_port", VR_CFG_T_STRING, VR_CFG_F_NAME, FLD(struct vr_cfg_port, tx_port)},
+	/* net_af_xdp only (vr_cfg_post_port); the program's default path is voxrelay-dp's to find */
+	{"steer", VR_CFG_T_BOOL, 0, FLD(struct vr_cfg_port, steer), .def = "false"},
+	{"steer_program", VR_CFG_T_STRING, 0, FLD(struct vr_cfg_port, steer_program)},
 };
 const struct vr_cfg_section vr_cfg_port_section = {
 	SECTION(port_keys, vr_cfg_post_port),
@@ -149,11 +166,20 @@ static const struct vr_cfg_key dp_health_keys[] = {
 };
 static const struct vr_cfg_section dp_health_section = {SECTION(dp_health_keys, vr_cfg_post_dp_health)};
 
+static const struct vr_cfg_key xdp_filter_keys[] = {
+	{"enabled", VR_CFG_T_BOOL, 0, FLD(struct vr_config, xdp_filter), .def = "true"},
+	{"rate_pps", VR_CFG_T_UINT, 0, FLD(struct vr_config, xdp_rate_pps), .min = 0, .max = 10000000, .def = "0"},
+	{"burst", VR_CFG_T_UINT, 0, FLD(struct vr_config, xdp_burst), .min = 0, .max = 100000000, .def = "0"},
+	{"neigh", VR_CFG_T_ENUM, 0, FLD(struct vr_config, xdp_neigh), .names = steer_neigh_names, .def = "dataplane"},
+};
+static const struct vr_cfg_section xdp_filter_section = {SECTION(xdp_filter_keys, NULL)};
+
 static const struct vr_cfg_key dataplane_keys[] = {
 	{"role", VR_CFG_T_ENUM, 0, FLD(struct vr_config, role), .names = role_names, .def = "balancer"},
 	{"eal", VR_CFG_T_MAP, 0, .sub = &eal_section},
 	{"control", VR_CFG_T_MAP, 0, .sub = &control_section},
 	{"health", VR_CFG_T_MAP, 0, .sub = &dp_health_section},
+	{"xdp_filter", VR_CFG_T_MAP, 0, .sub = &xdp_filter_section},
 	{"worker_lcores", VR_CFG_T_UINT_LIST, VR_CFG_F_DISTINCT, .off = offsetof(struct vr_config, worker_lcores),
 	 .count_off = offsetof(struct vr_config, nb_workers), .cmin = 1, .cmax = VR_CFG_MAX_LCORES, .min = 0,
 	 .max = RTE_MAX_LCORE - 1, .def = "1"},
@@ -192,6 +218,9 @@ static const struct vr_cfg_key relay_vip_keys[] = {
 	{"ports", VR_CFG_T_PORT_RANGE, 0, .off = offsetof(struct vr_cfg_relay_vip, port_lo), .size = 4},
 	{"port", VR_CFG_T_PORT_RANGE, VR_CFG_F_SINGLE | VR_CFG_F_NODUMP,
 	 .off = offsetof(struct vr_cfg_relay_vip, port_lo), .size = 4},
+	{"filter", VR_CFG_T_ENUM, 0, FLD(struct vr_cfg_relay_vip, steer_filter), .names = steer_filter_names,
+	 .def = "voice"},
+	{"rate_limit", VR_CFG_T_BOOL, 0, FLD(struct vr_cfg_relay_vip, steer_rate_limit), .def = "true"},
 };
 _Static_assert(offsetof(struct vr_cfg_relay_vip, port_hi) == offsetof(struct vr_cfg_relay_vip, port_lo) + sizeof(uint16_t),
 	       "port_hi must follow port_lo");

@@ -40,6 +40,21 @@ enum vr_hash_key {
 	VR_HASH_DST_PORT = 1,   /**< VIP and destination port: one voice room per port */
 };
 
+/** What the AF_XDP steering program checks on a VIP's traffic (config `filter:`; docs/steer.md). */
+enum vr_steer_filter {
+	VR_STEER_FILTER_VOICE = 0, /**< RFC 7983 first byte and RTP/RTCP/STUN/DTLS lengths (default) */
+	VR_STEER_FILTER_NONE = 1,  /**< no payload checks (generic UDP services) */
+};
+
+/** Who answers ARP/ND for the ports' addresses when a port steers (config `xdp_filter.neigh:`). */
+enum vr_steer_neigh {
+	VR_STEER_NEIGH_DATAPLANE = 0, /**< the steering program hands them to voxrelay-dp (default) */
+	VR_STEER_NEIGH_KERNEL = 1,    /**< they stay with the kernel, which must own the addresses */
+};
+
+/** Room for a port's steer_program path (255 bytes and the NUL). */
+#define VR_CFG_PROG_PATH_LEN 256
+
 /** Where a value stood in the file (1-based), for messages. */
 struct vr_cfg_pos {
 	uint32_t line, column;
@@ -72,6 +87,9 @@ struct vr_cfg_vip {
 	char health_host[VR_CFG_HTTP_LEN]; /**< http: Host header, default the VIP address ([v6]); "" for other types */
 	uint16_t health_expect;     /**< http: the status code that counts as healthy, default 200 */
 	bool has_health_expect;     /**< @health_expect is set (type http) */
+	/* the AF_XDP steering program's checks of this VIP (ports with steer: true) */
+	uint8_t steer_filter;       /**< `filter:` enum vr_steer_filter, default voice */
+	bool steer_rate_limit;      /**< `rate_limit:` per-source token bucket, default true */
 	struct vr_cfg_pos pos;
 };
 
@@ -86,6 +104,8 @@ enum vr_health_type {
 struct vr_cfg_relay_vip {
 	struct vr_addr addr;
 	uint16_t port_lo, port_hi;  /**< host byte order, inclusive; `port: N` or `ports: A-B` */
+	uint8_t steer_filter;       /**< `filter:` enum vr_steer_filter, default voice (clients sending directly) */
+	bool steer_rate_limit;      /**< `rate_limit:`, default true */
 	struct vr_cfg_pos pos;
 };
 
@@ -110,6 +130,8 @@ struct vr_cfg_port {
 	uint8_t gateway_mac[6];         /**< optional: skips ARP/ND resolution */
 	char tx_port[VR_CFG_NAME_LEN];  /**< port that sends what this one receives; default: itself (one-armed) */
 	uint32_t tx_port_idx;           /**< @tx_port resolved to an index into vr_config.ports */
+	bool steer;                     /**< `steer:` attach bpf/steer.bpf.o (net_af_xdp only), default false */
+	char steer_program[VR_CFG_PROG_PATH_LEN]; /**< `steer_program:` the object to attach; "" = the built-in default (docs/steer.md) */
 	struct vr_cfg_pos pos;
 };
 
@@ -139,6 +161,11 @@ struct vr_config {
 	uint8_t ttl;                        /**< outer TTL, default 64 */
 	uint32_t stats_interval_s;          /**< print counters every N s; 0 = only on SIGUSR1/exit */
 	char health_tap[VR_CFG_IFNAME_LEN]; /**< dataplane.health.tap: the kernel tap HTTP probes use, default vrprobe0 */
+	/* dataplane.xdp_filter: the steering program's settings (ports with steer: true; docs/steer.md) */
+	bool xdp_filter;                    /**< enabled: fragment drops and the voice checks, default true */
+	uint32_t xdp_rate_pps;              /**< rate_pps: per-source packets/s to rate-limited VIPs, 0..10000000, 0 (default) = off */
+	uint32_t xdp_burst;                 /**< burst: bucket depth in packets, 0 (default) = one second at rate_pps */
+	uint8_t xdp_neigh;                  /**< neigh: enum vr_steer_neigh, default dataplane */
 	/* control socket (docs/control.md) */
 	char control_socket[108];           /**< UNIX socket path, default /run/voxrelay/dp.sock; "" disables */
 	uint32_t control_mode;              /**< permissions, octal text in the file ("0660"), default 0660 */

@@ -9,7 +9,7 @@
 
 #include "voxrelay/bpf_addr.h"
 
-/** Most VIP addresses the `vips` map holds (one per address, VR_MAX_VIPS like the dataplane). */
+/** Most VIP addresses the `vips` map holds (one entry per address, VR_MAX_VIPS like the dataplane). */
 #define VR_STEER_MAX_VIPS 256
 /** Most addresses of the appliance itself in `self_addrs`. */
 #define VR_STEER_MAX_SELF 64
@@ -45,14 +45,30 @@ enum vr_steer_vip_flags {
 };
 
 /**
- * Value of the `vips` map: the UDP destination ports of one VIP address
- * that go to the dataplane, and its checks. Other ports and other
- * protocols to the address go to the kernel.
+ * Most port ranges one VIP address carries in `vips`. Several VIPs of the
+ * configuration often share an address (a voice port range and a STUN or
+ * RTP port, say); each keeps its own range and checks.
+ */
+#define VR_STEER_VIP_RANGES 8
+
+/** One UDP destination port range of a VIP address and the checks for it. */
+struct vr_steer_port_range {
+	__u16 lo;    /**< first port, host byte order */
+	__u16 hi;    /**< last port (inclusive), host byte order; >= @lo */
+	__u32 flags; /**< enum vr_steer_vip_flags */
+};
+
+/**
+ * Value of the `vips` map: the UDP destination port ranges of one VIP
+ * address that go to the dataplane, each with its checks. The first range
+ * (in @r order) holding the port decides; ports in none of them, and other
+ * protocols to the address, go to the kernel. Ranges past @nb_ranges are
+ * ignored (write them zero).
  */
 struct vr_steer_vip {
-	__u16 port_lo; /**< first port, host byte order */
-	__u16 port_hi; /**< last port (inclusive), host byte order; >= @port_lo */
-	__u32 flags;   /**< enum vr_steer_vip_flags */
+	__u32 nb_ranges; /**< ranges in use, 0..VR_STEER_VIP_RANGES; larger counts as VR_STEER_VIP_RANGES */
+	__u32 pad;       /**< zero */
+	struct vr_steer_port_range r[VR_STEER_VIP_RANGES];
 };
 
 /** Flags of struct vr_steer_cfg. */

@@ -16,29 +16,21 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpf_test_run.h"
 #include "decap.skel.h"
+#include "frame_util.h"
 #include "voxrelay/decap.h"
 
 /* Jumbo frames too: more than a page exercises multi-buffer XDP. */
 #define FRAME_MAX 9300
 
-/* Addresses of the fixtures (documentation ranges, RFC 5737 / RFC 3849). */
+/* More addresses of the fixtures (documentation ranges, RFC 5737 / RFC 3849; the common ones are in frame_util.h). */
 #define BAL4 "192.0.2.1"
 #define BE4 "192.0.2.2"
 #define BAL6 "2001:db8:1::1"
 #define BE6 "2001:db8:1::2"
-#define CLIENT4 "198.51.100.7"
-#define CLIENT6 "2001:db8:77::7"
-#define VIP4 "203.0.113.10"
-#define VIP6 "2001:db8:10::10"
-#define OTHER4 "203.0.113.99"
-#define OTHER6 "2001:db8:10::99"
 #define VIP4_GUE_ONLY "203.0.113.20"
 #define GUE_PORT 6080
-#define VLAN_TCI 100
-
-static const uint8_t mac_dst[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
-static const uint8_t mac_src[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 
 /* Outer wrapping of a fixture. */
 enum enc { ENC_NONE, ENC_GUE0, ENC_GUE1, ENC_IPIP };
@@ -69,30 +61,20 @@ struct frame {
 
 extern struct vr_decap_bpf *skel;
 extern int prog_fd, stats_fd;
-extern int test_no, failures;
 
 /* decap_frames.c: header writers and fixture frames */
-uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n);
-uint16_t csum_fold(uint32_t sum);
-void put16(uint8_t *p, uint16_t v);
-uint16_t get16(const uint8_t *p);
-void addr(const char *s, int v6, uint8_t *out);
-void ipv4_fix_csum(uint8_t *ip);
 size_t put_ipv4(uint8_t *p, const char *src, const char *dst, uint8_t proto, size_t hl,
 		       uint8_t tos, size_t payload_len);
 size_t put_ipv6(uint8_t *p, const char *src, const char *dst, uint8_t nh, uint8_t tclass,
 		       size_t payload_len);
 void udp_fix_csum(const uint8_t *ip, uint8_t *udp);
 size_t put_udp_hdr(uint8_t *p, uint16_t sport, uint16_t dport, size_t payload_len);
-size_t put_eth(uint8_t *p, int vlan, uint16_t type);
 size_t put_inner(uint8_t *p, const struct fx *f);
 void build(const struct fx *f, struct frame *fr);
 void refresh(struct frame *fr);
 
 /* decap_run.c: running frames through the program and checking what comes out */
 void stats_read(uint64_t out[VR_DECAP_STAT_MAX]);
-void hexdump(const char *what, const uint8_t *p, size_t n);
-const char *verdict_name(uint32_t v);
 void check(const char *name, const uint8_t *in, size_t len, uint32_t want_verdict,
 		  const uint8_t *want, size_t want_len, unsigned int stat);
 void expect_decap(const char *name, const struct fx *f);

@@ -2,50 +2,7 @@
 /* Fixture frames for the decap tests: outer GUE/IPIP headers with real checksums around a client datagram. */
 #include "decap_fixture.h"
 
-/* ---- checksums and header writers ---- */
-
-uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
-}
-
-uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-void addr(const char *s, int v6, uint8_t *out)
-{
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, s, out) != 1) {
-		fprintf(stderr, "bad fixture address %s\n", s);
-		exit(2);
-	}
-}
-
-void ipv4_fix_csum(uint8_t *ip)
-{
-	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
-
-	put16(ip + 10, 0);
-	put16(ip + 10, csum_fold(csum_add(0, ip, hl < 20 ? 20 : hl)));
-}
+/* ---- header writers (the generic ones are in frame_util.c) ---- */
 
 /* IPv4 header of @hl bytes (options are NOPs) before @payload_len bytes. */
 size_t put_ipv4(uint8_t *p, const char *src, const char *dst, uint8_t proto, size_t hl,
@@ -84,20 +41,7 @@ size_t put_ipv6(uint8_t *p, const char *src, const char *dst, uint8_t nh, uint8_
 /* UDP checksum (RFC 768, RFC 8200 8.1) of the datagram at @udp, whose IP header is @ip. */
 void udp_fix_csum(const uint8_t *ip, uint8_t *udp)
 {
-	uint16_t ulen = get16(udp + 4);
-	uint32_t sum = 0;
-	uint16_t c;
-
-	put16(udp + 6, 0);
-	if ((ip[0] >> 4) == 4) {
-		sum = csum_add(sum, ip + 12, 8);
-	} else {
-		sum = csum_add(sum, ip + 8, 32);
-	}
-	sum += 17 + ulen;
-	sum = csum_add(sum, udp, ulen);
-	c = csum_fold(sum);
-	put16(udp + 6, c == 0 ? 0xffff : c);
+	l4_fix_csum(ip, 17, udp, get16(udp + 4), 6);
 }
 
 size_t put_udp_hdr(uint8_t *p, uint16_t sport, uint16_t dport, size_t payload_len)
@@ -107,20 +51,6 @@ size_t put_udp_hdr(uint8_t *p, uint16_t sport, uint16_t dport, size_t payload_le
 	put16(p + 4, (uint16_t)(8 + payload_len));
 	put16(p + 6, 0);
 	return 8;
-}
-
-size_t put_eth(uint8_t *p, int vlan, uint16_t type)
-{
-	memcpy(p, mac_dst, 6);
-	memcpy(p + 6, mac_src, 6);
-	if (vlan) {
-		put16(p + 12, 0x8100);
-		put16(p + 14, VLAN_TCI);
-		put16(p + 16, type);
-		return 18;
-	}
-	put16(p + 12, type);
-	return 14;
 }
 
 /* The client's datagram: client:5004 → dst:7000, a small RTP-like payload. */

@@ -1,77 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Fixture frames for the steer tests: voice, ARP, ND, TCP/ICMP and broken frames with real lengths and checksums. */
-#include "steer_fixture.h"
+#include "steer_fixture_frames.h"
 
-/* ---- checksums and header writers ---- */
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-void addr(const char *s, int v6, uint8_t *out)
-{
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, s, out) != 1) {
-		fprintf(stderr, "bad fixture address %s\n", s);
-		exit(2);
-	}
-}
-
-void ipv4_fix_csum(uint8_t *ip)
-{
-	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
-
-	put16(ip + 10, 0);
-	put16(ip + 10, csum_fold(csum_add(0, ip, hl < 20 ? 20 : hl)));
-}
-
-/* L4 checksum with the pseudo header of @ip (RFC 768, RFC 8200 8.1); @ck is where it goes in @l4. */
-static void l4_fix_csum(const uint8_t *ip, uint8_t proto, uint8_t *l4, size_t len, size_t ck)
-{
-	uint32_t sum = 0;
-	uint16_t c;
-
-	put16(l4 + ck, 0);
-	if ((ip[0] >> 4) == 4)
-		sum = csum_add(sum, ip + 12, 8);
-	else
-		sum = csum_add(sum, ip + 8, 32);
-	sum += proto + (uint32_t)len;
-	sum = csum_add(sum, l4, len);
-	c = csum_fold(sum);
-	put16(l4 + ck, proto == 17 && c == 0 ? 0xffff : c);
-}
-
-static size_t put_eth(uint8_t *p, int vlan, uint16_t type)
-{
-	memcpy(p, mac_dst, 6);
-	memcpy(p + 6, mac_src, 6);
-	if (vlan) {
-		put16(p + 12, 0x8100);
-		put16(p + 14, VLAN_TCI);
-		put16(p + 16, type);
-		return 18;
-	}
-	put16(p + 12, type);
-	return 14;
-}
+/* ---- payloads and frames (the header writers are in frame_util.c) ---- */
 
 /* An RTP/RTCP/STUN/DTLS-shaped payload: first byte @b0, then a pattern; @len bytes. */
 size_t rtp(uint8_t *p, uint8_t b0, size_t len)

@@ -17,65 +17,22 @@ _Static_assert(VR_BPF_AF_INET == AF_INET && VR_BPF_AF_INET6 == AF_INET6,
 
 struct vr_steer_bpf *skel;
 int prog_fd, stats_fd;
-int test_no, failures;
 int xsk_present;
 
 /* ---- running and checking ---- */
 
+/* The program's counters; stats_fd is only known once the skeleton is loaded. */
+static const struct counters *steer_counters(void)
+{
+	static struct counters c = {.n = VR_STEER_STAT_MAX, .name = vr_steer_stat_name};
+
+	c.fd = stats_fd;
+	return &c;
+}
+
 void stats_read(uint64_t out[VR_STEER_STAT_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t vals[ncpu > 0 ? ncpu : 1];
-
-	for (uint32_t s = 0; s < VR_STEER_STAT_MAX; s++) {
-		out[s] = 0;
-		if (bpf_map_lookup_elem(stats_fd, &s, vals) != 0) {
-			fprintf(stderr, "stats lookup: %s\n", strerror(errno));
-			exit(1);
-		}
-		for (int c = 0; c < ncpu; c++)
-			out[s] += vals[c];
-	}
-}
-
-static void hexdump(const char *what, const uint8_t *p, size_t n)
-{
-	printf("#   %s (%zu bytes):", what, n);
-	for (size_t i = 0; i < n; i++)
-		printf("%s%02x", i % 16 ? " " : "\n#     ", p[i]);
-	printf("\n");
-}
-
-static const char *verdict_name(uint32_t v)
-{
-	switch (v) {
-	case XDP_ABORTED:
-		return "XDP_ABORTED";
-	case XDP_DROP:
-		return "XDP_DROP";
-	case XDP_PASS:
-		return "XDP_PASS";
-	case XDP_TX:
-		return "XDP_TX";
-	case XDP_REDIRECT:
-		return "XDP_REDIRECT";
-	default:
-		return "?";
-	}
-}
-
-void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	test_no++;
-	printf("%s %d - ", cond ? "ok" : "not ok", test_no);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		failures++;
+	counters_read(steer_counters(), out);
 }
 
 /*
@@ -85,43 +42,7 @@ void ok(int cond, const char *fmt, ...)
  */
 void check(const char *name, const uint8_t *in, size_t len, uint32_t want_verdict, unsigned int stat)
 {
-	uint8_t out[FRAME_MAX + 256];
-	uint64_t before[VR_STEER_STAT_MAX], after[VR_STEER_STAT_MAX];
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = (uint32_t)len, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = 1);
-	int err, good = 1;
-
-	stats_read(before);
-	err = bpf_prog_test_run_opts(prog_fd, &o);
-	stats_read(after);
-	test_no++;
-	if (err != 0) {
-		printf("not ok %d - %s # test run failed: %s\n", test_no, name, strerror(errno));
-		failures++;
-		return;
-	}
-	if (o.retval != want_verdict) {
-		printf("# %s: verdict %s, want %s\n", name, verdict_name(o.retval), verdict_name(want_verdict));
-		good = 0;
-	}
-	if (o.data_size_out != len || memcmp(out, in, len) != 0) {
-		printf("# %s: output frame differs\n", name);
-		hexdump("got", out, o.data_size_out);
-		hexdump("want", in, len);
-		good = 0;
-	}
-	for (unsigned int s = 0; s < VR_STEER_STAT_MAX; s++) {
-		uint64_t d = after[s] - before[s], w = s == stat ? 1 : 0;
-
-		if (d != w) {
-			printf("# %s: counter %s went up by %llu, want %llu\n", name, vr_steer_stat_name(s),
-			       (unsigned long long)d, (unsigned long long)w);
-			good = 0;
-		}
-	}
-	printf("%s %d - %s\n", good ? "ok" : "not ok", test_no, name);
-	if (!good)
-		failures++;
+	run_check(prog_fd, steer_counters(), name, in, len, want_verdict, NULL, 0, stat);
 }
 
 void expect_pass(const char *name, const struct frame *fr)
@@ -161,16 +82,31 @@ void set_cfg(uint32_t flags, uint32_t rate_pps, uint32_t burst)
 	}
 }
 
-void add_vip(const char *s, uint16_t lo, uint16_t hi, uint32_t flags)
+/*
+ * Sets VIP address @s to @n ranges from @r, with @nb_ranges written as the
+ * count (tests set it apart from @n to see what the program does with a
+ * count below or above what is filled in).
+ */
+void add_vip_ranges(const char *s, uint32_t nb_ranges, const struct vr_steer_port_range *r, unsigned int n)
 {
-	struct vr_steer_vip v = {.port_lo = lo, .port_hi = hi, .flags = flags};
+	struct vr_steer_vip v = {.nb_ranges = nb_ranges};
 	struct vr_bpf_addr_key k;
 
+	for (unsigned int i = 0; i < n && i < VR_STEER_VIP_RANGES; i++)
+		v.r[i] = r[i];
 	if (vr_bpf_addr_key_parse(s, &k) != 0 ||
 	    bpf_map__update_elem(skel->maps.vips, &k, sizeof(k), &v, sizeof(v), BPF_ANY) != 0) {
 		fprintf(stderr, "vip %s: %s\n", s, strerror(errno));
 		exit(1);
 	}
+}
+
+/* VIP address @s with the one range @lo..@hi. */
+void add_vip(const char *s, uint16_t lo, uint16_t hi, uint32_t flags)
+{
+	struct vr_steer_port_range r = {.lo = lo, .hi = hi, .flags = flags};
+
+	add_vip_ranges(s, 1, &r, 1);
 }
 
 void add_self(const char *s)

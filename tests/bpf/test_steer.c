@@ -356,6 +356,103 @@ static void t_malformed(void)
 	expect_drop("ICMPv6 of 2 bytes", &fr, VR_STEER_STAT_MALFORMED);
 }
 
+/* The ranges of MULTI4/MULTI6 as main() sets them: different checks per range. */
+static const struct vr_steer_port_range multi_ranges[] = {
+	{.lo = MULTI_VOICE_LO, .hi = MULTI_VOICE_HI, .flags = VOICE_VIP},
+	{.lo = MULTI_RTP_PORT, .hi = MULTI_RTP_PORT, .flags = VR_STEER_VIP_VOICE},
+	{.lo = MULTI_PLAIN_LO, .hi = MULTI_PLAIN_HI, .flags = 0},
+	{.lo = MULTI_SHADOW_LO, .hi = MULTI_SHADOW_HI, .flags = 0},
+	{.lo = 7500, .hi = 7599, .flags = VOICE_VIP},
+};
+#define MULTI_N (sizeof(multi_ranges) / sizeof(multi_ranges[0]))
+
+/* A frame to @dst port @port with a @len-byte payload starting with @b0 (len 0: the default RTP). */
+static void to_port(struct frame *fr, const char *dst, int v6, uint16_t port, uint8_t b0, size_t len)
+{
+	if (len == 0) {
+		build(&(struct fx){.v6 = v6, .dst = dst, .dport = port}, fr);
+		return;
+	}
+	rtp(pl, b0, len);
+	build(&(struct fx){.v6 = v6, .dst = dst, .dport = port, .payload = pl, .plen = len}, fr);
+}
+
+/* Several port ranges on one address: the first range holding the port decides. */
+static void t_ranges(void)
+{
+	struct vr_steer_port_range eight[VR_STEER_VIP_RANGES];
+	struct frame fr;
+
+	to_port(&fr, MULTI4, 0, MULTI_VOICE_LO + 10, 0, 0);
+	expect_xsk("ranges: RTP to the first range of MULTI4", &fr);
+	to_port(&fr, MULTI4, 0, MULTI_RTP_PORT, 0, 0);
+	expect_xsk("ranges: RTP to the second range (5004) of MULTI4", &fr);
+	to_port(&fr, MULTI6, 1, MULTI_RTP_PORT, 0, 0);
+	expect_xsk("ranges: RTP6 to the second range (5004) of MULTI6", &fr);
+	to_port(&fr, MULTI4, 0, MULTI_PLAIN_HI, 0, 0);
+	expect_xsk("ranges: RTP to the last port of the third range", &fr);
+
+	to_port(&fr, MULTI4, 0, MULTI_RTP_PORT - 1, 0, 0);
+	expect_pass("ranges: UDP just below the second range: kernel", &fr);
+	to_port(&fr, MULTI4, 0, MULTI_RTP_PORT + 1, 0, 0);
+	expect_pass("ranges: UDP between the second and third range: kernel", &fr);
+	to_port(&fr, MULTI4, 0, MULTI_PLAIN_HI + 1, 0, 0);
+	expect_pass("ranges: UDP between the third and fourth range: kernel", &fr);
+	to_port(&fr, MULTI6, 1, MULTI_VOICE_HI + 1, 0, 0);
+	expect_pass("ranges: UDP6 just above the first range: kernel", &fr);
+
+	to_port(&fr, MULTI4, 0, MULTI_VOICE_LO, 0x45, 40);
+	expect_drop("ranges: junk 0x45 to the voice range", &fr, VR_STEER_STAT_DROP_NOT_VOICE);
+	to_port(&fr, MULTI4, 0, MULTI_RTP_PORT, 0x45, 40);
+	expect_drop("ranges: junk 0x45 to the voice port 5004", &fr, VR_STEER_STAT_DROP_NOT_VOICE);
+	to_port(&fr, MULTI4, 0, MULTI_RTP_PORT, 0x80, 5);
+	expect_drop("ranges: 5-byte RTP to the voice port 5004", &fr, VR_STEER_STAT_DROP_SHORT);
+	to_port(&fr, MULTI4, 0, MULTI_PLAIN_LO, 0x45, 40);
+	expect_xsk("ranges: 0x45 to the range without checks: steered", &fr);
+	to_port(&fr, MULTI6, 1, MULTI_PLAIN_LO + 1, 0xc0, 3);
+	expect_xsk("ranges: 3 bytes of 0xc0 to the IPv6 range without checks: steered", &fr);
+	to_port(&fr, MULTI4, 0, 7550, 0x45, 40);
+	expect_xsk("ranges: overlapping ranges, the first (no checks) decides", &fr);
+
+	/* The rate limit is per range too; the bucket is per source. */
+	buckets_clear();
+	set_cfg(ALL_CFG, 1, 2);
+	to_port(&fr, MULTI4, 0, MULTI_VOICE_LO, 0, 0);
+	expect_xsk("ranges: rate 1/s burst 2, voice range packet 1", &fr);
+	expect_xsk("ranges: rate 1/s burst 2, voice range packet 2", &fr);
+	expect_drop("ranges: rate 1/s burst 2, voice range packet 3", &fr, VR_STEER_STAT_DROP_RATE_LIMITED);
+	to_port(&fr, MULTI4, 0, MULTI_RTP_PORT, 0, 0);
+	expect_xsk("ranges: same source to 5004 (voice, no rate limit) passes", &fr);
+	to_port(&fr, MULTI4, 0, MULTI_PLAIN_LO, 0, 0);
+	expect_xsk("ranges: same source to the range without checks passes", &fr);
+	to_port(&fr, MULTI4, 0, 7550, 0, 0);
+	expect_xsk("ranges: same source to the shadowed rate-limited range: the first range decides", &fr);
+	set_cfg(ALL_CFG, 0, 0);
+	buckets_clear();
+
+	/* nb_ranges bounds what is looked at. */
+	add_vip_ranges(MULTI4, 1, multi_ranges, MULTI_N);
+	to_port(&fr, MULTI4, 0, MULTI_RTP_PORT, 0, 0);
+	expect_pass("ranges: nb_ranges 1: a filled second range is ignored", &fr);
+	add_vip_ranges(MULTI4, 0, multi_ranges, MULTI_N);
+	to_port(&fr, MULTI4, 0, MULTI_VOICE_LO, 0, 0);
+	expect_pass("ranges: nb_ranges 0: the address passes everything", &fr);
+	for (unsigned int i = 0; i < VR_STEER_VIP_RANGES; i++)
+		eight[i] = (struct vr_steer_port_range){.lo = (uint16_t)(1000 + 10 * i),
+							.hi = (uint16_t)(1000 + 10 * i + 1),
+							.flags = VOICE_VIP};
+	add_vip_ranges(MULTI4, VR_STEER_VIP_RANGES, eight, VR_STEER_VIP_RANGES);
+	to_port(&fr, MULTI4, 0, 1071, 0, 0);
+	expect_xsk("ranges: 8 ranges, port in the eighth", &fr);
+	to_port(&fr, MULTI4, 0, 1075, 0x45, 40);
+	expect_pass("ranges: 8 ranges, port after the eighth: kernel", &fr);
+	add_vip_ranges(MULTI4, 1000, eight, VR_STEER_VIP_RANGES);
+	to_port(&fr, MULTI4, 0, 1071, 0x45, 40);
+	expect_drop("ranges: nb_ranges 1000 taken as 8: junk to the eighth range", &fr,
+		    VR_STEER_STAT_DROP_NOT_VOICE);
+	add_vip_ranges(MULTI4, MULTI_N, multi_ranges, MULTI_N);
+}
+
 /* With rate R and burst B: B packets from a source at once pass, the rest drop; others are unaffected. */
 static void t_rate(void)
 {
@@ -533,6 +630,8 @@ int main(void)
 	add_vip(VIP4, VOICE_PORT_LO, VOICE_PORT_HI, VOICE_VIP);
 	add_vip(VIP6, VOICE_PORT_LO, VOICE_PORT_HI, VOICE_VIP);
 	add_vip(UNDERLAY4, GUE_PORT, GUE_PORT, 0);
+	add_vip_ranges(MULTI4, MULTI_N, multi_ranges, MULTI_N);
+	add_vip_ranges(MULTI6, MULTI_N, multi_ranges, MULTI_N);
 	add_self(VIP4);
 	add_self(VIP6);
 	add_self(UNDERLAY4);
@@ -551,6 +650,7 @@ int main(void)
 	t_filter();
 	t_malformed();
 	t_rate();
+	t_ranges();
 	/* Every check() so far was one run; ok() lines were not. */
 	ok_before = xfd >= 0 ? 1 : 0;
 	runs = test_no - ok_before;

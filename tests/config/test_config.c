@@ -359,6 +359,31 @@ static void test_good(void)
 		vr_config_free(c2);
 		vr_config_free(cfg);
 	}
+	/* the steering keys: defaults, then every one given */
+	if ((cfg = load_good("minimal.yaml"))) {
+		CHECK(!cfg->ports[0].steer && cfg->ports[0].steer_program[0] == '\0');
+		CHECK(cfg->xdp_filter && cfg->xdp_rate_pps == 0 && cfg->xdp_burst == 0);
+		CHECK_EQ(cfg->xdp_neigh, VR_STEER_NEIGH_DATAPLANE);
+		CHECK_EQ(cfg->vips[0].steer_filter, VR_STEER_FILTER_VOICE);
+		CHECK(cfg->vips[0].steer_rate_limit);
+		vr_config_free(cfg);
+	}
+	if ((cfg = load_good("steer.yaml"))) {
+		CHECK(cfg->ports[0].steer);
+		CHECK(strcmp(cfg->ports[0].steer_program, "/opt/voxrelay/steer.bpf.o") == 0);
+		CHECK(!cfg->xdp_filter && cfg->xdp_rate_pps == 2000 && cfg->xdp_burst == 4000);
+		CHECK_EQ(cfg->xdp_neigh, VR_STEER_NEIGH_KERNEL);
+		CHECK_EQ(cfg->vips[0].steer_filter, VR_STEER_FILTER_VOICE);
+		CHECK(cfg->vips[0].steer_rate_limit);
+		CHECK_EQ(cfg->vips[1].steer_filter, VR_STEER_FILTER_NONE);
+		CHECK(!cfg->vips[1].steer_rate_limit);
+		vr_config_free(cfg);
+	}
+	if ((cfg = load_good("relay.yaml"))) {
+		CHECK_EQ(cfg->relay_vips[0].steer_filter, VR_STEER_FILTER_VOICE);
+		CHECK(cfg->relay_vips[0].steer_rate_limit);
+		vr_config_free(cfg);
+	}
 	/* relay defaults */
 	if ((cfg = load_good("relay_defaults.yaml"))) {
 		CHECK_EQ(cfg->relay_gue_port, 6080);

@@ -177,6 +177,10 @@ def main():
             ("vip.add", dict(address="203.0.113.2", port=1,
                              backends=[{"address": f"198.51.{100 + i // 250}.{i % 250 + 1}"} for i in range(700)]), "EINVAL"),
             ("vip.remove", dict(vip="203.0.113.77", port=1), "ENOENT"),
+            ("vip.add", dict(address="203.0.113.2", port=1, filter="rtp",
+                             backends=[{"address": "198.51.100.60"}]), "EINVAL"),  # steering filter
+            ("vip.add", dict(address="203.0.113.2", port=1, rate_limit="yes",
+                             backends=[{"address": "198.51.100.60"}]), "EINVAL"),
             ("conntrack.list", dict(limit=0), "EINVAL"),
             ("nonsense", {}, "EOPNOTSUPP"),
         ]:

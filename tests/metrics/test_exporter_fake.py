@@ -25,6 +25,7 @@ class FakeTelemetry:
         self.big_drops = False
         self.old_dataplane = False   # no /voxrelay/ports: the exporter falls back to DPDK's /ethdev/*
         self.relay = False           # role relay: /voxrelay/relay and its lists answer
+        self.steer = True            # /voxrelay/steer: a steering port (False: null, a dataplane without it)
         self.commands = []
         self.conns = []
         self.lock = threading.Lock()
@@ -127,6 +128,13 @@ class FakeTelemetry:
                           "probe_failures": 1, "probe_latency_us_le_1000": 2, "probe_latency_us_le_5000": 3,
                           "probe_latency_us_le_50000": 3, "probe_latency_us_sum": 6000,
                           "probe_latency_us_count": 4}}
+        if name == "/voxrelay/steer":
+            if not self.steer:
+                return None
+            # port index 0 steers, 1 does not (left out); a reason the exporter has never heard of needs no code
+            return {"0": {"name": "uplink", "prog_id": 77, "passed_kernel": 500, "redirected": 990,
+                          "redirect_failed": 0, "drop_not_voice": 12, "drop_rate_limited": 3000,
+                          "drop_new_reason": 2, "map_syncs": 3, "map_sync_failures": 1}}
         if self.relay and name.startswith("/voxrelay/relay"):
             return self.relay_reply(name, param)
         if name == "/voxrelay/lcores":
@@ -297,6 +305,15 @@ def main():
         check(abs(value(fams, "voxrelay_dp_lcore_busy_ratio", lcore="1") - 0.5) < 1e-9,
               f"busy ratio between scrapes: {value(fams, 'voxrelay_dp_lcore_busy_ratio', lcore='1')}")
         check(value(fams, "voxrelay_exporter_truncated_replies_total") == 0, "false truncation")
+        # The AF_XDP steering program: packets by port and reason, map syncs; prog_id is no counter.
+        S = "voxrelay_dp_steer_"
+        check(fams.get(S + "packets_total", {}).get("type") == "counter", "steer packets type")
+        check({l["reason"]: v for l, v in samples(fams, S + "packets_total") if l["port"] == "uplink"} ==
+              {"passed_kernel": 500, "redirected": 990, "redirect_failed": 0, "drop_not_voice": 12,
+               "drop_rate_limited": 3000, "drop_new_reason": 2}, f"steer packets {samples(fams, S + 'packets_total')}")
+        check(value(fams, S + "map_syncs_total", port="uplink") == 3 and
+              value(fams, S + "map_sync_failures_total", port="uplink") == 1, "steer map syncs")
+        check(not any("prog_id" in n for n in fams), "prog_id exported")
         # A balancer answers /voxrelay/relay with null: no relay series, nothing more asked.
         check(not any("_relay_" in n for n in fams), f"relay series of a balancer: {[n for n in fams if '_relay_' in n]}")
         check(not any(c.startswith("/voxrelay/relay/") for c in fake.commands), "relay lists asked of a balancer")
@@ -354,12 +371,16 @@ def main():
         fake.big_drops = False
         # A dataplane from before /voxrelay/ports: NIC counters from DPDK's ethdev commands, by device name.
         fake.old_dataplane = True
+        fake.steer = False
         fams, _ = scrape(port)
+        check(value(fams, "voxrelay_dp_up") == 1 and not any(n.startswith("voxrelay_dp_steer_") for n in fams),
+              "a dataplane without /voxrelay/steer")
         check(value(fams, "voxrelay_dp_rx_packets_total", port="net_af_xdp0") == 700 and
               value(fams, "voxrelay_dp_rx_missed_total", port="net_af_xdp0") == 3 and
               value(fams, "voxrelay_dp_link_up", port="net_af_xdp0") == 1, "ethdev fallback")
         check(value(fams, "voxrelay_dp_rx_packets_total", port="uplink") is None, "ports of /voxrelay/ports in fallback")
         fake.old_dataplane = False
+        fake.steer = True
         # Gone: up 0, still HTTP 200.
         fake.close()
         fake = None
