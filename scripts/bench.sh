@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
-# Performance benchmarks of voxrelay: `bench.sh balancer` (cycles per packet against testpmd's io ceiling), `bench.sh pktgen` (voxrelay-gen against testpmd txonly, NDR through voxrelay-dp), `bench.sh relay`, `bench.sh gateway`.
+# Performance benchmarks of voxrelay: `bench.sh balancer` (cycles per packet against testpmd's io ceiling), `bench.sh pktgen` (voxrelay-gen against testpmd txonly, NDR through voxrelay-dp), `bench.sh relay`, `bench.sh gateway`, `bench.sh xdp` (the AF_XDP steering program: ns per packet, forwarding with and without it).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -62,7 +62,12 @@ subcommands:
              (a) --connections authenticated WebSocket connections: server RSS per connection;
              (b) chats of 10 flat out: deliveries per second of server CPU time;
              (c) half that message rate: delivery latency p50/p95/p99; last line one JSON object
-  xdp        not written yet
+  xdp        the AF_XDP steering program (bpf/steer.bpf.c): (1) voxrelay-steer-bench on the last cpu:
+             BPF_PROG_TEST_RUN with repeat, ns per packet of voice, junk and flood against a trivial
+             XDP program, drop Mpps per core, and voice from 10,000 sources once each; (2) voxrelay-dp
+             balancer on net_af_xdp over a veth, fed by voxrelay-blast (net_af_xdp, cpu 0) in another
+             namespace: forwarding Mpps with DPDK's default XDP program and with steer: true,
+             alternated; last line one JSON object
 options (relay):
   --rooms N        headline room count (default: the benchmark's, 2000)
   --quick          CI smoke: a short curve, 5,000 members extrapolated to 100,000
@@ -80,6 +85,17 @@ options (pktgen):
   --max-rate PPS   upper bound of the search (default $PG_MAX_RATE)
   --frame-size B   frame bytes WITH the FCS (default $PG_FRAME; testpmd sends B - 4)
   --quick          smoke run: 1,000 streams, 3 s windows, 1 s warm-up, 0.5 s trials, resolution 0.05
+options (xdp):
+  --repeat N       (1) BPF_PROG_TEST_RUN repeat per packet (default 1000000; --quick 100000)
+  --packets N      (1) distinct packets per class, a multiple of 8 (default 64; --quick 32)
+  --sources N      (1) sources of the once-per-run voice classes (default 10000)
+  --flows N        (2) sources of the sender, one flow each (default $XDP_FLOWS_DEFAULT)
+  --window S       (2) seconds per window (default $XDP_WINDOW_DEFAULT); --warmup S before it (default 2)
+  --rounds R       (2) windows per variant, default and steer alternating (default $XDP_ROUNDS_DEFAULT; at least 2)
+  --no-forward     skip (2): no DPDK, no hugepages, no namespaces
+  --perf           (2) also profile cpu 0 (where lb0's XDP program runs) in each window: the program's
+                   ns per packet in the pipeline; reports in OUT/<round>-<variant>.perf.txt
+  --quick          smoke run: (1) as above, 2 rounds; (2) 2 rounds of 3 s windows after 1 s
 options (control):
   --rate N         changes per second (default $CHANGE_RATE)
   --window S       seconds per window (default $CHANGE_WINDOW); --rounds, --flows, --warmup as below
@@ -108,6 +124,8 @@ die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 # processes we started, stopped by pid on exit
 
 PIDS=()
+# network namespaces we made (bench.sh xdp), deleted on exit after their processes
+NETNS_CREATED=()
 cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do
@@ -118,6 +136,9 @@ cleanup() {
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	rm -f "$SOCK"
+	for p in "${NETNS_CREATED[@]}"; do
+		ip netns del "$p" 2>/dev/null || true
+	done
 	for p in "${SYSCTL_RESTORE[@]}"; do
 		sysctl -q -w "$p" || true
 	done
@@ -156,6 +177,18 @@ wait_line() {
 # ---------------------------------------------------------------------------
 # preparation
 
+# others may hold hugepages: make sure NEED_HUGEPAGES of them are free, never lowering the total
+ensure_hugepages() {
+	local total free
+	total=$(awk '/HugePages_Total/ {print $2}' /proc/meminfo)
+	free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
+	if [ "$free" -lt "$NEED_HUGEPAGES" ]; then
+		"$ROOT/scripts/hugepages.sh" $((total + NEED_HUGEPAGES - free))
+	else
+		"$ROOT/scripts/hugepages.sh" "$total"
+	fi
+}
+
 prepare() {
 	if [ "$DO_DEPS" = 1 ]; then
 		"$ROOT/scripts/deps.sh"
@@ -168,15 +201,7 @@ prepare() {
 	fi
 	[ -x "$BLAST_BIN" ] || die "$BLAST_BIN is missing (build it or drop --no-build)"
 	command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd is missing (Debian package dpdk)"
-	# others may hold hugepages: make sure NEED_HUGEPAGES of them are free, never lowering the total
-	local total free
-	total=$(awk '/HugePages_Total/ {print $2}' /proc/meminfo)
-	free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo)
-	if [ "$free" -lt "$NEED_HUGEPAGES" ]; then
-		"$ROOT/scripts/hugepages.sh" $((total + NEED_HUGEPAGES - free))
-	else
-		"$ROOT/scripts/hugepages.sh" "$total"
-	fi
+	ensure_hugepages
 	OUT=${OUT:-$BUILD/bench/$1-$(date -u +%Y%m%dT%H%M%SZ)}
 	mkdir -p "$OUT/bin"
 	log "logs and results in $OUT"
@@ -884,21 +909,384 @@ PY
 }
 
 # ---------------------------------------------------------------------------
+# the AF_XDP steering program (bpf/steer.bpf.c): (1) its cost per packet under
+# BPF_PROG_TEST_RUN (voxrelay-steer-bench), (2) voxrelay-dp's forwarding on
+# net_af_xdp over a veth with DPDK's default XDP program and with steer: true
+
+STEER_BENCH_BIN=$BUILD/tests/bpf/voxrelay-steer-bench
+STEER_OBJ=$BUILD/bpf/steer.bpf.o
+# namespaces of our own, not the lab's: a lab test running beside the
+# benchmark keeps its lab, and no lab lock is needed
+XDP_NS_GEN=vr-bx-gen
+XDP_NS_DP=vr-bx-dp
+XDP_GEN_DEV=gen0
+XDP_CTL_SOCK=/run/voxrelay/bench-xdp-dp.sock
+XDP_FILE_PREFIX=vr-bench-xdp-dp
+# the first port of the lab's voice VIP (conf/lab.yaml: 10.77.100.1 ports 50000-50999)
+XDP_PORT=50000
+XDP_FLOWS_DEFAULT=10000
+# short windows, many rounds: on a shared machine alternating often says more
+# than measuring long
+XDP_WINDOW_DEFAULT=5
+XDP_ROUNDS_DEFAULT=5
+XDP_FLOWS=""
+XDP_WINDOW=""
+XDP_ROUNDS=""
+XDP_REPEAT=""
+XDP_PACKETS=""
+XDP_SOURCES=""
+XDP_FORWARD=1
+# the steering program's rate limit in (2): per source, far above what one of
+# XDP_FLOWS sources sends at any rate a veth reaches, so it costs its bucket
+# update per packet but drops nothing
+XDP_RATE_PPS=1000
+XDP_BURST=2000
+
+# The veth of (2): gen0 in XDP_NS_GEN (the sender, with the MAC of the lab
+# router's side) to lb0 in XDP_NS_DP (voxrelay-dp, the lab's MAC). Neither kernel side
+# has an address; IPv6 and ARP off so the kernels send nothing of their own.
+xdp_netns_up() {
+	local ns
+	# shellcheck source=SCRIPTDIR/lab/topology.sh
+	. "$ROOT/scripts/lab/topology.sh"
+	for ns in "$XDP_NS_GEN" "$XDP_NS_DP"; do
+		# ours by name: left over by a run that was killed
+		ip netns del "$ns" 2>/dev/null || true
+		ip netns add "$ns"
+		NETNS_CREATED+=("$ns")
+		ip -n "$ns" link set lo up
+	done
+	ip link add "$XDP_GEN_DEV" netns "$XDP_NS_GEN" address "$LAB_RT_LMAC" type veth \
+		peer name "$LAB_LB_DEV" netns "$XDP_NS_DP" address "$LAB_LB_MAC"
+	ip netns exec "$XDP_NS_GEN" sysctl -qw "net.ipv6.conf.$XDP_GEN_DEV.disable_ipv6=1"
+	ip netns exec "$XDP_NS_DP" sysctl -qw "net.ipv6.conf.$LAB_LB_DEV.disable_ipv6=1"
+	ip -n "$XDP_NS_GEN" link set "$XDP_GEN_DEV" arp off up
+	ip -n "$XDP_NS_DP" link set "$LAB_LB_DEV" arp off up
+}
+
+# xdp_dp_config OUTFILE VARIANT: the lab's balancer (conf/lab.yaml's balancer
+# section) on lb0, replies to the sender's MAC; VARIANT steer adds steer: true
+# with the run's copy of steer.bpf.o and a per-source rate limit
+xdp_dp_config() {
+	local out=$1 variant=$2
+	{
+		cat <<-EOF
+		# written by scripts/bench.sh xdp ($variant); the balancer section is conf/lab.yaml's
+		dataplane:
+		  role: balancer
+		  eal:
+		    file_prefix: $XDP_FILE_PREFIX
+		    main_lcore: 0
+		    huge: true
+		    memory_mb: 256
+		    args: ["--log-level=lib.eal:error", "--huge-unlink"]
+		  control:
+		    socket: $XDP_CTL_SOCK
+		  worker_lcores: [1]
+		  mbufs: 8191
+		  burst: 32
+		  stats_interval: 0s
+		EOF
+		if [ "$variant" = steer ]; then
+			cat <<-EOF
+			  xdp_filter:
+			    rate_pps: $XDP_RATE_PPS
+			    burst: $XDP_BURST
+			EOF
+		fi
+		cat <<-EOF
+		  ports:
+		    - name: lb0
+		      device: "net_af_xdp0,iface=$LAB_LB_DEV"
+		      mtu: 1500
+		      ipv4: $LAB_LB4
+		      ipv6: $LAB_LB6
+		      gateway_ipv4: $LAB_RT_L4
+		      gateway_ipv6: $LAB_RT_L6
+		      # no ARP: the sender's AF_XDP socket takes everything that reaches gen0
+		      gateway_mac: "$LAB_RT_LMAC"
+		EOF
+		if [ "$variant" = steer ]; then
+			cat <<-EOF
+			      steer: true
+			      steer_program: $OUT/bin/steer.bpf.o
+			EOF
+		fi
+		echo
+		sed -n '/^balancer:/,$p' "$ROOT/conf/lab.yaml"
+	} >"$out"
+	grep -q "address: $LAB_VIP4\$" "$out" || die "conf/lab.yaml has no VIP $LAB_VIP4"
+	"$DP_BIN" --check-config "$out" >/dev/null
+}
+
+# cpu_snap PID: "CPU ticks of PID (all threads)  /proc/pressure/cpu some total (us)  CLOCK_REALTIME ns"
+cpu_snap() {
+	printf '%s %s %s\n' "$(sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}')" \
+		"$(awk -F'total=' '/^some/ {print $2}' /proc/pressure/cpu 2>/dev/null || echo 0)" "$(date +%s%N)"
+}
+
+# telemetry_get CMD: one DPDK telemetry request to voxrelay-dp (XDP_FILE_PREFIX), its JSON on stdout
+telemetry_get() {
+	python3 -c 'import json, sys; sys.path.insert(0, sys.argv[1]); from bench_stats import Telemetry
+print(json.dumps(Telemetry(sys.argv[2]).query(sys.argv[3])))' "$ROOT/pktgen" \
+		"/var/run/dpdk/$XDP_FILE_PREFIX/dpdk_telemetry.v2" "$1"
+}
+
+# xdp_fwd_run TAG VARIANT ROUND FLOWS WINDOW: voxrelay-dp on lb0 (worker cpu 1)
+# with VARIANT's XDP program, voxrelay-blast on gen0 (cpu 0) flat out; one
+# record in OUT/fwd.jsonl
+xdp_fwd_run() {
+	local tag=$1 variant=$2 round=$3 flows=$4 window=$5 dp_pid xdp perf_pid=""
+	xdp_dp_config "$OUT/$tag.yaml" "$variant"
+	ip netns exec "$XDP_NS_DP" "$DP_BIN" -c "$OUT/$tag.yaml" --stats-json "$OUT/$tag.dp.json" \
+		>"$OUT/$tag.dp.log" 2>&1 &
+	dp_pid=$!
+	PIDS+=("$dp_pid")
+	wait_line "$OUT/$tag.dp.log" 'voxrelay-dp: ready' 60 "$dp_pid"
+	# what is attached: DPDK's default program (through libxdp) or ours
+	xdp=$(ip -n "$XDP_NS_DP" -d link show "$LAB_LB_DEV" | grep -oE 'prog/xdp[a-z]* id [0-9]+( name [^ ]+)?' | head -n 1 || true)
+	log "$tag: lb0 has ${xdp:-no XDP program?}"
+	ip netns exec "$XDP_NS_GEN" "$BLAST_BIN" -l 0 --file-prefix vr-bench-xdp-gen --no-pci \
+		--log-level=lib.eal:error --vdev "net_af_xdp0,iface=$XDP_GEN_DEV" -- \
+		--duration 0 --flows "$flows" --size "$FRAME" --vip "$LAB_VIP4" --port "$XDP_PORT" \
+		--dst-mac "$LAB_LB_MAC" --json "$OUT/$tag.blast.json" >"$OUT/$tag.blast.log" 2>&1 &
+	BLAST_PID=$!
+	PIDS+=("$BLAST_PID")
+	wait_line "$OUT/$tag.blast.log" 'link up' 60 "$BLAST_PID"
+	wait_line "$OUT/$tag.blast.log" 'sent once' 60 "$BLAST_PID"
+	sleep "$WARMUP"
+	cpu_snap "$BLAST_PID" >"$OUT/$tag.cpu.txt"
+	if [ "$DO_PERF" = 1 ]; then
+		# cpu 0: the veth delivers to lb0 on the cpu that sent, so lb0's XDP
+		# program runs there, in the sender's softirq; call graphs, so that
+		# the program's line also counts the helpers it calls
+		perf record -q -g -e cpu-clock -F 4000 -C 0 -o "$OUT/$tag.perf.data" -- sleep "$window" >/dev/null 2>&1 &
+		perf_pid=$!
+		PIDS+=("$perf_pid")
+	fi
+	python3 "$STATS" sample --pid "$dp_pid" --out "$OUT/$tag.samples.jsonl" --samples "$window" --interval 1 \
+		--telemetry "/var/run/dpdk/$XDP_FILE_PREFIX/dpdk_telemetry.v2"
+	cpu_snap "$BLAST_PID" >>"$OUT/$tag.cpu.txt"
+	if [ -n "$perf_pid" ]; then
+		wait "$perf_pid" || true
+		forget_pid "$perf_pid"
+		perf report -i "$OUT/$tag.perf.data" --children --percentage relative --sort sym --stdio 2>/dev/null |
+			grep -v '^#' | grep -E '^ +[0-9]' | head -n 60 >"$OUT/$tag.perf.txt" || true
+	fi
+	if [ "$variant" = steer ]; then
+		telemetry_get /voxrelay/steer >"$OUT/$tag.steer.json" || log "$tag: no /voxrelay/steer answer"
+	fi
+	stop_pid "$BLAST_PID"
+	stop_pid "$dp_pid"
+	[ -s "$OUT/$tag.dp.json" ] || die "voxrelay-dp wrote no $OUT/$tag.dp.json"
+	python3 - "$OUT" "$tag" "$variant" "$round" "$flows" "$xdp" <<'PY' | tee -a "$OUT/fwd.jsonl" >&2
+import json, os, sys
+out, tag, variant, rnd, flows, xdp = sys.argv[1:]
+s = [json.loads(l) for l in open(f"{out}/{tag}.samples.jsonl") if l.strip()]
+final = json.load(open(f"{out}/{tag}.dp.json"))
+def rate(a, b, key):
+    return (b["stats"][key] - a["stats"][key]) / ((b["wall_ns"] - a["wall_ns"]) / 1e9) / 1e6
+first, last = s[0], s[-1]
+wall = (last["wall_ns"] - first["wall_ns"]) / 1e9
+cpu = sum(last["oncpu_ns"][t] - first["oncpu_ns"][t] for t in last["oncpu_ns"]) / 1e9
+rec = {
+    "tag": tag, "variant": variant, "round": int(rnd), "flows": int(flows), "xdp": xdp, "window_s": round(wall, 3),
+    "fwd_mpps": round(rate(first, last, "tx_packets"), 4),
+    "rx_mpps": round(rate(first, last, "rx_packets"), 4),
+    "fwd_mpps_per_second": [round(rate(a, b, "tx_packets"), 4) for a, b in zip(s, s[1:])],
+    "worker_cpu_share": round(min(1.0, cpu / wall), 4),
+    "drops": {k: v for k, v in final.get("drops", {}).items() if v},
+}
+# the sender's CPU time (its own work and the softirq of both veth ends it
+# runs inline) and how long something waited for a cpu, over the window
+(t0, p0, n0), (t1, p1, n1) = [[int(x) for x in l.split()] for l in open(f"{out}/{tag}.cpu.txt")]
+span = (n1 - n0) / 1e9
+rec["sender_cpu_share"] = round((t1 - t0) / os.sysconf("SC_CLK_TCK") / span, 3)
+rec["cpu_pressure_some"] = round((p1 - p0) / 1e6 / span, 3)
+b = f"{out}/{tag}.blast.json"
+if os.path.exists(b):
+    rec["sender_tx_mpps"] = json.load(open(b)).get("tx_mpps")
+# with --perf: the XDP program's share of cpu 0 (itself and the helpers it
+# calls) in ns per packet the dataplane received
+pf = f"{out}/{tag}.perf.txt"
+if os.path.exists(pf):
+    for line in open(pf):
+        f = line.split()
+        if len(f) >= 5 and f[4].startswith("bpf_prog_") and f[4].endswith(("_vr_steer_xdp", "_xsk_def_prog")):
+            share = float(f[0].rstrip("%")) / 100
+            rec["xdp_prog_cpu0_share"] = round(share, 4)
+            rec["xdp_prog_ns_per_packet"] = round(share * 1e3 / rec["rx_mpps"], 1) if rec["rx_mpps"] else None
+            break
+st = f"{out}/{tag}.steer.json"
+if os.path.exists(st) and os.path.getsize(st) > 0:
+    rec["steer"] = json.load(open(st))
+print(json.dumps(rec))
+PY
+}
+
+bench_xdp() {
+	local cpus cpu args=() flows window rounds r v order
+	if [ "$DO_DEPS" = 1 ]; then
+		"$ROOT/scripts/deps.sh"
+	fi
+	if [ "$DO_BUILD" = 1 ]; then
+		[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" "$ROOT" >/dev/null
+		local targets=(tests/bpf/voxrelay-steer-bench)
+		[ "$XDP_FORWARD" = 1 ] && targets+=(dataplane/dp/voxrelay-dp pktgen/voxrelay-blast bpf/steer.bpf.o)
+		ninja -C "$BUILD" "${targets[@]}" >/dev/null
+	fi
+	[ -x "$STEER_BENCH_BIN" ] || die "$STEER_BENCH_BIN is missing (build it or drop --no-build)"
+	if [ "$DO_PERF" = 1 ]; then
+		command -v perf >/dev/null || die "--perf needs perf (Debian package linux-perf)"
+	fi
+	if [ "$QUICK" = 1 ]; then
+		flows=${XDP_FLOWS:-$XDP_FLOWS_DEFAULT} window=${XDP_WINDOW:-3} rounds=${XDP_ROUNDS:-2}
+		WARMUP=${GW_WARMUP:-1}
+	else
+		flows=${XDP_FLOWS:-$XDP_FLOWS_DEFAULT} window=${XDP_WINDOW:-$XDP_WINDOW_DEFAULT} rounds=${XDP_ROUNDS:-$XDP_ROUNDS_DEFAULT}
+		WARMUP=${GW_WARMUP:-2}
+	fi
+	[ "$rounds" -ge 2 ] || die "--rounds: at least 2 per variant (the machine is shared; one window says little)"
+	cpus=$(nproc)
+	OUT=${OUT:-$BUILD/bench/xdp-$(date -u +%Y%m%dT%H%M%SZ)}
+	mkdir -p "$OUT/bin"
+	log "logs and results in $OUT"
+	# run copies: a rebuild during the run must not change what is measured
+	cp "$STEER_BENCH_BIN" "$OUT/bin/"
+	VERSION=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
+	printf 'date=%s cpu=%s cpus=%s kernel=%s version=%s flows=%s window_s=%s rounds=%s loadavg=%s cpu_pressure_avg10=%s\n' \
+		"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" "$cpus" \
+		"$(uname -r)" "$VERSION" "$flows" "$window" "$rounds" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+		"$(cpu_pressure)" | tee "$OUT/conditions.txt" >&2
+
+	# (1) on the last cpu: cpu 0 is where the rest of the machine tends to run
+	cpu=$((cpus - 1))
+	[ "$QUICK" = 1 ] && args+=(--quick)
+	[ -n "$XDP_REPEAT" ] && args+=(--repeat "$XDP_REPEAT")
+	[ -n "$XDP_PACKETS" ] && args+=(--packets "$XDP_PACKETS")
+	[ -n "$XDP_SOURCES" ] && args+=(--sources "$XDP_SOURCES")
+	log "(1) voxrelay-steer-bench on cpu $cpu ${args[*]}"
+	"$OUT/bin/voxrelay-steer-bench" --cpu "$cpu" "${args[@]}" | tee "$OUT/test_run.log" >&2
+	tail -n 1 "$OUT/test_run.log" | grep '^{' >"$OUT/test_run.json" || die "voxrelay-steer-bench wrote no result"
+
+	: >"$OUT/fwd.jsonl"
+	if [ "$XDP_FORWARD" = 1 ]; then
+		[ -x "$DP_BIN" ] || die "$DP_BIN is missing (build it or drop --no-build)"
+		[ -x "$BLAST_BIN" ] || die "$BLAST_BIN is missing (build it or drop --no-build)"
+		[ -r "$STEER_OBJ" ] || die "$STEER_OBJ is missing (build it or drop --no-build)"
+		[ "$cpus" -ge 2 ] || die "(2) needs 2 cpus (cpu 0: sender and main lcore, cpu 1: the worker)"
+		ensure_hugepages
+		cp "$DP_BIN" "$BLAST_BIN" "$STEER_OBJ" "$OUT/bin/"
+		DP_BIN=$OUT/bin/voxrelay-dp BLAST_BIN=$OUT/bin/voxrelay-blast
+		xdp_netns_up
+		for ((r = 1; r <= rounds; r++)); do
+			# the order flips every round so that a drift of the machine's load
+			# does not always favour the same variant
+			if ((r % 2)); then order="default steer"; else order="steer default"; fi
+			for v in $order; do
+				log "(2) round $r/$rounds, $v XDP program: $flows sources flat out from cpu 0, ${WARMUP} s + ${window} s"
+				xdp_fwd_run "r$r-$v" "$v" "$r" "$flows" "$window"
+			done
+		done
+	fi
+
+	echo
+	python3 - "$OUT" "$VERSION" "$XDP_FORWARD" <<'PY' | tee "$OUT/summary.txt"
+import json, re, statistics, sys
+out, version, forward = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+t = json.load(open(f"{out}/test_run.json"))
+recs = [json.loads(l) for l in open(f"{out}/fwd.jsonl") if l.strip()]
+res = {k: t[k] for k in ("ns_per_packet_voice", "ns_per_packet_junk", "drop_mpps_per_core")}
+print(f"{'(1) BPF_PROG_TEST_RUN, repeat ' + str(t['repeat']):44s} ns/packet  net of baseline")
+for name, key in (("baseline: trivial XDP_PASS program", "baseline_ns"),
+                  ("voice, rate limit on (XDP_REDIRECT)" if t["xsk"] else "voice, rate limit on (no socket: XDP_PASS)",
+                   "ns_per_packet_voice"),
+                  ("voice, rate limit off", "ns_per_packet_voice_no_rate_limit"),
+                  ("junk (0x45, RTP v3, short, fragment)", "ns_per_packet_junk"),
+                  ("flood (one source over its rate)", "ns_per_packet_flood"),
+                  ("drop path: (junk + flood) / 2", "ns_per_packet_drop")):
+    print(f"{name:44s} {t[key]:9.2f}  {t[key] - t['baseline_ns']:9.2f}")
+print(f"{'drop Mpps per core = 1000 / drop path ns':44s} {t['drop_mpps_per_core']:9.2f}")
+print(f"{str(t['sources']) + ' sources, each run once (repeat 1):':44s} {'':9s}  net of the trivial program run so")
+print(f"{'  voice, rate limit on':44s} {'':9s}  {t['net_ns_voice_many_sources']:9.2f}")
+print(f"{'  voice, rate limit off':44s} {'':9s}  {t['net_ns_voice_many_sources_no_rate_limit']:9.2f}")
+for k in ("ns_per_packet_flood", "ns_per_packet_voice_no_rate_limit", "ns_per_packet_drop", "baseline_ns",
+          "net_ns_voice", "net_ns_junk", "net_ns_flood", "net_ns_voice_many_sources",
+          "net_ns_voice_many_sources_no_rate_limit", "flood_passed_fraction", "xsk"):
+    res[k] = t[k]
+res.update({"test_run_repeat": t["repeat"], "test_run_packets_per_class": t["packets_per_class"],
+            "test_run_sources": t["sources"], "test_run_passes": t["passes"],
+            "test_run_rounds": t["rounds"], "test_run_cpu": t["cpu"]})
+if forward and recs:
+    by = {v: [r for r in recs if r["variant"] == v] for v in ("default", "steer")}
+    med = {v: statistics.median(r["fwd_mpps"] for r in by[v]) for v in by}
+    paired = [s["fwd_mpps"] / d["fwd_mpps"] for d in by["default"] for s in by["steer"]
+              if s["round"] == d["round"] and d["fwd_mpps"] > 0]
+    print()
+    print(f"(2) voxrelay-dp on net_af_xdp over a veth, {recs[0]['flows']} sources, {recs[0]['window_s']:.0f} s windows")
+    print(f"{'round':6s} {'XDP program':30s} {'fwd Mpps':>9s} {'sent Mpps':>10s} {'worker cpu':>11s} "
+          f"{'sender cpu':>11s} {'cpu pressure':>13s}")
+    for r in recs:
+        print(f"{r['round']:<6d} {('default: ' if r['variant'] == 'default' else 'steer: ') + r['xdp'].split(' name ')[-1]:30s} "
+              f"{r['fwd_mpps']:9.3f} {r.get('sender_tx_mpps') or 0:10.3f} {r['worker_cpu_share']:11.2f} "
+              f"{r['sender_cpu_share']:11.2f} {r['cpu_pressure_some']:13.2f}")
+    ratio = med["steer"] / med["default"] if med["default"] else None
+    print(f"median fwd Mpps: default {med['default']:.3f}, steer {med['steer']:.3f}; ratio steer / default "
+          + (f"{ratio:.3f}" if ratio is not None else "-") + "; paired per round: " + " ".join(f"{p:.3f}" for p in paired))
+    prof = {v: [r["xdp_prog_ns_per_packet"] for r in by[v] if r.get("xdp_prog_ns_per_packet")] for v in by}
+    if prof["default"] and prof["steer"]:
+        print("XDP program on cpu 0 (perf, with the helpers it calls), ns per packet: default "
+              + " ".join(f"{x:.0f}" for x in prof["default"]) + "; steer " + " ".join(f"{x:.0f}" for x in prof["steer"]))
+        res["xdp_prog_ns_default"] = round(statistics.median(prof["default"]), 1)
+        res["xdp_prog_ns_steer"] = round(statistics.median(prof["steer"]), 1)
+    disturbed = [r["tag"] for r in recs if r["worker_cpu_share"] < 0.9]
+    if disturbed:
+        print("note: the worker had less than 0.9 of its cpu in " + ", ".join(disturbed)
+              + ": other processes took it, and those windows measure them")
+    drops = {r["tag"]: r["drops"] for r in recs if r["drops"]}
+    if drops:
+        print("note: voxrelay-dp dropped:", json.dumps(drops))
+    steer_seen = [r.get("steer") for r in by["steer"] if r.get("steer")]
+    res.update({
+        "fwd_mpps_default": round(med["default"], 4), "fwd_mpps_steer": round(med["steer"], 4),
+        "ratio": round(ratio, 4) if ratio is not None else None,
+        "ratio_paired_median": round(statistics.median(paired), 4) if paired else None,
+        "fwd_mpps_default_rounds": [r["fwd_mpps"] for r in by["default"]],
+        "fwd_mpps_steer_rounds": [r["fwd_mpps"] for r in by["steer"]],
+        "rx_mpps_default_rounds": [r["rx_mpps"] for r in by["default"]],
+        "rx_mpps_steer_rounds": [r["rx_mpps"] for r in by["steer"]],
+        "sender_tx_mpps_rounds": {r["tag"]: r.get("sender_tx_mpps") for r in recs},
+        "worker_cpu_share_rounds": {r["tag"]: r["worker_cpu_share"] for r in recs},
+        "sender_cpu_share_rounds": {r["tag"]: r["sender_cpu_share"] for r in recs},
+        "cpu_pressure_rounds": {r["tag"]: r["cpu_pressure_some"] for r in recs},
+        "xdp_programs": sorted({f"{r['variant']}: " + re.sub(r" id [0-9]+", "", r["xdp"]) for r in recs}),
+        "fwd_flows": recs[0]["flows"], "fwd_window_s": recs[0]["window_s"],
+        "steer_counters_last": steer_seen[-1] if steer_seen else None,
+        "dp_drops": drops or None,
+    })
+else:
+    print("(2) skipped (--no-forward)")
+res["version"] = version
+print(json.dumps(res))
+PY
+}
+
+# ---------------------------------------------------------------------------
 
 [ $# -ge 1 ] || { usage; exit 2; }
 cmd=$1
 shift
 while [ $# -gt 0 ]; do
 	case $1 in
-	--flows) FLOWS=$2; shift 2 ;;
+	--flows) FLOWS=$2; XDP_FLOWS=$2; shift 2 ;;
 	--small-flows) SMALL_FLOWS=$2; shift 2 ;;
 	--size) FRAME=$2; shift 2 ;;
 	--interval) INTERVAL=$2; shift 2 ;;
 	--samples) SAMPLES=$2; shift 2 ;;
-	--rounds) ROUNDS=$2; shift 2 ;;
+	--rounds) ROUNDS=$2; XDP_ROUNDS=$2; shift 2 ;;
 	--ceiling-tries) CEILING_TRIES=$2; shift 2 ;;
 	--rate) CHANGE_RATE=$2; shift 2 ;;
-	--window) CHANGE_WINDOW=$2; GW_WINDOW=$2; PG_WINDOW=$2; shift 2 ;;
+	--window) CHANGE_WINDOW=$2; GW_WINDOW=$2; PG_WINDOW=$2; XDP_WINDOW=$2; shift 2 ;;
 	--streams) PG_STREAMS=$2; shift 2 ;;
 	--trial) PG_TRIAL=$2; shift 2 ;;
 	--max-rate) PG_MAX_RATE=$2; shift 2 ;;
@@ -913,6 +1301,10 @@ while [ $# -gt 0 ]; do
 	--connections) GW_CONNS_ARG=$2; shift 2 ;;
 	--chats) GW_CHATS_ARG=$2; shift 2 ;;
 	--hold) GW_HOLD_ARG=$2; shift 2 ;;
+	--repeat) XDP_REPEAT=$2; shift 2 ;;
+	--packets) XDP_PACKETS=$2; shift 2 ;;
+	--sources) XDP_SOURCES=$2; shift 2 ;;
+	--no-forward) XDP_FORWARD=0; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage; exit 2 ;;
 	esac
@@ -924,6 +1316,6 @@ pktgen) bench_pktgen ;;
 control) bench_control ;;
 relay) bench_relay ;;
 gateway) bench_gateway ;;
-xdp) die "'$cmd' is not written yet" ;;
+xdp) bench_xdp ;;
 *) usage; exit 2 ;;
 esac
