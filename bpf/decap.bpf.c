@@ -96,7 +96,6 @@ static __always_inline __u32 vr_inner(void *data, void *data_end, __u32 off, __u
 	struct vr_bpf_addr_key key;
 	__u32 *flags;
 
-	__builtin_memset(&key, 0, sizeof(key));
 	if (off > 0xffff)
 		return VR_DECAP_STAT_MALFORMED;
 	if (!v6) {
@@ -108,10 +107,7 @@ static __always_inline __u32 vr_inner(void *data, void *data_end, __u32 off, __u
 		tot = bpf_ntohs(ip->tot_len);
 		if (ip->version != 4 || ip->ihl < 5 || tot < ip->ihl * 4u || tot > avail)
 			return VR_DECAP_STAT_MALFORMED;
-		key.addr[10] = 0xff;
-		key.addr[11] = 0xff;
-		__builtin_memcpy(&key.addr[12], &ip->daddr, 4);
-		key.family = VR_BPF_AF_INET;
+		vr_bpf_addr_key_set4(&key, &ip->daddr);
 	} else {
 		struct ipv6hdr *ip6 = data + off;
 
@@ -119,8 +115,7 @@ static __always_inline __u32 vr_inner(void *data, void *data_end, __u32 off, __u
 			return VR_DECAP_STAT_MALFORMED;
 		if (ip6->version != 6 || bpf_ntohs(ip6->payload_len) > avail - sizeof(*ip6))
 			return VR_DECAP_STAT_MALFORMED;
-		__builtin_memcpy(key.addr, &ip6->daddr, 16);
-		key.family = VR_BPF_AF_INET6;
+		vr_bpf_addr_key_set6(&key, &ip6->daddr);
 	}
 	flags = bpf_map_lookup_elem(&vips, &key);
 	if (!flags || !(*flags & need))

@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "decap.skel.h"
+#include "voxrelay/bpf_maps.h"
 #include "voxrelay/decap.h"
 
 _Static_assert(VR_BPF_AF_INET == AF_INET && VR_BPF_AF_INET6 == AF_INET6,
@@ -178,36 +179,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* Sums the per-CPU slots of the stats map @fd into @out. */
-static int read_stats(int fd, __u64 out[VR_DECAP_STAT_MAX])
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 *vals;
-	int ret = 0;
-
-	if (ncpu <= 0)
-		return ncpu < 0 ? ncpu : -EINVAL;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (vals == NULL)
-		return -ENOMEM;
-	for (__u32 s = 0; s < VR_DECAP_STAT_MAX; s++) {
-		out[s] = 0;
-		if (bpf_map_lookup_elem(fd, &s, vals) != 0) {
-			ret = -errno;
-			goto out_free;
-		}
-		for (int c = 0; c < ncpu; c++)
-			out[s] += vals[c];
-	}
-out_free:
-	free(vals);
-	return ret;
-}
-
 static int print_stats(int fd, const char *iface, const char *when)
 {
-	__u64 v[VR_DECAP_STAT_MAX];
-	int ret = read_stats(fd, v);
+	uint64_t v[VR_DECAP_STAT_MAX];
+	int ret = vr_bpf_percpu_sum(fd, VR_DECAP_STAT_MAX, v);
 
 	if (ret != 0) {
 		fprintf(stderr, PROG ": reading counters: %s\n", strerror(-ret));
@@ -215,65 +190,37 @@ static int print_stats(int fd, const char *iface, const char *when)
 	}
 	printf(PROG ": %s iface=%s", when, iface);
 	for (unsigned int s = 0; s < VR_DECAP_STAT_MAX; s++)
-		printf(" %s=%" PRIu64, vr_decap_stat_name(s), (uint64_t)v[s]);
+		printf(" %s=%" PRIu64, vr_decap_stat_name(s), v[s]);
 	printf("\n");
 	fflush(stdout);
 	return 0;
 }
 
-/* Finds `decap_stats` of the program attached to @ifindex, without pins:
- * attached program → its map ids → the map with that name. */
+/* Prints the counters of the program attached to @ifindex, if it is ours (its `decap_stats` map). */
 static int stats_of_attached(int ifindex, const char *iface)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct bpf_prog_info pinfo;
-	__u32 map_ids[16];
-	__u32 len = sizeof(pinfo);
-	int prog_fd = -1, map_fd = -1, ret = EXIT_RUNTIME;
+	struct vr_bpf_map_ref stats = {.name = "decap_stats"};
+	const struct bpf_map_info *mi = &stats.info;
+	uint32_t prog_id;
+	int rc = vr_bpf_xdp_maps(ifindex, &prog_id, &stats, 1), ret = EXIT_RUNTIME;
 
-	if (bpf_xdp_query(ifindex, 0, &q) != 0 || q.prog_id == 0) {
+	if (rc == -ENOENT) {
 		fprintf(stderr, PROG ": no XDP program attached to %s\n", iface);
+		return ret;
+	}
+	if (rc != 0) {
+		fprintf(stderr, PROG ": XDP program %u of %s: %s\n", prog_id, iface, strerror(-rc));
+		return ret;
+	}
+	if (stats.fd < 0 || mi->type != BPF_MAP_TYPE_PERCPU_ARRAY || mi->value_size != sizeof(__u64) ||
+	    mi->max_entries != VR_DECAP_STAT_MAX) {
+		fprintf(stderr, PROG ": the XDP program on %s (id %u) is not voxrelay-decap's\n", iface, prog_id);
 		goto out;
 	}
-	prog_fd = bpf_prog_get_fd_by_id(q.prog_id);
-	if (prog_fd < 0) {
-		fprintf(stderr, PROG ": opening program %u: %s\n", q.prog_id, strerror(errno));
-		goto out;
-	}
-	memset(&pinfo, 0, sizeof(pinfo));
-	pinfo.nr_map_ids = (sizeof(map_ids) / sizeof(map_ids[0]));
-	pinfo.map_ids = (__u64)(unsigned long)map_ids;
-	if (bpf_obj_get_info_by_fd(prog_fd, &pinfo, &len) != 0) {
-		fprintf(stderr, PROG ": program info: %s\n", strerror(errno));
-		goto out_prog;
-	}
-	for (__u32 i = 0; i < pinfo.nr_map_ids && i < (sizeof(map_ids) / sizeof(map_ids[0])); i++) {
-		struct bpf_map_info minfo;
-		__u32 mlen = sizeof(minfo);
-		int fd = bpf_map_get_fd_by_id(map_ids[i]);
-
-		if (fd < 0)
-			continue;
-		memset(&minfo, 0, sizeof(minfo));
-		if (bpf_obj_get_info_by_fd(fd, &minfo, &mlen) == 0 &&
-		    strcmp(minfo.name, "decap_stats") == 0 && minfo.type == BPF_MAP_TYPE_PERCPU_ARRAY &&
-		    minfo.value_size == sizeof(__u64) && minfo.max_entries == VR_DECAP_STAT_MAX) {
-			map_fd = fd;
-			break;
-		}
-		close(fd);
-	}
-	if (map_fd < 0) {
-		fprintf(stderr, PROG ": the XDP program on %s (id %u) is not voxrelay-decap's\n", iface,
-			q.prog_id);
-		goto out_prog;
-	}
-	if (print_stats(map_fd, iface, "stats") == 0)
+	if (print_stats(stats.fd, iface, "stats") == 0)
 		ret = EXIT_OK;
-	close(map_fd);
-out_prog:
-	close(prog_fd);
 out:
+	vr_bpf_maps_close(&stats, 1);
 	return ret;
 }
 

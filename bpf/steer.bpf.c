@@ -171,22 +171,6 @@ static __always_inline int vr_to_xsk(struct xdp_md *ctx)
 	return (int)act;
 }
 
-static __always_inline void vr_key4(struct vr_bpf_addr_key *k, const __be32 *a)
-{
-	__builtin_memset(k, 0, sizeof(*k));
-	k->addr[10] = 0xff;
-	k->addr[11] = 0xff;
-	__builtin_memcpy(&k->addr[12], a, 4);
-	k->family = VR_BPF_AF_INET;
-}
-
-static __always_inline void vr_key6(struct vr_bpf_addr_key *k, const void *a)
-{
-	__builtin_memset(k, 0, sizeof(*k));
-	__builtin_memcpy(k->addr, a, 16);
-	k->family = VR_BPF_AF_INET6;
-}
-
 /*
  * Token bucket of source @src: 1 if the packet may pass (and takes a token).
  *
@@ -368,7 +352,7 @@ static __always_inline int vr_arp(struct xdp_md *ctx, void *data, void *data_end
 	if (!(cfg->flags & VR_STEER_CFG_NEIGH_TO_XSK))
 		return vr_pass();
 	__builtin_memcpy(&tpa, arp->tpa, 4);
-	vr_key4(&k, &tpa);
+	vr_bpf_addr_key_set4(&k, &tpa);
 	if (!bpf_map_lookup_elem(&self_addrs, &k))
 		return vr_pass();
 	return vr_to_xsk(ctx);
@@ -395,11 +379,11 @@ static __always_inline int vr_icmp6(struct xdp_md *ctx, void *data, void *data_e
 			return vr_drop(VR_STEER_STAT_MALFORMED);
 		if (!(cfg->flags & VR_STEER_CFG_NEIGH_TO_XSK))
 			return vr_pass();
-		vr_key6(&k, ns->target);
+		vr_bpf_addr_key_set6(&k, ns->target);
 	} else if (ns->type == VR_ND_NA) {
 		if (!(cfg->flags & VR_STEER_CFG_NEIGH_TO_XSK))
 			return vr_pass();
-		vr_key6(&k, &ip6->daddr);
+		vr_bpf_addr_key_set6(&k, &ip6->daddr);
 	} else {
 		return vr_pass();
 	}
@@ -424,7 +408,7 @@ static __always_inline int vr_ipv4(struct xdp_md *ctx, void *data, void *data_en
 	if (ip->version != 4 || hl < sizeof(*ip) || tot < hl || tot > (__u32)(data_end - data) - off)
 		return vr_drop(VR_STEER_STAT_MALFORMED);
 
-	vr_key4(&dst, &ip->daddr);
+	vr_bpf_addr_key_set4(&dst, &ip->daddr);
 	vip = bpf_map_lookup_elem(&vips, &dst);
 	/* TCP (SSH, BGP), ICMP and the rest to a VIP address are the
 	 * host's: only UDP is the dataplane's. */
@@ -437,7 +421,7 @@ static __always_inline int vr_ipv4(struct xdp_md *ctx, void *data, void *data_en
 			return vr_drop(VR_STEER_STAT_DROP_FRAGMENT);
 		return vr_pass();
 	}
-	vr_key4(&src, &ip->saddr);
+	vr_bpf_addr_key_set4(&src, &ip->saddr);
 	return vr_udp_vip(ctx, data, data_end, off + hl, off + tot, vip, cfg, &src);
 }
 
@@ -462,7 +446,7 @@ static __always_inline int vr_ipv6(struct xdp_md *ctx, void *data, void *data_en
 	if (nh == IPPROTO_ICMPV6)
 		return vr_icmp6(ctx, data, data_end, l4, plen, ip6, cfg);
 
-	vr_key6(&dst, &ip6->daddr);
+	vr_bpf_addr_key_set6(&dst, &ip6->daddr);
 	vip = bpf_map_lookup_elem(&vips, &dst);
 	if (!vip)
 		return vr_pass();
@@ -501,7 +485,7 @@ static __always_inline int vr_ipv6(struct xdp_md *ctx, void *data, void *data_en
 			return vr_drop(VR_STEER_STAT_DROP_FRAGMENT);
 		return vr_pass();
 	}
-	vr_key6(&src, &ip6->saddr);
+	vr_bpf_addr_key_set6(&src, &ip6->saddr);
 	return vr_udp_vip(ctx, data, data_end, l4, end, vip, cfg, &src);
 }
 

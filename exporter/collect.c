@@ -287,6 +287,25 @@ void vr_collect_fields(struct vr_scrape *s, const json_t *obj, const char *prefi
 	}
 }
 
+void vr_collect_reasons(struct vr_scrape *s, const json_t *obj, const char *fam, const struct vr_labels *l,
+			const char *const *skip)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v) {
+		struct vr_labels rl = *l;
+		uint64_t u;
+		double d;
+		bool is_int;
+
+		if (in_list(key, skip) || !vr_collect_number(v, &u, &d, &is_int))
+			continue;
+		vr_labels_add(&rl, "reason", key);
+		vr_collect_add(s, fam, "counter", vr_collect_help(fam), NULL, &rl, u, d, is_int);
+	}
+}
+
 static void note_truncation(struct vr_scrape *s, const char *cmd, size_t len)
 {
 	if (len + TRUNC_MARGIN < s->x->tel.max_output_len)
@@ -496,25 +515,14 @@ static int collect_stats(struct vr_scrape *s)
 
 static int collect_drops(struct vr_scrape *s)
 {
-	const char *key;
-	json_t *r, *v;
+	struct vr_labels none;
+	json_t *r;
 	int rc = vr_collect_query(s, "/voxrelay/drops", &r);
 
 	if (rc < 0)
 		return rc;
-	json_object_foreach(r, key, v) {
-		struct vr_labels l;
-		uint64_t u;
-		double d;
-		bool is_int;
-
-		if (!vr_collect_number(v, &u, &d, &is_int))
-			continue;
-		vr_labels_init(&l);
-		vr_labels_add(&l, "reason", key);
-		vr_collect_add(s, VR_EXP_NS "drops_total", "counter", vr_collect_help(VR_EXP_NS "drops_total"), NULL,
-			       &l, u, d, is_int);
-	}
+	vr_labels_init(&none);
+	vr_collect_reasons(s, r, VR_EXP_NS "drops_total", &none, NULL);
 	json_decref(r);
 	return 0;
 }
@@ -676,24 +684,12 @@ static void add_field(struct vr_scrape *s, const json_t *e, const char *field, c
 static void steer_entry(struct vr_scrape *s, const char *key, const json_t *e)
 {
 	static const char *const not_reasons[] = {"name", "prog_id", "map_syncs", "map_sync_failures", NULL};
-	const char *name = vr_collect_str(e, "name"), *k;
+	const char *name = vr_collect_str(e, "name");
 	struct vr_labels l;
-	json_t *v;
 
 	vr_labels_init(&l);
 	vr_labels_add(&l, "port", name ? name : key);
-	json_object_foreach((json_t *)e, k, v) {
-		struct vr_labels rl = l;
-		uint64_t u = 0;
-		double d = 0;
-		bool is_int = false;
-
-		if (in_list(k, not_reasons) || !vr_collect_number(v, &u, &d, &is_int))
-			continue;
-		vr_labels_add(&rl, "reason", k);
-		vr_collect_add(s, VR_EXP_NS "steer_packets_total", "counter",
-			       vr_collect_help(VR_EXP_NS "steer_packets_total"), NULL, &rl, u, d, is_int);
-	}
+	vr_collect_reasons(s, e, VR_EXP_NS "steer_packets_total", &l, not_reasons);
 	add_field(s, e, "map_syncs", VR_EXP_NS "steer_map_syncs_total", &l);
 	add_field(s, e, "map_sync_failures", VR_EXP_NS "steer_map_sync_failures_total", &l);
 }

@@ -148,8 +148,7 @@ int vr_collect_relay(struct vr_scrape *s)
 {
 	static const char *const skip[] = {"rooms", "members", "drops", NULL};
 	struct vr_labels none;
-	const char *key;
-	json_t *r, *v;
+	json_t *r;
 	bool limited;
 	int rc = vr_collect_query(s, "/voxrelay/relay", &r);
 
@@ -163,19 +162,7 @@ int vr_collect_relay(struct vr_scrape *s)
 	vr_collect_fields(s, r, VR_EXP_NS "relay_", &none, "/voxrelay/relay", skip, NULL);
 	add_gauge_field(s, VR_EXP_NS "relay_rooms", r, "rooms", 1.0, &none);
 	add_gauge_field(s, VR_EXP_NS "relay_members", r, "members", 1.0, &none);
-	json_object_foreach(json_object_get(r, "drops"), key, v) {
-		struct vr_labels l;
-		uint64_t u;
-		double d;
-		bool is_int;
-
-		if (!vr_collect_number(v, &u, &d, &is_int))
-			continue;
-		vr_labels_init(&l);
-		vr_labels_add(&l, "reason", key);
-		vr_collect_add(s, VR_EXP_NS "relay_drops_total", "counter",
-			       vr_collect_help(VR_EXP_NS "relay_drops_total"), NULL, &l, u, d, is_int);
-	}
+	vr_collect_reasons(s, json_object_get(r, "drops"), VR_EXP_NS "relay_drops_total", &none, NULL);
 	/* with a bound of 0 nothing is asked: left out is whatever exists */
 	limited = json_integer_value(json_object_get(r, "rooms")) > 0;
 	if (s->x->relay_max_rooms > 0 &&

@@ -137,6 +137,14 @@ void vr_collect_add(struct vr_scrape *s, const char *fam, const char *type, cons
 		    const struct vr_labels *l, uint64_t u, double d, bool is_int);
 void vr_collect_fields(struct vr_scrape *s, const json_t *obj, const char *prefix, const struct vr_labels *l,
 		       const char *source, const char *const *skip, const char *const (*rename)[2]);
+/*
+ * Every numeric member of @obj (NULL or not an object: none) but those in
+ * @skip (NULL: none; an entry ending in '*' is a prefix) as a sample of the
+ * counter @fam with @l and reason="<member>": drops and other counts by
+ * reason, so a reason the dataplane adds needs no exporter change.
+ */
+void vr_collect_reasons(struct vr_scrape *s, const json_t *obj, const char *fam, const struct vr_labels *l,
+			const char *const *skip);
 int vr_collect_query(struct vr_scrape *s, const char *cmd, json_t **out);
 int vr_collect_each_max(struct vr_scrape *s, const char *cmd, json_t *first,
 			void (*fn)(struct vr_scrape *, const char *, const json_t *), size_t max, bool *limited);

@@ -15,7 +15,6 @@
 /* Probe payload: magic, target index, sequence, send time (TSC). */
 #define PROBE_MAGIC "VRHC"
 #define PROBE_PAYLOAD (4 + 4 + 4 + 8)
-#define PROBE_SPORT_BASE 40000
 
 /* Write the inner probe (IP + UDP + payload) at @l3; returns its length, 0 if we have no address of the VIP's family. */
 static uint32_t build_probe(const struct vr_dp_port *p, const struct vr_health_target *t, uint32_t idx, uint8_t *l3)
@@ -56,7 +55,7 @@ static uint32_t build_probe(const struct vr_dp_port *p, const struct vr_health_t
 		memcpy(ip->dst_addr, t->vip.a.b, 16);
 	}
 	udp = (struct rte_udp_hdr *)(l3 + ip_len);
-	udp->src_port = rte_cpu_to_be_16((uint16_t)(PROBE_SPORT_BASE + idx % 20000));
+	udp->src_port = rte_cpu_to_be_16((uint16_t)(VR_HEALTH_UDP_SPORT_BASE + idx % VR_HEALTH_UDP_SPORT_COUNT));
 	udp->dst_port = rte_cpu_to_be_16(t->port);
 	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + PROBE_PAYLOAD));
 	udp->dgram_cksum = 0;

@@ -10,13 +10,13 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <rte_log.h>
 #include <rte_telemetry.h>
 
 #include "dp.h"
 #include "steer.h"
 #include "telemetry.h"
+#include "voxrelay/bpf_maps.h"
 #include "voxrelay/steer_table.h"
 
 #define RTE_LOGTYPE_VOXRELAY RTE_LOGTYPE_USER1
@@ -154,129 +154,96 @@ static void maps_close(struct steer_maps *m)
 static const struct {
 	const char *name;
 	size_t fd_off;
-	uint32_t type, key_size, value_size;
+	uint32_t type, key_size, value_size, max_entries; /* max_entries 0: any */
 } want_maps[] = {
 	{"vips", offsetof(struct steer_maps, vips), BPF_MAP_TYPE_HASH, sizeof(struct vr_bpf_addr_key),
-	 sizeof(struct vr_steer_vip)},
+	 sizeof(struct vr_steer_vip), 0},
 	{"self_addrs", offsetof(struct steer_maps, self), BPF_MAP_TYPE_HASH, sizeof(struct vr_bpf_addr_key),
-	 sizeof(uint32_t)},
+	 sizeof(uint32_t), 0},
 	{"steer_cfg", offsetof(struct steer_maps, cfg), BPF_MAP_TYPE_ARRAY, sizeof(uint32_t),
-	 sizeof(struct vr_steer_cfg)},
+	 sizeof(struct vr_steer_cfg), 0},
 	{"steer_stats", offsetof(struct steer_maps, stats), BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(uint32_t),
-	 sizeof(uint64_t)},
+	 sizeof(uint64_t), VR_STEER_STAT_MAX},
 };
+#define NB_WANT (sizeof(want_maps) / sizeof(want_maps[0]))
 
-/* Keeps @fd as map @i if its shape is right; else says why in @err. */
-static int take_map(struct steer_maps *m, size_t i, int fd, const struct bpf_map_info *mi, char *err, size_t errlen)
+/* Whether map @i of want_maps has the shape of @mi; else says why in @err. */
+static bool map_shape_ok(size_t i, const struct bpf_map_info *mi, char *err, size_t errlen)
 {
-	int *slot = (int *)((uint8_t *)m + want_maps[i].fd_off);
-
-	if (mi->type != want_maps[i].type || mi->key_size != want_maps[i].key_size ||
-	    mi->value_size != want_maps[i].value_size ||
-	    (slot == &m->stats && mi->max_entries != VR_STEER_STAT_MAX)) {
-		snprintf(err, errlen,
-			 "map %s has type %u, key %u, value %u bytes, %u entries; this voxrelay-dp expects type %u, "
-			 "key %u, value %u bytes (an object from another build?)",
-			 mi->name, mi->type, mi->key_size, mi->value_size, mi->max_entries, want_maps[i].type,
-			 want_maps[i].key_size, want_maps[i].value_size);
-		return -ENOENT;
-	}
-	if (*slot >= 0)
-		close(*slot);
-	*slot = fd;
-	return 0;
+	if (mi->type == want_maps[i].type && mi->key_size == want_maps[i].key_size &&
+	    mi->value_size == want_maps[i].value_size &&
+	    (want_maps[i].max_entries == 0 || mi->max_entries == want_maps[i].max_entries))
+		return true;
+	snprintf(err, errlen,
+		 "map %s has type %u, key %u, value %u bytes, %u entries; this voxrelay-dp expects type %u, "
+		 "key %u, value %u bytes (an object from another build?)",
+		 mi->name, mi->type, mi->key_size, mi->value_size, mi->max_entries, want_maps[i].type,
+		 want_maps[i].key_size, want_maps[i].value_size);
+	return false;
 }
 
 static int find_maps(const char *iface, struct steer_maps *m, char *err, size_t errlen)
 {
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-	struct bpf_prog_info pinfo;
-	uint32_t map_ids[32], len = sizeof(pinfo);
-	int ifindex = (int)if_nametoindex(iface), prog_fd = -1, rc;
+	struct vr_bpf_map_ref refs[NB_WANT];
+	int ifindex = (int)if_nametoindex(iface), rc;
 	char why[256] = "";
 
 	m->vips = m->self = m->cfg = m->stats = -1;
+	m->prog_id = 0;
 	if (ifindex == 0) {
 		rc = -errno;
-		snprintf(err, errlen, "interface %s: %s", iface, strerror(errno));
-		goto out;
+		snprintf(err, errlen, "interface %s: %s", iface, strerror(-rc));
+		return rc;
 	}
-	if (bpf_xdp_query(ifindex, 0, &q) != 0 || q.prog_id == 0) {
-		rc = -ENOENT;
+	for (size_t w = 0; w < NB_WANT; w++)
+		refs[w].name = want_maps[w].name;
+	rc = vr_bpf_xdp_maps(ifindex, &m->prog_id, refs, NB_WANT);
+	if (rc == -ENOENT) {
 		snprintf(err, errlen, "no XDP program attached to %s", iface);
-		goto out;
+		return rc;
 	}
-	m->prog_id = q.prog_id;
-	prog_fd = bpf_prog_get_fd_by_id(q.prog_id);
-	if (prog_fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "opening XDP program %u of %s: %s", q.prog_id, iface, strerror(errno));
-		goto out;
+	if (rc != 0) {
+		snprintf(err, errlen, "XDP program %u of %s: %s", m->prog_id, iface, strerror(-rc));
+		return rc;
 	}
-	memset(&pinfo, 0, sizeof(pinfo));
-	pinfo.nr_map_ids = sizeof(map_ids) / sizeof(map_ids[0]);
-	pinfo.map_ids = (uint64_t)(uintptr_t)map_ids;
-	if (bpf_obj_get_info_by_fd(prog_fd, &pinfo, &len) != 0) {
-		rc = -errno;
-		snprintf(err, errlen, "XDP program %u of %s: program info: %s", q.prog_id, iface, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-	for (uint32_t i = 0; i < pinfo.nr_map_ids && i < sizeof(map_ids) / sizeof(map_ids[0]) && rc == 0; i++) {
-		struct bpf_map_info mi;
-		uint32_t mlen = sizeof(mi);
-		int fd = bpf_map_get_fd_by_id(map_ids[i]);
-		size_t w;
-
-		if (fd < 0)
-			continue;
-		memset(&mi, 0, sizeof(mi));
-		if (bpf_obj_get_info_by_fd(fd, &mi, &mlen) != 0) {
-			close(fd);
-			continue;
+	for (size_t w = 0; w < NB_WANT && rc == 0; w++) {
+		if (refs[w].fd < 0) {
+			snprintf(why, sizeof(why), "it has no map named %s", want_maps[w].name);
+			rc = -ENOENT;
+		} else if (!map_shape_ok(w, &refs[w].info, why, sizeof(why))) {
+			rc = -ENOENT;
 		}
-		for (w = 0; w < sizeof(want_maps) / sizeof(want_maps[0]); w++)
-			if (strcmp(mi.name, want_maps[w].name) == 0)
-				break;
-		if (w == sizeof(want_maps) / sizeof(want_maps[0])) {
-			close(fd);
-			continue;
-		}
-		rc = take_map(m, w, fd, &mi, why, sizeof(why));
-		if (rc != 0)
-			close(fd);
 	}
-	if (rc == 0 && (m->vips < 0 || m->self < 0 || m->cfg < 0 || m->stats < 0)) {
-		rc = -ENOENT;
-		snprintf(why, sizeof(why), "it has no map named %s",
-			 m->vips < 0 ? "vips" : m->self < 0 ? "self_addrs" : m->cfg < 0 ? "steer_cfg" : "steer_stats");
-	}
-	if (rc != 0)
+	if (rc != 0) {
+		vr_bpf_maps_close(refs, NB_WANT);
 		snprintf(err, errlen, "the XDP program on %s (id %u) is not voxrelay's steering program: %s", iface,
-			 q.prog_id, why);
-out:
-	if (prog_fd >= 0)
-		close(prog_fd);
-	if (rc != 0)
-		maps_close(m);
-	return rc;
+			 m->prog_id, why);
+		return rc;
+	}
+	for (size_t w = 0; w < NB_WANT; w++)
+		*(int *)((uint8_t *)m + want_maps[w].fd_off) = refs[w].fd;
+	return 0;
 }
 
 /* ---- writing them ---- */
 
-/* Makes hash map @fd hold exactly @n keys of @key_size at @keys with values @vals (@val_size each). */
-static int reconcile_hash(int fd, const void *keys, size_t key_size, const void *vals, size_t val_size, uint32_t n,
-			  uint32_t max)
+/*
+ * Makes hash map @fd (keys struct vr_bpf_addr_key) hold exactly the @n keys
+ * at @keys, @key_stride bytes apart, with the @val_size-byte values at
+ * @vals, @val_stride bytes apart (0: one value for all).
+ */
+static int reconcile_hash(int fd, const void *keys, size_t key_stride, const void *vals, size_t val_stride,
+			  size_t val_size, uint32_t n, uint32_t max)
 {
-	uint8_t key[sizeof(struct vr_bpf_addr_key)], cur[sizeof(struct vr_steer_vip)];
-	struct vr_bpf_addr_key *stale = NULL;
+	struct vr_bpf_addr_key key, *stale = NULL;
+	uint8_t cur[sizeof(struct vr_steer_vip)];
 	uint32_t nstale = 0;
 	int rc = 0;
 
 	/* New and changed first, so an address keeps being steered while its entry is rewritten. */
 	for (uint32_t i = 0; i < n && rc == 0; i++) {
-		const void *k = (const uint8_t *)keys + (size_t)i * key_size;
-		const void *v = (const uint8_t *)vals + (size_t)i * val_size;
+		const void *k = (const uint8_t *)keys + (size_t)i * key_stride;
+		const void *v = (const uint8_t *)vals + (size_t)i * val_stride;
 
 		if (bpf_map_lookup_elem(fd, k, cur) == 0 && memcmp(cur, v, val_size) == 0)
 			continue;
@@ -291,14 +258,14 @@ static int reconcile_hash(int fd, const void *keys, size_t key_size, const void 
 		goto out;
 	}
 	/* Collected first: deleting while walking would restart the walk. */
-	for (int r = bpf_map_get_next_key(fd, NULL, key); r == 0 && nstale < max;
-	     r = bpf_map_get_next_key(fd, key, key)) {
+	for (int r = bpf_map_get_next_key(fd, NULL, &key); r == 0 && nstale < max;
+	     r = bpf_map_get_next_key(fd, &key, &key)) {
 		bool wanted = false;
 
 		for (uint32_t i = 0; i < n && !wanted; i++)
-			wanted = memcmp((const uint8_t *)keys + (size_t)i * key_size, key, key_size) == 0;
+			wanted = memcmp((const uint8_t *)keys + (size_t)i * key_stride, &key, sizeof(key)) == 0;
 		if (!wanted)
-			memcpy(&stale[nstale++], key, key_size);
+			stale[nstale++] = key;
 	}
 	for (uint32_t i = 0; i < nstale && rc == 0; i++)
 		if (bpf_map_delete_elem(fd, &stale[i]) != 0 && errno != ENOENT)
@@ -311,18 +278,14 @@ out:
 /* vips, then self_addrs, then steer_cfg: the program sees the settings only once the lists are in place. */
 static int write_table(const struct steer_maps *m, const struct vr_steer_table *t)
 {
-	struct vr_bpf_addr_key keys[VR_STEER_MAX_VIPS];
-	struct vr_steer_vip vals[VR_STEER_MAX_VIPS];
-	uint32_t zero[VR_STEER_MAX_SELF] = {0}, k0 = 0;
+	static const uint32_t self_val; /* the set's values are unused: 0 */
+	uint32_t k0 = 0;
 	int rc;
 
-	for (uint32_t i = 0; i < t->nb_vips; i++) {
-		keys[i] = t->vips[i].key;
-		vals[i] = t->vips[i].val;
-	}
-	rc = reconcile_hash(m->vips, keys, sizeof(keys[0]), vals, sizeof(vals[0]), t->nb_vips, VR_STEER_MAX_VIPS);
+	rc = reconcile_hash(m->vips, &t->vips[0].key, sizeof(t->vips[0]), &t->vips[0].val, sizeof(t->vips[0]),
+			    sizeof(t->vips[0].val), t->nb_vips, VR_STEER_MAX_VIPS);
 	if (rc == 0)
-		rc = reconcile_hash(m->self, t->self, sizeof(t->self[0]), zero, sizeof(zero[0]), t->nb_self,
+		rc = reconcile_hash(m->self, t->self, sizeof(t->self[0]), &self_val, 0, sizeof(self_val), t->nb_self,
 				    VR_STEER_MAX_SELF);
 	if (rc == 0 && bpf_map_update_elem(m->cfg, &k0, &t->cfg, BPF_ANY) != 0)
 		rc = -errno;
@@ -440,28 +403,9 @@ int vr_dp_steer_init(struct vr_dp *dp, char *err, size_t errlen)
 
 int vr_dp_steer_counters(struct vr_dp *dp, uint32_t port, uint64_t out[VR_STEER_STAT_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals;
-	int rc = 0;
-
 	if (dp->steer == NULL || port >= dp->steer->nb_ports || !dp->steer->port[port].on)
 		return -ENOENT;
-	if (ncpu <= 0)
-		return ncpu < 0 ? ncpu : -EINVAL;
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	if (vals == NULL)
-		return -ENOMEM;
-	for (uint32_t s = 0; s < VR_STEER_STAT_MAX; s++) {
-		out[s] = 0;
-		if (bpf_map_lookup_elem(dp->steer->port[port].m.stats, &s, vals) != 0) {
-			rc = -errno;
-			break;
-		}
-		for (int c = 0; c < ncpu; c++)
-			out[s] += vals[c];
-	}
-	free(vals);
-	return rc;
+	return vr_bpf_percpu_sum(dp->steer->port[port].m.stats, VR_STEER_STAT_MAX, out);
 }
 
 json_t *vr_dp_steer_json(struct vr_dp *dp)

@@ -24,34 +24,6 @@ const char *vr_relay_drop_name(enum vr_relay_drop d)
 	return (unsigned)d < VR_RELAY_DROP_MAX ? drop_names[d] : "unknown";
 }
 
-const char *vr_relay_suite_name(enum vr_relay_suite s)
-{
-	switch (s) {
-	case VR_RELAY_SUITE_NONE:
-		return "NONE";
-	case VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80:
-		return "AES_CM_128_HMAC_SHA1_80";
-	case VR_RELAY_SUITE_AEAD_AES_128_GCM:
-		return "AEAD_AES_128_GCM";
-	default:
-		return "unknown";
-	}
-}
-
-int vr_relay_suite_key_len(enum vr_relay_suite s)
-{
-	switch (s) {
-	case VR_RELAY_SUITE_NONE:
-		return 0;
-	case VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80:
-		return VR_RELAY_KEY_LEN_AES_CM_128;
-	case VR_RELAY_SUITE_AEAD_AES_128_GCM:
-		return VR_RELAY_KEY_LEN_AES_128_GCM;
-	default:
-		return -EINVAL;
-	}
-}
-
 int vr_relay_global_init(void)
 {
 	if (srtp_init() != srtp_err_status_ok)

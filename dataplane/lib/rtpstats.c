@@ -80,7 +80,6 @@ int vr_rtpstats_update(struct vr_rtpstats *s, uint16_t seq, uint32_t rtp_ts, uin
 		       uint32_t bytes)
 {
 	uint32_t arrival, transit;
-	int32_t d;
 
 	s->packets++;
 	s->bytes += bytes;
@@ -99,11 +98,8 @@ int vr_rtpstats_update(struct vr_rtpstats *s, uint16_t seq, uint32_t rtp_ts, uin
 	arrival = vr_rtpstats_ns_to_rtp(arrival_ns, s->clock_hz);
 	transit = arrival - rtp_ts;
 	if (s->have_transit) {
-		d = (int32_t)(transit - s->transit);
-		if (d < 0)
-			d = -d;
 		/* J += (|D| - J) / 16 with J scaled by 16 and rounded. */
-		s->jitter += (uint32_t)d - ((s->jitter + 8) >> 4);
+		s->jitter += vr_rtpstats_transit_delta(transit, s->transit) - ((s->jitter + 8) >> 4);
 	}
 	s->transit = transit;
 	s->have_transit = 1;

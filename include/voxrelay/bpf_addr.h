@@ -22,6 +22,29 @@ struct vr_bpf_addr_key {
 	__u8 pad[3];   /**< zero */
 };
 
+/**
+ * Set @k to the IPv4 address at @a4 (4 bytes, network byte order) as
+ * ::ffff:a.b.c.d, family VR_BPF_AF_INET, the rest zero. For the XDP
+ * programs (@a4 may point into the packet once its bounds are checked) and
+ * user space alike. Pure.
+ */
+static inline __attribute__((always_inline)) void vr_bpf_addr_key_set4(struct vr_bpf_addr_key *k, const void *a4)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->addr[10] = 0xff;
+	k->addr[11] = 0xff;
+	__builtin_memcpy(&k->addr[12], a4, 4);
+	k->family = VR_BPF_AF_INET;
+}
+
+/** Set @k to the IPv6 address at @a6 (16 bytes), family VR_BPF_AF_INET6, pad zero. As vr_bpf_addr_key_set4(). Pure. */
+static inline __attribute__((always_inline)) void vr_bpf_addr_key_set6(struct vr_bpf_addr_key *k, const void *a6)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	__builtin_memcpy(k->addr, a6, 16);
+	k->family = VR_BPF_AF_INET6;
+}
+
 #if !defined(__bpf__)
 #include <arpa/inet.h>
 #include <errno.h>
@@ -44,15 +67,11 @@ static inline int vr_bpf_addr_key_parse(const char *s, struct vr_bpf_addr_key *k
 	if (s == NULL)
 		return -EINVAL;
 	if (inet_pton(AF_INET, s, buf) == 1) {
-		k->addr[10] = 0xff;
-		k->addr[11] = 0xff;
-		memcpy(&k->addr[12], buf, 4);
-		k->family = VR_BPF_AF_INET;
+		vr_bpf_addr_key_set4(k, buf);
 		return 0;
 	}
 	if (inet_pton(AF_INET6, s, buf) == 1) {
-		memcpy(k->addr, buf, 16);
-		k->family = VR_BPF_AF_INET6;
+		vr_bpf_addr_key_set6(k, buf);
 		return 0;
 	}
 	return -EINVAL;

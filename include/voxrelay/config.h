@@ -100,6 +100,15 @@ enum vr_health_type {
 	VR_HEALTH_HTTP = 2,     /**< GET path from VIP:port over TCP (the kernel's, through a tap), encapsulated as traffic is */
 };
 
+/**
+ * UDP source ports of the udp-echo probes (dataplane/dp/health_udp.c: base
+ * + target index mod count): the echoes come back to them, at the probing
+ * port's address, so a steering port must hand them to the dataplane
+ * (vr_steer_table_build()).
+ */
+#define VR_HEALTH_UDP_SPORT_BASE 40000
+#define VR_HEALTH_UDP_SPORT_COUNT 20000
+
 /** An address and port range the relay answers from (`relay.vips`): its rooms live on VIP:port. */
 struct vr_cfg_relay_vip {
 	struct vr_addr addr;

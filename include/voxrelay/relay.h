@@ -74,6 +74,13 @@ const char *vr_relay_suite_name(enum vr_relay_suite s);
 /** Master key + salt length of @s in bytes (30, 28; 0 for NONE); -EINVAL if out of range. */
 int vr_relay_suite_key_len(enum vr_relay_suite s);
 
+/**
+ * The suite named @name (vr_relay_suite_name()'s names, case-insensitive,
+ * "NONE" included).
+ * @return its enum vr_relay_suite, or -EINVAL for an unknown name. Thread-safe.
+ */
+int vr_relay_suite_parse(const char *name);
+
 /* libsrtp's srtp_t is a struct srtp_ctx_t_ *: named here so that this header
  * needs no libsrtp header (vrcore and the control plane include it). */
 struct srtp_ctx_t_;

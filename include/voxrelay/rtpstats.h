@@ -100,6 +100,23 @@ int32_t vr_rtpstats_cum_lost(const struct vr_rtpstats *s);
 void vr_rtpstats_report(struct vr_rtpstats *s, struct vr_rtpstats_report *r);
 
 /**
+ * |D(i-1, i)| of RFC 3550 A.8: the magnitude of the difference of two
+ * transit times taken modulo 2^32 (so the clocks' unrelated origins and
+ * wraps cancel), read as a signed 32-bit difference. Computed unsigned:
+ * -2^31 has no int32 opposite, where the RFC's abs() would overflow.
+ *
+ * @param transit  this packet's arrival minus its RTP timestamp, RTP units
+ * @param prev     the previous packet's
+ * @return |D| in RTP units, 0..2^31. Pure.
+ */
+static inline uint32_t vr_rtpstats_transit_delta(uint32_t transit, uint32_t prev)
+{
+	uint32_t d = transit - prev;
+
+	return (d & 0x80000000u) ? 0u - d : d;
+}
+
+/**
  * Interarrival jitter in RTP timestamp units as an RR carries it (RFC 3550
  * A.8: jitter >> 4 of the scaled estimate). Thread-safe for a reader that
  * tolerates a stale value.

@@ -11,14 +11,6 @@
 #include "voxrelay/config.h"
 #include "voxrelay/steer.h"
 
-/**
- * UDP source ports of the balancer's udp-echo health probes
- * (dataplane/dp/health_udp.c): the echoes come back to them, at the
- * probing port's address, and must reach the dataplane, not the kernel.
- */
-#define VR_HEALTH_UDP_SPORT_BASE 40000
-#define VR_HEALTH_UDP_SPORT_COUNT 20000
-
 /** One entry of the `vips` map: an address and its port ranges. */
 struct vr_steer_entry {
 	struct vr_bpf_addr_key key;

@@ -3,15 +3,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <linux/bpf.h>
-#include <linux/if_xdp.h>
-#include <net/if.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,11 +16,9 @@
 
 #include "steer.skel.h"
 #include "steer_fixture_frames.h"
+#include "voxrelay/bpf_maps.h"
 #include "voxrelay/steer.h"
-
-#ifndef SOL_XDP
-#define SOL_XDP 283
-#endif
+#include "xsk_bare.h"
 
 #define MAX_PACKETS 4096
 #define MAX_SOURCES 16384
@@ -104,7 +98,7 @@ struct opts {
 };
 
 static struct vr_steer_bpf *skel;
-static int stats_fd, ncpu;
+static int stats_fd;
 
 static uint64_t clock_ns(clockid_t clk)
 {
@@ -116,16 +110,7 @@ static uint64_t clock_ns(clockid_t clk)
 
 static int stats_read(uint64_t out[VR_STEER_STAT_MAX])
 {
-	uint64_t vals[ncpu];
-
-	for (uint32_t s = 0; s < VR_STEER_STAT_MAX; s++) {
-		out[s] = 0;
-		if (bpf_map_lookup_elem(stats_fd, &s, vals) != 0)
-			return -errno;
-		for (int c = 0; c < ncpu; c++)
-			out[s] += vals[c];
-	}
-	return 0;
+	return vr_bpf_percpu_sum(stats_fd, VR_STEER_STAT_MAX, out);
 }
 
 static int set_cfg(const struct vr_steer_cfg *c)
@@ -171,58 +156,6 @@ static int bucket_drain(const char *src)
 	if (bpf_map__update_elem(skel->maps.src_buckets, &k, sizeof(k), &b, sizeof(b), BPF_ANY) != 0)
 		return -errno;
 	return 0;
-}
-
-/*
- * A bare AF_XDP socket bound to queue 0 of the loopback device (of our own
- * network namespace), as the steer tests make it: the kernel only accepts
- * a bound socket into an XSKMAP, and with one in slot 0 the program's
- * voice path ends in a real XDP_REDIRECT rather than the fallback.
- * Returns the fd or -errno; *umem_out is to be unmapped after closing it.
- */
-static int xsk_open(void **umem_out, size_t *umem_len)
-{
-	static const size_t len = 16 * 4096;
-	struct xdp_umem_reg mr = {0};
-	struct sockaddr_xdp sx = {0};
-	int fd, n = 16, err;
-	void *umem;
-
-	fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	umem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (umem == MAP_FAILED) {
-		err = -errno;
-		goto out_close;
-	}
-	mr.addr = (uint64_t)(uintptr_t)umem;
-	mr.len = len;
-	mr.chunk_size = 4096;
-	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) != 0 ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) != 0 ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) != 0 ||
-	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) != 0) {
-		err = -errno;
-		goto out_unmap;
-	}
-	sx.sxdp_family = AF_XDP;
-	sx.sxdp_ifindex = if_nametoindex("lo");
-	sx.sxdp_queue_id = 0;
-	sx.sxdp_flags = XDP_COPY;
-	if (bind(fd, (struct sockaddr *)&sx, sizeof(sx)) != 0) {
-		err = -errno;
-		goto out_unmap;
-	}
-	*umem_out = umem;
-	*umem_len = len;
-	return fd;
-
-out_unmap:
-	munmap(umem, len);
-out_close:
-	close(fd);
-	return err;
 }
 
 /* The baseline: XDP_PASS and nothing else, so test_run's own loop is all it costs. */
@@ -535,11 +468,11 @@ int main(int argc, char **argv)
 	struct pkt *voice = NULL, *junk = NULL, *flood = NULL, *many = NULL;
 	struct pkt_set sets[NB_SETS];
 	double med[NB_SETS], med_cpu[NB_SETS], drop_ns, net_many;
-	int err, rc = 1, base_fd = -1, xfd = -1, xsk = 0;
+	int err, rc = 1, base_fd = -1, xsk = 0;
 	uint64_t flood_passed = 0, flood_total = 0;
 	unsigned int steered;
-	void *umem = NULL;
-	size_t umem_len = 0;
+	struct xsk_bare xs = {.fd = -1};
+	const char *step = "";
 	struct opts o = {0};
 	cpu_set_t cpus;
 	uint32_t k0 = 0;
@@ -562,11 +495,6 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	ncpu = libbpf_num_possible_cpus();
-	if (ncpu <= 0) {
-		fprintf(stderr, "voxrelay-steer-bench: possible cpus: %s\n", strerror(-ncpu));
-		return 1;
-	}
 	skel = vr_steer_bpf__open_and_load();
 	if (skel == NULL) {
 		fprintf(stderr, "voxrelay-steer-bench: loading steer.bpf.o: %s\n", strerror(errno));
@@ -587,10 +515,10 @@ int main(int argc, char **argv)
 	 * XDP_PASS fallback's, and the JSON says so. */
 	if (unshare(CLONE_NEWNET) != 0) {
 		fprintf(stderr, "voxrelay-steer-bench: unshare(CLONE_NEWNET): %s; no AF_XDP socket\n", strerror(errno));
-	} else if ((xfd = xsk_open(&umem, &umem_len)) < 0) {
-		fprintf(stderr, "voxrelay-steer-bench: AF_XDP socket: %s; voice measured on the fallback\n",
-			strerror(-xfd));
-	} else if (bpf_map_update_elem(bpf_map__fd(skel->maps.xsks_map), &k0, &xfd, BPF_ANY) != 0) {
+	} else if ((err = xsk_bare_open(&xs, "lo", &step)) != 0) {
+		fprintf(stderr, "voxrelay-steer-bench: AF_XDP socket (%s): %s; voice measured on the fallback\n", step,
+			strerror(-err));
+	} else if (bpf_map_update_elem(bpf_map__fd(skel->maps.xsks_map), &k0, &xs.fd, BPF_ANY) != 0) {
 		fprintf(stderr, "voxrelay-steer-bench: xsks_map: %s; voice measured on the fallback\n",
 			strerror(errno));
 	} else {
@@ -686,10 +614,7 @@ out:
 	free(junk);
 	free(flood);
 	free(many);
-	if (xfd >= 0)
-		close(xfd);
-	if (umem)
-		munmap(umem, umem_len);
+	xsk_bare_close(&xs);
 	if (base_fd >= 0)
 		close(base_fd);
 	vr_steer_bpf__destroy(skel);

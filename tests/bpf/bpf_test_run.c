@@ -12,6 +12,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "voxrelay/bpf_maps.h"
+
 /* Larger than any fixture (decap's jumbo frames) plus room for a program that grows one. */
 #define RUN_OUT_MAX 16384
 /* More counter slots than any program has. */
@@ -35,17 +37,11 @@ void ok(int cond, const char *fmt, ...)
 
 void counters_read(const struct counters *c, uint64_t *out)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t vals[ncpu > 0 ? ncpu : 1];
+	int rc = vr_bpf_percpu_sum(c->fd, c->n, out);
 
-	for (uint32_t s = 0; s < c->n; s++) {
-		out[s] = 0;
-		if (bpf_map_lookup_elem(c->fd, &s, vals) != 0) {
-			fprintf(stderr, "stats lookup: %s\n", strerror(errno));
-			exit(1);
-		}
-		for (int i = 0; i < ncpu; i++)
-			out[s] += vals[i];
+	if (rc != 0) {
+		fprintf(stderr, "stats lookup: %s\n", strerror(-rc));
+		exit(1);
 	}
 }
 

@@ -2,15 +2,9 @@
 /* The steer tests' harness: BPF_PROG_TEST_RUN, verdict, output bytes and counter checks, map setup, a bare AF_XDP socket, TAP output. */
 #include "steer_fixture.h"
 
-#include <linux/if_xdp.h>
-#include <net/if.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include <time.h>
 
-#ifndef SOL_XDP
-#define SOL_XDP 283
-#endif
+#include "xsk_bare.h"
 
 _Static_assert(VR_BPF_AF_INET == AF_INET && VR_BPF_AF_INET6 == AF_INET6,
 	       "steer.h family values must be the libc ones");
@@ -153,55 +147,24 @@ void buckets_clear(void)
 }
 
 /*
- * A bare AF_XDP socket (no libxdp: its xsk.h left libbpf in 1.0), so the
- * redirect path can be seen returning XDP_REDIRECT. The kernel only takes a
- * socket into an XSKMAP once it has a UMEM, fill/completion rings and an RX
- * ring and is bound; it is bound to queue 0 of the loopback device of a
- * private network namespace, in copy mode, where no XDP program will ever
+ * The AF_XDP socket of the redirect cases (xsk_bare.h), so the redirect
+ * path can be seen returning XDP_REDIRECT: bound to queue 0 of the loopback
+ * device of a private network namespace, where no XDP program will ever
  * send it anything. BPF_PROG_TEST_RUN (without live frames) only reports
  * the verdict, it does not deliver. Returns the fd, or -1 with the reason
  * printed as a TAP comment.
  */
 int xsk_open(void)
 {
-	static const size_t umem_len = 16 * 4096;
-	struct xdp_umem_reg mr = {0};
-	struct sockaddr_xdp sx = {0};
-	int fd, n = 16;
-	void *umem;
+	static struct xsk_bare x;
+	const char *step = "";
+	int rc = xsk_bare_open(&x, "lo", &step);
 
-	fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		printf("# AF_XDP socket: %s\n", strerror(errno));
+	if (rc != 0) {
+		printf("# AF_XDP %s (lo queue 0): %s\n", step, strerror(-rc));
 		return -1;
 	}
-	umem = mmap(NULL, umem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (umem == MAP_FAILED) {
-		printf("# UMEM mmap: %s\n", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	mr.addr = (uint64_t)(uintptr_t)umem;
-	mr.len = umem_len;
-	mr.chunk_size = 4096;
-	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) != 0 ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &n, sizeof(n)) != 0 ||
-	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &n, sizeof(n)) != 0 ||
-	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &n, sizeof(n)) != 0) {
-		printf("# AF_XDP setsockopt: %s\n", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	sx.sxdp_family = AF_XDP;
-	sx.sxdp_ifindex = if_nametoindex("lo");
-	sx.sxdp_queue_id = 0;
-	sx.sxdp_flags = XDP_COPY;
-	if (bind(fd, (struct sockaddr *)&sx, sizeof(sx)) != 0) {
-		printf("# AF_XDP bind to lo queue 0: %s\n", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return x.fd;
 }
 
 /* Puts socket @fd into xsks_map slot 0, or empties the slot if @fd < 0. */

@@ -224,7 +224,7 @@ static void test_good(void)
 		CHECK_EQ(cfg->nb_cp_relays, 0);
 		vr_config_free(cfg);
 	}
-	/* controlplane: every key given, none at its default; a clone copies the relays */
+	/* a file for voxrelay-cp alone: no dataplane section, the balancer's VIPs still read */
 	if ((cfg = load_good("controlplane_only.yaml"))) {
 		CHECK(cfg->has_controlplane);
 		CHECK(!cfg->has_dataplane);
@@ -237,6 +237,7 @@ static void test_good(void)
 		CHECK(cfg->has_dataplane);
 		vr_config_free(cfg);
 	}
+	/* controlplane: every key given, none at its default; a clone copies the relays */
 	if ((cfg = load_good("controlplane.yaml"))) {
 		struct vr_config *c2 = vr_config_clone(cfg);
 		struct vr_redis_url u;
