@@ -80,15 +80,12 @@ static int run_join(struct vr_cp *cp, vr_cp_store_cb cb, void *arg, const char *
 {
 	char k1[96], k2[96], k3[VR_CP_ID_LEN + 24], now[24];
 	const char *argv[9] = {k1, k2, k3, cid, uid, create ? "1" : "0", name, type, now};
-	size_t lens[9];
 
 	snprintf(k1, sizeof(k1), "vr:chat:%s:meta", cid);
 	snprintf(k2, sizeof(k2), "vr:chat:%s:members", cid);
 	snprintf(k3, sizeof(k3), "vr:user:%s:chats", uid);
 	snprintf(now, sizeof(now), "%lld", (long long)vr_cp_wall_ms());
-	for (int i = 0; i < 9; i++)
-		lens[i] = strlen(argv[i]);
-	return vr_cp_store_script(cp->store, VR_CP_SCRIPT_JOIN, cb, arg, 3, 9, argv, lens);
+	return vr_cp_store_script(cp->store, VR_CP_SCRIPT_JOIN, cb, arg, 3, 9, argv, NULL);
 }
 
 /* A join succeeded: index it here; if it made the user a member, tell the user's connections everywhere and the chat. */
@@ -205,10 +202,9 @@ void vr_cp_h_create_chat(struct vr_cp_conn *c, struct vr_cp_request *req, unsign
 	const char *type = jt ? json_string_value(jt) : "group";
 	char id[17];
 	struct vr_cp_call *k;
-	long points;
-	size_t i;
+	size_t points, i;
 
-	points = name ? vr_cp_utf8_count(name, strlen(name)) : -1;
+	points = name ? vr_cp_utf8_count(name, strlen(name)) : 0;
 	if (points < 1 || points > NAME_MAX_POINTS) {
 		vr_cp_send_error(c, VR_CP_E_BAD_REQUEST, "data.name: 1-100 characters", req->id);
 		return;
@@ -276,7 +272,6 @@ void vr_cp_h_leave_chat(struct vr_cp_conn *c, struct vr_cp_request *req, unsigne
 	const char *cid = vr_cp_member_chat(c, req, "chatId");
 	char k1[96], k2[VR_CP_ID_LEN + 24], k3[96], k4[96], k5[96];
 	const char *argv[7] = {k1, k2, k3, k4, k5, c->user->id, cid};
-	size_t lens[7];
 	struct vr_cp_call *k;
 
 	if (!cid)
@@ -292,9 +287,7 @@ void vr_cp_h_leave_chat(struct vr_cp_conn *c, struct vr_cp_request *req, unsigne
 	snprintf(k3, sizeof(k3), "vr:chat:%s:meta", cid);
 	snprintf(k4, sizeof(k4), "vr:chat:%s:s", cid);
 	snprintf(k5, sizeof(k5), "vr:chat:%s:e", cid);
-	for (int i = 0; i < 7; i++)
-		lens[i] = strlen(argv[i]);
-	if (vr_cp_store_script(c->cp->store, VR_CP_SCRIPT_LEAVE, leave_done, k, 5, 7, argv, lens) != 0)
+	if (vr_cp_store_script(c->cp->store, VR_CP_SCRIPT_LEAVE, leave_done, k, 5, 7, argv, NULL) != 0)
 		vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
 }
 
@@ -321,11 +314,10 @@ void vr_cp_h_list_chats(struct vr_cp_conn *c, struct vr_cp_request *req, unsigne
 	struct vr_cp_call *k = vr_cp_call_new(c, req, type_idx);
 	char key[VR_CP_ID_LEN + 24];
 	const char *argv[1] = {key};
-	size_t lens[1];
 
 	if (!k)
 		return;
-	lens[0] = (size_t)snprintf(key, sizeof(key), "vr:user:%s:chats", c->user->id);
-	if (vr_cp_store_script(c->cp->store, VR_CP_SCRIPT_LIST, list_done, k, 1, 1, argv, lens) != 0)
+	snprintf(key, sizeof(key), "vr:user:%s:chats", c->user->id);
+	if (vr_cp_store_script(c->cp->store, VR_CP_SCRIPT_LIST, list_done, k, 1, 1, argv, NULL) != 0)
 		vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
 }

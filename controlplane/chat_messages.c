@@ -15,7 +15,7 @@
 static const char *content_of(struct vr_cp_conn *c, struct vr_cp_request *req, size_t *len)
 {
 	json_t *jc = json_object_get(req->data, "content");
-	long points;
+	size_t points;
 	char msg[96];
 
 	if (!json_is_string(jc)) {
@@ -24,12 +24,12 @@ static const char *content_of(struct vr_cp_conn *c, struct vr_cp_request *req, s
 	}
 	*len = json_string_length(jc);
 	points = vr_cp_utf8_count(json_string_value(jc), *len);
-	if (points <= 0) {
+	if (points == 0) {
 		vr_cp_send_error(c, VR_CP_E_EMPTY_MESSAGE, NULL, req->id);
 		return NULL;
 	}
-	if ((unsigned long)points > c->cp->cfg->cp_max_message_length) {
-		snprintf(msg, sizeof(msg), "the message has %ld characters; at most %u are allowed", points,
+	if (points > c->cp->cfg->cp_max_message_length) {
+		snprintf(msg, sizeof(msg), "the message has %zu characters; at most %u are allowed", points,
 			 c->cp->cfg->cp_max_message_length);
 		vr_cp_send_error(c, VR_CP_E_MESSAGE_TOO_LONG, msg, req->id);
 		return NULL;
@@ -61,17 +61,43 @@ static void sent(struct vr_cp *cp, void *arg, redisReply *r, enum vr_cp_error er
 		       data);
 }
 
-static void keys_of(const char *cid, char *stream, char *edits, size_t n)
+/* What the chat scripts take of chat @p cid: its stream and edits hash, the stream's bound, its channel. */
+struct chat_keys {
+	char stream[96], edits[96], maxlen[16], channel[96];
+};
+
+static void keys_of(struct vr_cp *cp, const char *cid, struct chat_keys *ck)
 {
-	snprintf(stream, n, "vr:chat:%s:s", cid);
-	snprintf(edits, n, "vr:chat:%s:e", cid);
+	snprintf(ck->stream, sizeof(ck->stream), "vr:chat:%s:s", cid);
+	snprintf(ck->edits, sizeof(ck->edits), "vr:chat:%s:e", cid);
+	snprintf(ck->maxlen, sizeof(ck->maxlen), "%u", cp->cfg->cp_redis_stream_maxlen);
+	snprintf(ck->channel, sizeof(ck->channel), "vr:chat:%s", cid);
+}
+
+/* The call of a chat write (send, edit, delete) in @p cid, with its keys in @p ck; NULL, with the error sent,
+ * when the call or the event template (@p tpl, still the caller's) could not be made. */
+static struct vr_cp_call *write_call(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx,
+				     const char *cid, const char *tpl, struct chat_keys *ck)
+{
+	struct vr_cp_call *k = vr_cp_call_new(c, req, type_idx);
+
+	if (k && !tpl) {
+		vr_cp_call_fail(k, VR_CP_E_INTERNAL, NULL);
+		return NULL;
+	}
+	if (k) {
+		snprintf(k->chat, sizeof(k->chat), "%s", cid);
+		keys_of(c->cp, cid, ck);
+	}
+	return k;
 }
 
 void vr_cp_h_send_message(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned type_idx)
 {
 	struct vr_cp *cp = c->cp;
 	const char *cid = vr_cp_member_chat(c, req, "chatId"), *content;
-	char stream[96], edits[96], maxlen[16], channel[96], *tpl;
+	struct chat_keys ck;
+	char *tpl;
 	size_t clen, tlen = 0;
 	json_t *cmid = json_object_get(req->data, "clientMessageId");
 	struct vr_cp_call *k;
@@ -86,23 +112,14 @@ void vr_cp_h_send_message(struct vr_cp_conn *c, struct vr_cp_request *req, unsig
 				   json_pack("{s:s, s:s, s:s%}", "chatId", cid, "userId", c->user->id, "content", content,
 					     clen),
 				   &tlen);
-	k = vr_cp_call_new(c, req, type_idx);
-	if (!k || !tpl) {
-		free(tpl);
-		if (k)
-			vr_cp_call_fail(k, VR_CP_E_INTERNAL, NULL);
-		return;
-	}
-	snprintf(k->chat, sizeof(k->chat), "%s", cid);
-	k->data = json_incref(cmid);
-	keys_of(cid, stream, edits, sizeof(stream));
-	snprintf(maxlen, sizeof(maxlen), "%u", cp->cfg->cp_redis_stream_maxlen);
-	snprintf(channel, sizeof(channel), "vr:chat:%s", cid);
-	{
-		const char *argv[8] = {stream, maxlen, channel, "m", c->user->id, content, tpl, ""};
-		size_t lens[8] = {strlen(stream), strlen(maxlen), strlen(channel), 1, strlen(c->user->id), clen, tlen, 0};
+	k = write_call(c, req, type_idx, cid, tpl, &ck);
+	if (k) {
+		const char *argv[7] = {ck.stream, ck.maxlen, ck.channel, "m", c->user->id, content, tpl};
+		size_t lens[7] = {strlen(ck.stream), strlen(ck.maxlen), strlen(ck.channel), 1, strlen(c->user->id),
+				  clen, tlen};
 
-		if (vr_cp_store_script(cp->store, VR_CP_SCRIPT_APPEND, sent, k, 1, 8, argv, lens) != 0)
+		k->data = json_incref(cmid);
+		if (vr_cp_store_script(cp->store, VR_CP_SCRIPT_APPEND, sent, k, 1, 7, argv, lens) != 0)
 			vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
 	}
 	free(tpl);
@@ -113,7 +130,8 @@ static void modify(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned typ
 	struct vr_cp *cp = c->cp;
 	const char *cid = vr_cp_member_chat(c, req, "chatId"), *content = "";
 	const char *mid = json_string_value(json_object_get(req->data, "messageId"));
-	char stream[96], edits[96], maxlen[16], channel[96], *tpl;
+	struct chat_keys ck;
+	char *tpl;
 	size_t clen = 0, tlen = 0;
 	struct vr_cp_call *k;
 	json_t *rest;
@@ -130,23 +148,14 @@ static void modify(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned typ
 		   : json_pack("{s:s, s:s, s:s, s:s%}", "messageId", mid, "chatId", cid, "userId", c->user->id, "content",
 			       content, clen);
 	tpl = vr_cp_event_template(del ? "message_deleted" : "message_edited", "eventId", rest, &tlen);
-	k = vr_cp_call_new(c, req, type_idx);
-	if (!k || !tpl) {
-		free(tpl);
-		if (k)
-			vr_cp_call_fail(k, VR_CP_E_INTERNAL, NULL);
-		return;
-	}
-	snprintf(k->chat, sizeof(k->chat), "%s", cid);
-	snprintf(k->aux, sizeof(k->aux), "%s", mid);
-	keys_of(cid, stream, edits, sizeof(stream));
-	snprintf(maxlen, sizeof(maxlen), "%u", cp->cfg->cp_redis_stream_maxlen);
-	snprintf(channel, sizeof(channel), "vr:chat:%s", cid);
-	{
-		const char *argv[9] = {stream, edits, maxlen, channel, del ? "d" : "e", c->user->id, mid, content, tpl};
-		size_t lens[9] = {strlen(stream), strlen(edits), strlen(maxlen), strlen(channel), 1,
+	k = write_call(c, req, type_idx, cid, tpl, &ck);
+	if (k) {
+		const char *argv[9] = {ck.stream, ck.edits, ck.maxlen, ck.channel, del ? "d" : "e", c->user->id, mid,
+				       content, tpl};
+		size_t lens[9] = {strlen(ck.stream), strlen(ck.edits), strlen(ck.maxlen), strlen(ck.channel), 1,
 				  strlen(c->user->id), strlen(mid), clen, tlen};
 
+		snprintf(k->aux, sizeof(k->aux), "%s", mid);
 		if (vr_cp_store_script(cp->store, VR_CP_SCRIPT_MODIFY, sent, k, 2, 9, argv, lens) != 0)
 			vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
 	}
@@ -211,7 +220,8 @@ void vr_cp_h_history(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned t
 	const char *before = json_string_value(json_object_get(req->data, "before"));
 	json_t *jl = json_object_get(req->data, "limit");
 	json_int_t limit = jl ? json_integer_value(jl) : HISTORY_DEFAULT;
-	char stream[96], edits[96], cursor[48], lim[8];
+	struct chat_keys ck;
+	char cursor[48], lim[8];
 	struct vr_cp_call *k;
 
 	if (!cid)
@@ -229,14 +239,13 @@ void vr_cp_h_history(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned t
 		return;
 	snprintf(k->chat, sizeof(k->chat), "%s", cid);
 	k->data = json_integer(limit);
-	keys_of(cid, stream, edits, sizeof(stream));
+	keys_of(c->cp, cid, &ck);
 	snprintf(cursor, sizeof(cursor), before ? "(%s" : "+", before);
 	snprintf(lim, sizeof(lim), "%d", (int)limit);
 	{
-		const char *argv[4] = {stream, edits, cursor, lim};
-		size_t lens[4] = {strlen(stream), strlen(edits), strlen(cursor), strlen(lim)};
+		const char *argv[4] = {ck.stream, ck.edits, cursor, lim};
 
-		if (vr_cp_store_script(c->cp->store, VR_CP_SCRIPT_HISTORY, history_done, k, 2, 4, argv, lens) != 0)
+		if (vr_cp_store_script(c->cp->store, VR_CP_SCRIPT_HISTORY, history_done, k, 2, 4, argv, NULL) != 0)
 			vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
 	}
 }

@@ -53,7 +53,8 @@ static int b64url_value(unsigned char c)
  * Decode unpadded base64url into @out (room for n * 3 / 4 bytes); the
  * decoded length, or -1 if @s is not the one canonical spelling of some
  * bytes: any character outside the alphabet, a length of 4k+1, or unused
- * trailing bits set would let one token be written several ways.
+ * trailing bits set would let one token be written several ways
+ * (EVP_DecodeBlock takes whitespace and padding and ignores those bits).
  */
 static long b64url_decode(const char *s, size_t n, uint8_t *out)
 {
@@ -79,31 +80,20 @@ static long b64url_decode(const char *s, size_t n, uint8_t *out)
 	return acc == 0 ? (long)o : -1;
 }
 
-/* Encode @n bytes as unpadded base64url at @out, NUL-terminated; returns the characters written. */
-static size_t b64url_encode(const uint8_t *in, size_t n, char *out)
+size_t vr_jwt_b64url_encode(const uint8_t *in, size_t n, char *out)
 {
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t o = 0;
+	/* OpenSSL's base64 (RFC 4648 s4, padded), then the URL alphabet of s5 without the padding */
+	size_t o = (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
 
-	for (size_t i = 0; i < n; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = alphabet[(acc >> bits) & 63];
-		}
-	}
-	if (bits > 0)
-		out[o++] = alphabet[(acc << (6 - bits)) & 63];
+	while (o > 0 && out[o - 1] == '=')
+		o--;
 	out[o] = '\0';
+	for (size_t i = 0; i < o; i++)
+		if (out[i] == '+')
+			out[i] = '-';
+		else if (out[i] == '/')
+			out[i] = '_';
 	return o;
-}
-
-static size_t b64url_len(size_t n)
-{
-	return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
 }
 
 static json_t *json_object_from(const uint8_t *buf, size_t len)
@@ -319,19 +309,20 @@ char *vr_jwt_sign_hs256(const struct vr_jwt_key *k, const char *claims_json)
 		goto out;
 	}
 	n = strlen(claims_json);
-	if (n > SIZE_MAX / 2) {
+	if (n > VR_JWT_B64URL_IN_MAX) {
 		err = ENOMEM;
 		goto out;
 	}
-	size = b64url_len(sizeof(header) - 1) + 1 + b64url_len(n) + 1 + b64url_len(VR_JWT_HS256_LEN) + 1;
+	/* each part's room holds its dot or the final NUL */
+	size = VR_JWT_B64URL_SIZE(sizeof(header) - 1) + VR_JWT_B64URL_SIZE(n) + VR_JWT_B64URL_SIZE(VR_JWT_HS256_LEN);
 	tok = malloc(size);
 	if (tok == NULL) {
 		err = ENOMEM;
 		goto out;
 	}
-	p = tok + b64url_encode((const uint8_t *)header, sizeof(header) - 1, tok);
+	p = tok + vr_jwt_b64url_encode((const uint8_t *)header, sizeof(header) - 1, tok);
 	*p++ = '.';
-	p += b64url_encode((const uint8_t *)claims_json, n, p);
+	p += vr_jwt_b64url_encode((const uint8_t *)claims_json, n, p);
 	ERR_set_mark();
 	if (!vr_jwt_key_hmac_sha256(k, tok, (size_t)(p - tok), mac))
 		err = ENOMEM;
@@ -339,7 +330,7 @@ char *vr_jwt_sign_hs256(const struct vr_jwt_key *k, const char *claims_json)
 	if (err != 0)
 		goto out;
 	*p++ = '.';
-	b64url_encode(mac, sizeof(mac), p);
+	vr_jwt_b64url_encode(mac, sizeof(mac), p);
 out:
 	json_decref(j);
 	if (err != 0) {

@@ -37,6 +37,14 @@ static int load_keys(struct vr_cp *cp)
 			return -1;
 		}
 		n = fread(secret, 1, sizeof(secret), f);
+		/* a secret cut to the buffer would verify no token: refuse it whole */
+		if (n == sizeof(secret) && fgetc(f) != EOF) {
+			fclose(f);
+			OPENSSL_cleanse(secret, sizeof(secret));
+			fprintf(stderr, "voxrelay-cp: %s: longer than %zu bytes: not an HS256 secret\n",
+				cfg->cp_auth_hs256_secret_file, sizeof(secret));
+			return -1;
+		}
 		fclose(f);
 		/* a trailing newline is how editors save a one-line file, not part of the secret */
 		while (n && (secret[n - 1] == '\n' || secret[n - 1] == '\r'))

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* voxrelay-cp's figures: latency histograms, per-second rings for the last minute, GET /health (the shape existing monitors read) and GET /metrics (Prometheus text). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,117 +104,90 @@ char *vr_cp_health_json(struct vr_cp *cp, int *http_status, size_t *len)
 	return out;
 }
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return;
-		if (b->p && b->len + (size_t)n < b->cap) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = (b->cap ? b->cap * 2 : 8192) + (size_t)n;
-		char *p = realloc(b->p, cap);
-
-		if (!p)
-			return;
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
-static void hist(struct buf *b, const char *name, const char *labels, const struct vr_cp_hist *h)
+static void hist(FILE *f, const char *name, const char *labels, const struct vr_cp_hist *h)
 {
 	uint64_t cum = 0;
 
 	for (unsigned i = 0; i < VR_CP_LAT_BUCKETS; i++) {
 		cum += h->le[i];
-		put(b, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, labels[0] ? "," : "", bounds_ms[i] / 1000.0,
-		    (unsigned long long)cum);
+		fprintf(f, "%s_bucket{%s%sle=\"%g\"} %llu\n", name, labels, labels[0] ? "," : "", bounds_ms[i] / 1000.0,
+			(unsigned long long)cum);
 	}
-	put(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, labels[0] ? "," : "", (unsigned long long)h->count);
-	put(b, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels, h->sum_ms / 1000.0, name, labels,
-	    (unsigned long long)h->count);
+	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, labels[0] ? "," : "", (unsigned long long)h->count);
+	fprintf(f, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", name, labels, h->sum_ms / 1000.0, name, labels,
+		(unsigned long long)h->count);
 }
 
 char *vr_cp_metrics_text(struct vr_cp *cp, size_t *len)
 {
-	struct buf b = {0};
 	const struct vr_cp_stats *s = &cp->st;
-	char labels[96];
+	char labels[96], *text = NULL;
+	FILE *f = open_memstream(&text, len);
 
-	put(&b, "# HELP voxrelay_cp_connections Open WebSocket connections.\n# TYPE voxrelay_cp_connections gauge\n"
+	if (!f)
+		return NULL;
+	fprintf(f, "# HELP voxrelay_cp_connections Open WebSocket connections.\n# TYPE voxrelay_cp_connections gauge\n"
 		"voxrelay_cp_connections %u\n", cp->nconns);
-	put(&b, "# HELP voxrelay_cp_users Users with at least one connection here.\n# TYPE voxrelay_cp_users gauge\n"
+	fprintf(f, "# HELP voxrelay_cp_users Users with at least one connection here.\n# TYPE voxrelay_cp_users gauge\n"
 		"voxrelay_cp_users %u\n", HASH_COUNT(cp->users));
-	put(&b, "# HELP voxrelay_cp_connections_total Connections accepted.\n# TYPE voxrelay_cp_connections_total counter\n"
+	fprintf(f, "# HELP voxrelay_cp_connections_total Connections accepted.\n# TYPE voxrelay_cp_connections_total counter\n"
 		"voxrelay_cp_connections_total %llu\n", (unsigned long long)s->connections_total);
-	put(&b, "# HELP voxrelay_cp_closed_total Connections closed by the server, by reason.\n"
+	fprintf(f, "# HELP voxrelay_cp_closed_total Connections closed by the server, by reason.\n"
 		"# TYPE voxrelay_cp_closed_total counter\n");
-	put(&b, "voxrelay_cp_closed_total{reason=\"slow_consumer\"} %llu\n", (unsigned long long)s->closed_slow);
-	put(&b, "voxrelay_cp_closed_total{reason=\"auth_timeout\"} %llu\n", (unsigned long long)s->closed_auth_timeout);
-	put(&b, "voxrelay_cp_closed_total{reason=\"heartbeat\"} %llu\n", (unsigned long long)s->closed_heartbeat);
-	put(&b, "voxrelay_cp_closed_total{reason=\"inactive\"} %llu\n", (unsigned long long)s->closed_inactive);
-	put(&b, "voxrelay_cp_closed_total{reason=\"too_big\"} %llu\n", (unsigned long long)s->closed_too_big);
-	put(&b, "# HELP voxrelay_cp_limit_rejections_total Requests or connections refused by a limit, by kind.\n"
+	fprintf(f, "voxrelay_cp_closed_total{reason=\"slow_consumer\"} %llu\n", (unsigned long long)s->closed_slow);
+	fprintf(f, "voxrelay_cp_closed_total{reason=\"auth_timeout\"} %llu\n", (unsigned long long)s->closed_auth_timeout);
+	fprintf(f, "voxrelay_cp_closed_total{reason=\"heartbeat\"} %llu\n", (unsigned long long)s->closed_heartbeat);
+	fprintf(f, "voxrelay_cp_closed_total{reason=\"inactive\"} %llu\n", (unsigned long long)s->closed_inactive);
+	fprintf(f, "voxrelay_cp_closed_total{reason=\"too_big\"} %llu\n", (unsigned long long)s->closed_too_big);
+	fprintf(f, "# HELP voxrelay_cp_limit_rejections_total Requests or connections refused by a limit, by kind.\n"
 		"# TYPE voxrelay_cp_limit_rejections_total counter\n");
-	put(&b, "voxrelay_cp_limit_rejections_total{kind=\"capacity\"} %llu\n",
-	    (unsigned long long)s->connections_rejected_capacity);
-	put(&b, "voxrelay_cp_limit_rejections_total{kind=\"per_user\"} %llu\n",
-	    (unsigned long long)s->connections_rejected_user);
-	put(&b, "voxrelay_cp_limit_rejections_total{kind=\"rate\"} %llu\n", (unsigned long long)s->rate_limited);
-	put(&b, "voxrelay_cp_limit_rejections_total{kind=\"message_length\"} %llu\n",
-	    (unsigned long long)s->errors_out[VR_CP_E_MESSAGE_TOO_LONG]);
-	put(&b, "# HELP voxrelay_cp_frames_total WebSocket frames, by direction.\n# TYPE voxrelay_cp_frames_total counter\n"
+	fprintf(f, "voxrelay_cp_limit_rejections_total{kind=\"capacity\"} %llu\n",
+		(unsigned long long)s->connections_rejected_capacity);
+	fprintf(f, "voxrelay_cp_limit_rejections_total{kind=\"per_user\"} %llu\n",
+		(unsigned long long)s->connections_rejected_user);
+	fprintf(f, "voxrelay_cp_limit_rejections_total{kind=\"rate\"} %llu\n", (unsigned long long)s->rate_limited);
+	fprintf(f, "voxrelay_cp_limit_rejections_total{kind=\"message_length\"} %llu\n",
+		(unsigned long long)s->errors_out[VR_CP_E_MESSAGE_TOO_LONG]);
+	fprintf(f, "# HELP voxrelay_cp_frames_total WebSocket frames, by direction.\n# TYPE voxrelay_cp_frames_total counter\n"
 		"voxrelay_cp_frames_total{direction=\"in\"} %llu\nvoxrelay_cp_frames_total{direction=\"out\"} %llu\n",
-	    (unsigned long long)s->frames_in, (unsigned long long)s->frames_out);
-	put(&b, "# HELP voxrelay_cp_bytes_total WebSocket message payload bytes, by direction.\n"
+		(unsigned long long)s->frames_in, (unsigned long long)s->frames_out);
+	fprintf(f, "# HELP voxrelay_cp_bytes_total WebSocket message payload bytes, by direction.\n"
 		"# TYPE voxrelay_cp_bytes_total counter\n"
 		"voxrelay_cp_bytes_total{direction=\"in\"} %llu\nvoxrelay_cp_bytes_total{direction=\"out\"} %llu\n",
-	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out);
-	put(&b, "# HELP voxrelay_cp_messages_total Requests by type and result status.\n"
+		(unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out);
+	fprintf(f, "# HELP voxrelay_cp_messages_total Requests by type and result status.\n"
 		"# TYPE voxrelay_cp_messages_total counter\n");
 	for (unsigned i = 0; i < cp->ntypes; i++) {
-		put(&b, "voxrelay_cp_messages_total{type=\"%s\",status=\"ok\"} %llu\n", cp->types[i].type,
-		    (unsigned long long)cp->types[i].ok);
-		put(&b, "voxrelay_cp_messages_total{type=\"%s\",status=\"error\"} %llu\n", cp->types[i].type,
-		    (unsigned long long)cp->types[i].err);
+		fprintf(f, "voxrelay_cp_messages_total{type=\"%s\",status=\"ok\"} %llu\n", cp->types[i].type,
+			(unsigned long long)cp->types[i].ok);
+		fprintf(f, "voxrelay_cp_messages_total{type=\"%s\",status=\"error\"} %llu\n", cp->types[i].type,
+			(unsigned long long)cp->types[i].err);
 	}
-	put(&b, "# HELP voxrelay_cp_errors_total Error replies sent, by code.\n# TYPE voxrelay_cp_errors_total counter\n");
+	fprintf(f, "# HELP voxrelay_cp_errors_total Error replies sent, by code.\n# TYPE voxrelay_cp_errors_total counter\n");
 	for (unsigned e = 1; e < VR_CP_E_MAX; e++)
-		put(&b, "voxrelay_cp_errors_total{code=\"%s\"} %llu\n", vr_cp_error_code(e),
-		    (unsigned long long)s->errors_out[e]);
-	put(&b, "# HELP voxrelay_cp_request_duration_seconds Time from a request to its reply, by type.\n"
+		fprintf(f, "voxrelay_cp_errors_total{code=\"%s\"} %llu\n", vr_cp_error_code(e),
+			(unsigned long long)s->errors_out[e]);
+	fprintf(f, "# HELP voxrelay_cp_request_duration_seconds Time from a request to its reply, by type.\n"
 		"# TYPE voxrelay_cp_request_duration_seconds histogram\n");
 	for (unsigned i = 0; i < cp->ntypes; i++) {
 		snprintf(labels, sizeof(labels), "type=\"%s\"", cp->types[i].type);
-		hist(&b, "voxrelay_cp_request_duration_seconds", labels, &cp->types[i].lat);
+		hist(f, "voxrelay_cp_request_duration_seconds", labels, &cp->types[i].lat);
 	}
-	put(&b, "# HELP voxrelay_cp_redis_commands_total Redis commands, by status.\n"
+	fprintf(f, "# HELP voxrelay_cp_redis_commands_total Redis commands, by status.\n"
 		"# TYPE voxrelay_cp_redis_commands_total counter\n"
 		"voxrelay_cp_redis_commands_total{status=\"ok\"} %llu\nvoxrelay_cp_redis_commands_total{status=\"error\"} %llu\n",
-	    (unsigned long long)s->redis_ok, (unsigned long long)s->redis_err);
-	put(&b, "# HELP voxrelay_cp_redis_up Whether the command connection to Redis is up.\n"
+		(unsigned long long)s->redis_ok, (unsigned long long)s->redis_err);
+	fprintf(f, "# HELP voxrelay_cp_redis_up Whether the command connection to Redis is up.\n"
 		"# TYPE voxrelay_cp_redis_up gauge\nvoxrelay_cp_redis_up %d\n", vr_cp_store_up(cp->store) ? 1 : 0);
-	put(&b, "# HELP voxrelay_cp_redis_reconnects_total Times a Redis connection came back.\n"
+	fprintf(f, "# HELP voxrelay_cp_redis_reconnects_total Times a Redis connection came back.\n"
 		"# TYPE voxrelay_cp_redis_reconnects_total counter\nvoxrelay_cp_redis_reconnects_total %llu\n",
-	    (unsigned long long)s->redis_reconnects);
-	put(&b, "# HELP voxrelay_cp_redis_duration_seconds Redis command round trips.\n"
+		(unsigned long long)s->redis_reconnects);
+	fprintf(f, "# HELP voxrelay_cp_redis_duration_seconds Redis command round trips.\n"
 		"# TYPE voxrelay_cp_redis_duration_seconds histogram\n");
-	hist(&b, "voxrelay_cp_redis_duration_seconds", "", &s->redis_lat);
-	if (b.p)
-		*len = b.len;
-	return b.p;
+	hist(f, "voxrelay_cp_redis_duration_seconds", "", &s->redis_lat);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
 }

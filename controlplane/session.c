@@ -10,7 +10,7 @@
 #define SESSION_TTL_S 86400
 
 /* "<uid>\n<status>\n<chat> <chat>...": receivers tell their members of those chats. */
-static char *presence_payload(const struct vr_cp_user *u, const char *status, size_t *len)
+static char *presence_payload(const struct vr_cp_user *u, const char *status)
 {
 	size_t cap = 64 + strlen(u->id) + HASH_CNT(hh_user, u->chats) * VR_CP_CHAT_LEN, off;
 	struct vr_cp_member *m, *tmp;
@@ -21,35 +21,31 @@ static char *presence_payload(const struct vr_cp_user *u, const char *status, si
 	off = (size_t)snprintf(p, cap, "%s\n%s\n", u->id, status);
 	HASH_ITER(hh_user, u->chats, m, tmp)
 		off += (size_t)snprintf(p + off, cap - off, "%s ", m->chat->id);
-	*len = off;
 	return p;
 }
 
-/* One presence script on the user's hash: KEYS vr:presence:<uid>; ARGV this process, then @p argv. */
+/* One presence script on the user's hash: KEYS vr:presence:<uid>; ARGV this process, then @p argv (at most 4). */
 static int presence_script(struct vr_cp *cp, enum vr_cp_script id, const struct vr_cp_user *u, int argc,
-			   const char **argv, const size_t *lens)
+			   const char **argv)
 {
 	char key[VR_CP_ID_LEN + 16];
 	const char *av[6] = {key, cp->proc_id};
-	size_t al[6] = {0, strlen(cp->proc_id)};
 
-	al[0] = (size_t)snprintf(key, sizeof(key), "vr:presence:%s", u->id);
-	for (int i = 0; i < argc && i < 4; i++) {
+	snprintf(key, sizeof(key), "vr:presence:%s", u->id);
+	for (int i = 0; i < argc && i < 4; i++)
 		av[2 + i] = argv[i];
-		al[2 + i] = lens[i];
-	}
-	return vr_cp_store_script(cp->store, id, NULL, NULL, 1, 2 + argc, av, al);
+	return vr_cp_store_script(cp->store, id, NULL, NULL, 1, 2 + argc, av, NULL);
 }
 
 int vr_cp_presence_publish(struct vr_cp *cp, struct vr_cp_user *u, const char *status, bool announce)
 {
-	size_t len = 0;
-	char *payload = announce ? presence_payload(u, status, &len) : NULL;
+	char *payload = announce ? presence_payload(u, status) : NULL;
 	char ttl[16];
 	const char *argv[3] = {status, ttl, payload ? payload : ""};
-	size_t lens[3] = {strlen(status), (size_t)snprintf(ttl, sizeof(ttl), "%u", cp->cfg->cp_presence_ttl_ms), len};
-	int rc = presence_script(cp, VR_CP_SCRIPT_PRESENCE_SET, u, 3, argv, lens);
+	int rc;
 
+	snprintf(ttl, sizeof(ttl), "%u", cp->cfg->cp_presence_ttl_ms);
+	rc = presence_script(cp, VR_CP_SCRIPT_PRESENCE_SET, u, 3, argv);
 	if (rc == 0)
 		u->presence_ms = vr_cp_now_ms();
 	free(payload);
@@ -59,13 +55,12 @@ int vr_cp_presence_publish(struct vr_cp *cp, struct vr_cp_user *u, const char *s
 /* Offline only if no process has the user any more (a field past its expiry is a dead process's). */
 void vr_cp_user_gone(struct vr_cp *cp, struct vr_cp_user *u)
 {
-	size_t len = 0;
-	char *payload = presence_payload(u, "offline", &len);
+	char *payload = presence_payload(u, "offline");
 	const char *argv[1] = {payload};
 
 	vr_cp_voice_gone(cp, u);
 	if (payload)
-		presence_script(cp, VR_CP_SCRIPT_PRESENCE_GONE, u, 1, argv, &len);
+		presence_script(cp, VR_CP_SCRIPT_PRESENCE_GONE, u, 1, argv);
 	free(payload);
 }
 
@@ -255,7 +250,6 @@ void vr_cp_h_presence(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned 
 	struct vr_cp_call *k;
 	char key[VR_CP_CHAT_LEN + 24];
 	const char *argv[1] = {key};
-	size_t lens[1];
 
 	if (!chat)
 		return;
@@ -263,7 +257,7 @@ void vr_cp_h_presence(struct vr_cp_conn *c, struct vr_cp_request *req, unsigned 
 	if (!k)
 		return;
 	snprintf(k->chat, sizeof(k->chat), "%s", chat);
-	lens[0] = (size_t)snprintf(key, sizeof(key), "vr:chat:%s:members", chat);
-	if (vr_cp_store_script(c->cp->store, VR_CP_SCRIPT_PRESENCE, presence_reply, k, 1, 1, argv, lens) != 0)
+	snprintf(key, sizeof(key), "vr:chat:%s:members", chat);
+	if (vr_cp_store_script(c->cp->store, VR_CP_SCRIPT_PRESENCE, presence_reply, k, 1, 1, argv, NULL) != 0)
 		vr_cp_call_fail(k, VR_CP_E_STORE_UNAVAILABLE, NULL);
 }

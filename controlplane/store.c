@@ -485,7 +485,8 @@ int vr_cp_store_script(struct vr_cp_store *s, enum vr_cp_script id, vr_cp_store_
 	al[2] = (size_t)snprintf(nk, sizeof(nk), "%d", nkeys);
 	av[2] = nk;
 	memcpy(av + 3, argv, (size_t)argc * sizeof(*av));
-	memcpy(al + 3, lens, (size_t)argc * sizeof(*al));
+	for (int i = 0; i < argc; i++)
+		al[3 + i] = lens ? lens[i] : strlen(argv[i]);
 	rc = vr_cp_store_cmd(s, cb, arg, argc + 3, av, al);
 out:
 	if (av != sv)

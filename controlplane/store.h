@@ -93,7 +93,8 @@ int vr_cp_store_cmdf(struct vr_cp_store *s, vr_cp_store_cb cb, void *arg, const 
 
 /*
  * Run script @p id by EVALSHA: nkeys keys then the other arguments, argc
- * in all (at most VR_CP_SCRIPT_ARGS_MAX). A Redis that lost the scripts
+ * in all (at most VR_CP_SCRIPT_ARGS_MAX), with their lengths in @p lens or,
+ * @p lens NULL, NUL-terminated (strlen). A Redis that lost the scripts
  * (SCRIPT FLUSH) fails the call with VR_CP_E_STORE_UNAVAILABLE and gets
  * them loaded again. Returns as vr_cp_store_cmd (-E2BIG: too many arguments).
  */

@@ -14,7 +14,7 @@
  * pub/sub payloads are "<user to skip>\n<stream id or nothing>\n<frame>".
  */
 
-/* KEYS stream; ARGV maxlen, channel, kind, user, content, frame template, skip.
+/* KEYS stream; ARGV maxlen, channel, kind, user, content, frame template (published to every member, sender included).
  * The template's first @ID@ and @TS@ become the entry's id and its ms, so
  * every process and the resume path report the same id and time. */
 static const char append_lua[] =
@@ -22,7 +22,7 @@ static const char append_lua[] =
 	"local ts = string.match(id, '^(%d+)')\n"
 	"local f = string.gsub(ARGV[6], '@ID@', id, 1)\n"
 	"f = string.gsub(f, '@TS@', ts, 1)\n"
-	"redis.call('PUBLISH', ARGV[2], ARGV[7] .. '\\n' .. id .. '\\n' .. f)\n"
+	"redis.call('PUBLISH', ARGV[2], '\\n' .. id .. '\\n' .. f)\n"
 	"return id\n";
 
 /* KEYS stream, edits; ARGV maxlen, channel, kind (e|d), user, target, content, template.

@@ -99,21 +99,27 @@ void vr_cp_voice_relay_why(char *buf, size_t n, const struct vr_cp_voice_op *op,
 	const char *m = json_string_value(json_object_get(json_object_get(resp, "error"), "message"));
 
 	snprintf(buf, n, "relay %s: %s: %s", vr_cp_relay_name(op->relay), what, resp ? (m ? m : "refused") : why);
+	fprintf(stderr, "voxrelay-cp: voice: %s\n", buf);
 }
 
 /* ---- the leave step, shared by voice_leave, a join's first step and its rollback, and a user gone ---- */
 
-static void leave_relayed(void *arg, json_t *resp, const char *why)
+/* The relay's answer to member.remove: logged unless done or already done (ENOENT); best effort either way. */
+static void member_removed(struct vr_cp_voice_op *op, json_t *resp, const char *why)
 {
-	struct vr_cp_voice_op *op = arg;
 	const char *code = vr_cp_relay_error(resp);
 	char msg[256];
 
-	/* best effort: Redis no longer has the member, whatever the relay says */
-	if (!code || (*code && strcmp(code, "ENOENT") != 0)) {
+	if (!code || (*code && strcmp(code, "ENOENT") != 0))
 		vr_cp_voice_relay_why(msg, sizeof(msg), op, "member.remove", resp, why);
-		fprintf(stderr, "voxrelay-cp: voice: %s\n", msg);
-	}
+}
+
+static void leave_relayed(void *arg, json_t *resp, const char *why)
+{
+	struct vr_cp_voice_op *op = arg;
+
+	/* Redis no longer has the member, whatever the relay says */
+	member_removed(op, resp, why);
 	op->after_leave(op, VR_CP_LEFT);
 }
 
@@ -188,13 +194,8 @@ static void leave_answered(struct vr_cp_voice_op *op, enum vr_cp_voice_left how)
 static void gone_relayed(void *arg, json_t *resp, const char *why)
 {
 	struct vr_cp_voice_op *op = arg;
-	const char *code = vr_cp_relay_error(resp);
-	char msg[256];
 
-	if (!code || (*code && strcmp(code, "ENOENT") != 0)) {
-		vr_cp_voice_relay_why(msg, sizeof(msg), op, "member.remove", resp, why);
-		fprintf(stderr, "voxrelay-cp: voice: %s\n", msg);
-	}
+	member_removed(op, resp, why);
 	vr_cp_voice_op_end(op);
 }
 

@@ -101,7 +101,7 @@ void vr_cp_voice_leave_step(struct vr_cp_voice_op *op, const char *expect,
 void vr_cp_voice_end_after_leave(struct vr_cp_voice_op *op, enum vr_cp_voice_left how);
 /* voice_state {room, members} to the chat's members on every process, except @p skip (who caused it). */
 void vr_cp_voice_publish_state(struct vr_cp *cp, const char *room, const char *skip, json_t *members);
-/* The relay's message of a refusal, or the reason nothing came. */
+/* The relay's message of a refusal, or the reason nothing came: logged, and in @p buf for the client. */
 void vr_cp_voice_relay_why(char *buf, size_t n, const struct vr_cp_voice_op *op, const char *what, json_t *resp,
 			   const char *why);
 

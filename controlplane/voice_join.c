@@ -15,16 +15,6 @@
 
 #define SSRC_TRIES 4  /* fresh SSRC and member id after a clash in the room, then give up */
 
-/* The suites as the relay names them (docs/control.md, member.add), key lengths of RFC 4568 6.1, RFC 7714 12. */
-static const struct {
-	const char *name;
-	int key_len;
-} suites[VR_RELAY_SUITE_MAX] = {
-	[VR_RELAY_SUITE_NONE] = {"NONE", 0},
-	[VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80] = {"AES_CM_128_HMAC_SHA1_80", 30},
-	[VR_RELAY_SUITE_AEAD_AES_128_GCM] = {"AEAD_AES_128_GCM", 28},
-};
-
 static void join_reserve(struct vr_cp_voice_op *op);
 
 /* Undo a join the client was told failed: its Redis records, and its relay member if it may exist. */
@@ -57,13 +47,13 @@ static void join_done(struct vr_cp_voice_op *op)
 	op->vu->seat_member = op->member_id;
 	op->vu->seat_relay = op->relay;
 	vr_cp_voice_publish_state(op->cp, op->room, op->vu->uid, op->members);
-	keys = suites[op->cp->cfg->cp_voice_suite].key_len
+	keys = vr_relay_suite_key_len((enum vr_relay_suite)op->cp->cfg->cp_voice_suite)
 		       ? json_pack("{s:s, s:s}", "send", op->tx_key, "receive", op->rx_key)
 		       : json_pack("{s:n, s:n}", "send", "receive");
 	vr_cp_call_done(k, "voice_joined",
 			json_pack("{s:s, s:s, s:i, s:I, s:s, s:I, s:o, s:s}", "room", op->room, "vip", op->vip, "port",
 				  (int)op->port, "ssrc", (json_int_t)op->ssrc, "suite",
-				  suites[op->cp->cfg->cp_voice_suite].name, "member_id", (json_int_t)op->member_id,
+				  vr_relay_suite_name((enum vr_relay_suite)op->cp->cfg->cp_voice_suite), "member_id", (json_int_t)op->member_id,
 				  "keys", keys, "relay", vr_cp_relay_name(op->relay)));
 	op->k = NULL;
 	vr_cp_voice_op_end(op);
@@ -80,7 +70,6 @@ static void join_member_added(void *arg, json_t *resp, const char *why)
 		return;
 	}
 	vr_cp_voice_relay_why(msg, sizeof(msg), op, "member.add", resp, why);
-	fprintf(stderr, "voxrelay-cp: voice: %s\n", msg);
 	/* without an answer the member may have been added after all */
 	join_abort(op, VR_CP_E_VOICE_UNAVAILABLE, msg, !code);
 }
@@ -89,20 +78,19 @@ static void join_room_added(void *arg, json_t *resp, const char *why)
 {
 	struct vr_cp_voice_op *op = arg;
 	const char *code = vr_cp_relay_error(resp);
-	int klen = suites[op->cp->cfg->cp_voice_suite].key_len;
+	int klen = vr_relay_suite_key_len((enum vr_relay_suite)op->cp->cfg->cp_voice_suite);
 	char msg[256];
 	json_t *args;
 
 	/* EEXIST: the room is there already (other members, or left over empty) */
 	if (!code || (*code && strcmp(code, "EEXIST") != 0)) {
 		vr_cp_voice_relay_why(msg, sizeof(msg), op, "room.add", resp, why);
-		fprintf(stderr, "voxrelay-cp: voice: %s\n", msg);
 		join_abort(op, VR_CP_E_VOICE_UNAVAILABLE, msg, false);
 		return;
 	}
 	args = json_pack("{s:s, s:i, s:I, s:[I], s:s}", "vip", op->vip, "port", (int)op->port, "id",
 			 (json_int_t)op->member_id, "ssrcs", (json_int_t)op->ssrc, "suite",
-			 suites[op->cp->cfg->cp_voice_suite].name);
+			 vr_relay_suite_name((enum vr_relay_suite)op->cp->cfg->cp_voice_suite));
 	/* tx_key: what the member sends with (the relay unprotects with it); rx_key: what it receives with */
 	if (args && klen) {
 		json_object_set_new(args, "tx_key", json_string(op->tx_key));
@@ -127,7 +115,6 @@ static void join_room_cleared(void *arg, json_t *resp, const char *why)
 
 	if (!resp) {
 		vr_cp_voice_relay_why(msg, sizeof(msg), op, "room.remove", resp, why);
-		fprintf(stderr, "voxrelay-cp: voice: %s\n", msg);
 		join_abort(op, VR_CP_E_VOICE_UNAVAILABLE, msg, false);
 		return;
 	}
@@ -138,7 +125,7 @@ static void join_room_cleared(void *arg, json_t *resp, const char *why)
 static int make_keys(struct vr_cp_voice_op *op)
 {
 	unsigned char raw[2][VR_CP_KEY_MAX];
-	int klen = suites[op->cp->cfg->cp_voice_suite].key_len, rc = -1;
+	int klen = vr_relay_suite_key_len((enum vr_relay_suite)op->cp->cfg->cp_voice_suite), rc = -1;
 
 	if (klen == 0)
 		return 0;

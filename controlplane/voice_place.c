@@ -110,7 +110,6 @@ int vr_cp_voice_claim(struct vr_cp *cp, const char *uid, const char *room, uint3
 	const struct vr_cp_voice *v = cp->voice;
 	char key[VR_CP_ID_LEN + 16], ssrc_s[12], mid[12], h[12], n[12];
 	const char *argv[7 + 3 * VR_MAX_VIPS] = {key, uid, room, ssrc_s, mid, h, n};
-	size_t lens[7 + 3 * VR_MAX_VIPS];
 	int argc = 7;
 
 	/* VOICE_CLAIM (store_scripts.c): KEYS voice_member:<uid>; ARGV uid, room, ssrc, member id, h, n, n x (vip, lo, hi) */
@@ -124,22 +123,17 @@ int vr_cp_voice_claim(struct vr_cp *cp, const char *uid, const char *room, uint3
 		argv[argc++] = v->lo[i];
 		argv[argc++] = v->hi[i];
 	}
-	for (int i = 0; i < argc; i++)
-		lens[i] = strlen(argv[i]);
-	return vr_cp_store_script(cp->store, VR_CP_SCRIPT_VOICE_CLAIM, cb, arg, 1, argc, argv, lens) == 0 ? 0 : -1;
+	return vr_cp_store_script(cp->store, VR_CP_SCRIPT_VOICE_CLAIM, cb, arg, 1, argc, argv, NULL) == 0 ? 0 : -1;
 }
 
 int vr_cp_voice_release(struct vr_cp *cp, const char *uid, const char *expect, vr_cp_store_cb cb, void *arg)
 {
 	char key[VR_CP_ID_LEN + 16];
 	const char *argv[3] = {key, uid, expect};
-	size_t lens[3];
 
 	/* VOICE_RELEASE (store_scripts.c): KEYS voice_member:<uid>; ARGV uid, the room expected ("" any) */
 	snprintf(key, sizeof(key), "voice_member:%s", uid);
-	for (int i = 0; i < 3; i++)
-		lens[i] = strlen(argv[i]);
-	return vr_cp_store_script(cp->store, VR_CP_SCRIPT_VOICE_RELEASE, cb, arg, 1, 3, argv, lens) == 0 ? 0 : -1;
+	return vr_cp_store_script(cp->store, VR_CP_SCRIPT_VOICE_RELEASE, cb, arg, 1, 3, argv, NULL) == 0 ? 0 : -1;
 }
 
 /*

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* voxrelay-cp's wire protocol without I/O: the JSON envelope, error codes, UTF-8 checks and the per-user token bucket (docs/protocol.md). */
+/* voxrelay-cp's wire protocol without I/O: the JSON envelope, error codes, UTF-8 lengths and the per-user token bucket (docs/protocol.md). */
 #ifndef VOXRELAY_CP_PROTO_H
 #define VOXRELAY_CP_PROTO_H
 
@@ -66,12 +66,13 @@ const char *vr_cp_error_code(enum vr_cp_error e);
 const char *vr_cp_error_text(enum vr_cp_error e);
 
 /**
- * Check that @p s[0..len) is well-formed UTF-8 (RFC 3629 section 4: no
- * overlong forms, no surrogates, nothing above U+10FFFF) and count its code
- * points.
- * @return the number of code points, or -1 if malformed. Thread-safe.
+ * The number of code points of @p s[0..len), which must be well-formed
+ * UTF-8: a string of a request vr_cp_request_parse() accepted, whose UTF-8
+ * jansson checked as it parsed (RFC 3629 section 4: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). Not a check: malformed input gives a
+ * count, never an error. Thread-safe.
  */
-long vr_cp_utf8_count(const char *s, size_t len);
+size_t vr_cp_utf8_count(const char *s, size_t len);
 
 /** A request as the gateway dispatches it (docs/protocol.md, "Envelope"). */
 struct vr_cp_request {

@@ -45,20 +45,14 @@ static struct vr_config *load_base(const char *yaml)
 static void test_good(void)
 {
 	struct vr_config *cfg = load_base(base_yaml);
+	struct vr_config before = *cfg;
 	char err[VR_CFG_ERR_LEN];
 
-	/* defaults first: nothing set changes nothing */
+	/* nothing set changes nothing (the defaults themselves are test_config's) */
 	fake_env = (const char *const[]){NULL};
 	CHECK(vr_config_cp_env(cfg, fake_getenv, err, sizeof(err)) == 0);
 	CHECK(err[0] == '\0');
-	CHECK_EQ(cfg->cp_max_connections, 2000);
-	CHECK_EQ(cfg->cp_max_connections_per_user, 5);
-	CHECK_EQ(cfg->cp_rate_limit_window_ms, 60000);
-	CHECK_EQ(cfg->cp_rate_limit_max_messages, 30);
-	CHECK_EQ(cfg->cp_cleanup_interval_ms, 300000);
-	CHECK_EQ(cfg->cp_inactive_timeout_ms, 1800000);
-	CHECK_EQ(cfg->cp_max_payload, 16384);
-	CHECK_EQ(cfg->cp_max_message_length, 4000);
+	CHECK(memcmp(&before, cfg, sizeof(before)) == 0);
 
 	fake_env = (const char *const[]){
 		"WS_MAX_CONNECTIONS=100",

@@ -9,6 +9,8 @@
 
 #include "voxrelay/cp_jwt.h"
 
+#include "jwt_priv.h" /* vr_jwt_b64url_encode: jwt.c is compiled in */
+
 /*
  * Fixed keys, so that the seed corpus (tests/cp/corpus_jwt) holds tokens
  * with valid RS256 and ES256 signatures; their private halves were thrown
@@ -35,23 +37,6 @@ static const char secret[] = "voxrelay fuzz_jwt HS256 secret, 32+ bytes";
 #define FUZZ_MAX_INPUT (2 * VR_JWT_MAX_LEN)
 
 static struct vr_jwt_key *keys[3];
-
-static size_t b64url(const uint8_t *in, size_t n, char *out)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		acc = (acc << 8) | in[i];
-		for (bits += 8; bits >= 6; bits -= 6)
-			out[o++] = a[(acc >> (bits - 6)) & 63];
-	}
-	if (bits > 0)
-		out[o++] = a[(acc << (6 - bits)) & 63];
-	return o;
-}
 
 /* What an accepted token must look like, whatever the input. */
 static void check_ok(enum vr_jwt_error rc, const struct vr_jwt_claims *c)
@@ -87,7 +72,7 @@ static void signed_pair(const uint8_t *data, size_t size, bool require_exp)
 	size_t hlen = nl != NULL ? (size_t)(nl - data) : size;
 	const uint8_t *payload = nl != NULL ? nl + 1 : data + size;
 	size_t plen = size - hlen - (nl != NULL);
-	char *tok = malloc(FUZZ_MAX_INPUT * 4 / 3 + 64);
+	char *tok = malloc(VR_JWT_B64URL_SIZE(hlen) + VR_JWT_B64URL_SIZE(plen) + VR_JWT_B64URL_SIZE(32));
 	uint8_t mac[32];
 	unsigned maclen = 0;
 	struct vr_jwt_claims c;
@@ -95,12 +80,12 @@ static void signed_pair(const uint8_t *data, size_t size, bool require_exp)
 
 	if (tok == NULL)
 		return;
-	n = b64url(data, hlen, tok);
+	n = vr_jwt_b64url_encode(data, hlen, tok);
 	tok[n++] = '.';
-	n += b64url(payload, plen, tok + n);
+	n += vr_jwt_b64url_encode(payload, plen, tok + n);
 	HMAC(EVP_sha256(), secret, sizeof(secret) - 1, (const uint8_t *)tok, n, mac, &maclen);
 	tok[n++] = '.';
-	n += b64url(mac, maclen, tok + n);
+	n += vr_jwt_b64url_encode(mac, maclen, tok + n);
 	if (verify(tok, n, require_exp, &c) == VR_JWT_BAD_SIGNATURE && memmem(data, hlen, "HS256", 5) != NULL &&
 	    memmem(data, hlen, "RS256", 5) == NULL && memmem(data, hlen, "ES256", 5) == NULL &&
 	    memmem(data, hlen, "\\", 1) == NULL && n <= VR_JWT_MAX_LEN)

@@ -33,12 +33,13 @@ def with_listen(gw, lines):
         f.write(text.replace(anchor, anchor + "".join(f"    {k}: {v}\n" for k, v in lines)))
 
 
-def start_fails(gw, what):
-    """The process exits non-zero within 10 s, its message naming the cause."""
+def start_fails(gw, what, message=None):
+    """The process exits non-zero within 10 s, its message naming the cause (default: the listener)."""
     p = subprocess.run([gw.binary, "-c", gw.config], capture_output=True, text=True, timeout=10)
     out = p.stdout + p.stderr
     check(p.returncode != 0, f"{what}: exit {p.returncode}, {out}")
-    check("cannot listen on 127.0.0.1:" + str(gw.port) in out, f"{what}: message: {out}")
+    message = message or "cannot listen on 127.0.0.1:" + str(gw.port)
+    check(message in out, f"{what}: message: {out}")
     check("Sanitizer" not in out, f"{what}: the failed start is not clean: {out}")
 
 
@@ -107,6 +108,18 @@ async def main(d):
         bad = cputil.Gateway(sys.argv[1], d, redis.port, name="badcert")
         with_listen(bad, [("tls_cert", junk), ("tls_key", key)])
         start_fails(bad, "unusable certificate")
+
+        # an HS256 secret longer than voxrelay-cp reads is refused, not cut short (no token would verify)
+        long_secret = cputil.Gateway(sys.argv[1], d, redis.port, name="longsecret")
+        path = os.path.join(d, "long.secret")
+        with open(path, "wb") as f:
+            f.write(b"s" * 5000)
+        with open(long_secret.config) as f:
+            text = f.read()
+        check(os.path.join(d, "jwt.secret") in text, "secret path in the test config")
+        with open(long_secret.config, "w") as f:
+            f.write(text.replace(os.path.join(d, "jwt.secret"), path))
+        start_fails(long_secret, "over-long HS256 secret", "longer than 4096 bytes")
     finally:
         redis.stop()
 
