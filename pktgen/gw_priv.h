@@ -13,9 +13,11 @@
 
 #include "voxrelay/cp_jwt.h"
 
+#include "gen_hist.h"
+
 #define VR_GW_RX_SCRATCH (256 * 1024)
 #define VR_GW_TX_SCRATCH (64 * 1024)
-#define VR_GW_HIST_N 4096
+#define VR_GW_HIST_N VR_GEN_HIST_BUCKETS /* latency in µs, gen_hist.h's bucket layout */
 
 /* ---------------------------------------------------------------------------
  * options (gw_load.c parses them; read-only once the workers run) */

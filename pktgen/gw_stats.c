@@ -7,28 +7,21 @@
 
 #include "gw_priv.h"
 
-/* Log-linear buckets: exact below 256 µs, then 128 per power of two (under 0.8 % apart). */
+/* gen_hist.c's log-linear buckets, in µs: exact below 256 µs, then 128 per power of two (under 0.8 % apart). */
 unsigned vr_gw_lat_bucket(uint64_t us)
 {
-	unsigned msb, shift, b;
+	uint64_t lo, hi;
 
-	if (us < 256)
-		return (unsigned)us;
-	msb = 63 - (unsigned)__builtin_clzll(us);
-	shift = msb - 7;
-	b = 256 + (shift - 1) * 128 + (unsigned)((us >> shift) - 128);
-	return b < VR_GW_HIST_N ? b : VR_GW_HIST_N - 1;
+	return vr_gen_hist_bucket(us, &lo, &hi);
 }
 
 /* The middle of bucket @b, in µs. */
 static double bucket_us(unsigned b)
 {
-	unsigned shift;
+	uint64_t lo, hi;
 
-	if (b < 256)
-		return b + 0.5;
-	shift = (b - 256) / 128 + 1;
-	return ((double)(128 + (b - 256) % 128) + 0.5) * (double)(1ull << shift);
+	vr_gen_hist_bucket_range(b, &lo, &hi);
+	return ((double)lo + (double)hi + 1.0) / 2.0;
 }
 
 double vr_gw_hist_pct(const uint64_t *h, uint64_t n, double p)

@@ -17,7 +17,6 @@
 struct vr_raw_suite {
 	const char *name;
 	enum vr_relay_suite suite; /**< its sessions come from vr_relay_srtp_session() */
-	int key_len;
 };
 
 /** AES_CM_128_HMAC_SHA1_80 (index 0) and AEAD_AES_128_GCM (index 1). */

@@ -30,9 +30,10 @@ struct vr_gen_app {
 
 /* ---- gen_setup.c ---- */
 /**
- * Create the workers (one per worker lcore, streams split in contiguous
- * ranges), their voice models, frame builders (frame length @frame_len
- * bytes without FCS, 0 = the codec's) and receive accounting.
+ * Create the workers (one per worker lcore: @a->nb_workers, which the
+ * caller has set and checked; streams split in contiguous ranges), their
+ * voice models, frame builders (frame length @frame_len bytes without FCS,
+ * 0 = the codec's) and receive accounting.
  * @return 0 or -errno (-ENOMEM, -EINVAL from the builders with a message on stderr).
  */
 int vr_gen_setup_workers(struct vr_gen_app *a, uint32_t frame_len);

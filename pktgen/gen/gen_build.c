@@ -152,7 +152,7 @@ static void build_template(struct vr_gen_tx *t, const struct vr_gen_tx_conf *c, 
 int vr_gen_tx_init(struct vr_gen_tx *t, const struct vr_gen_tx_conf *c, uint32_t stream, const uint8_t *key)
 {
 	uint32_t slot, nth, room, step, min_frame;
-	uint64_t rng, prng;
+	uint64_t rng;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -172,15 +172,17 @@ int vr_gen_tx_init(struct vr_gen_tx *t, const struct vr_gen_tx_conf *c, uint32_t
 		return rc;
 	room = c->members_per_room ? stream / c->members_per_room : 0;
 	step = c->room_port_step ? c->room_port_step : 1;
-	if (nth >= VR_GEN_PORTS || (uint64_t)c->room_port_base + (uint64_t)room * step > 65535)
+	if ((c->src_port ? (uint64_t)c->src_port + 2ull * nth > 65535 : nth >= VR_GEN_PORTS) ||
+	    (uint64_t)c->room_port_base + (uint64_t)room * step > 65535)
 		return -ERANGE;
 	t->dport = (uint16_t)(c->room_port_base + room * step);
-	/* One offset per address and one odd stride per run: the ports of an
-	 * address look random yet never repeat (an odd stride is coprime with 8192). */
-	prng = c->seed ^ 0x5a17e0f0c0ffeeull;
-	{
-		uint64_t stride = vr_splitmix64(&prng) | 1, a = c->seed + slot * 0x9e3779b97f4a7c15ull;
-		uint64_t off = vr_splitmix64(&a);
+	if (c->src_port) {
+		t->sport = (uint16_t)(c->src_port + 2 * nth);
+	} else {
+		/* One offset per address and one odd stride per run: the ports of an
+		 * address look random yet never repeat (an odd stride is coprime with 8192). */
+		uint64_t prng = c->seed ^ 0x5a17e0f0c0ffeeull, stride = vr_splitmix64(&prng) | 1;
+		uint64_t a = c->seed + slot * 0x9e3779b97f4a7c15ull, off = vr_splitmix64(&a);
 
 		t->sport = (uint16_t)(VR_GEN_PORT_MIN + 2 * ((off + nth * stride) % VR_GEN_PORTS));
 	}

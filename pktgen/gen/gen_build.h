@@ -20,7 +20,8 @@
  *    never its all-zero host part nor (IPv4) its broadcast address;
  *  - source port: even (RTP convention, RFC 3550 11), in the dynamic range
  *    49152..65534 (RFC 6335 6), pseudo-random from the seed; the streams
- *    sharing an address get distinct ports (at most 8192 of them);
+ *    sharing an address get distinct ports (at most 8192 of them). With
+ *    src_port set, the n-th stream on an address uses src_port + 2n;
  *  - destination: the VIP and port room_port_base + room * room_port_step,
  *    room = i / members_per_room, so a room's members share the port; RTCP
  *    goes to the same port (RFC 5761 rtcp-mux, as WebRTC).
@@ -59,6 +60,7 @@ struct vr_gen_tx_conf {
 	struct vr_addr src_base;   /**< first client address; family AF_INET or AF_INET6, as @vip */
 	uint8_t src_prefix_len;    /**< the prefix the clients lie in: IPv4 0..32, IPv6 0..127 */
 	uint32_t src_count;        /**< distinct client addresses, >= 1 */
+	uint16_t src_port;         /**< first client port, +2 per stream on one address; 0 = pseudo-random even ports */
 	struct vr_addr vip;        /**< destination */
 	uint16_t room_port_base;   /**< first room's UDP port, host order, >= 1 */
 	uint16_t room_port_step;   /**< port distance between rooms; 0 = 1 */
@@ -114,8 +116,8 @@ struct vr_gen_tx {
  * @return 0; -EINVAL (families differ or unknown, prefix or address range
  *         outside the prefix, ports or ids out of range, frame_len outside
  *         60..1514 or too short for the headers, key missing); -ERANGE
- *         (@stream needs a room port beyond 65535 or more than 8192 ports
- *         on one address); -ENOMEM, -EIO (libsrtp refused). Thread-safe
+ *         (@stream needs a room port or, with src_port, a client port
+ *         beyond 65535, or more than 8192 random ports on one address); -ENOMEM, -EIO (libsrtp refused). Thread-safe
  *         on its own @t.
  */
 int vr_gen_tx_init(struct vr_gen_tx *t, const struct vr_gen_tx_conf *c, uint32_t stream, const uint8_t *key);

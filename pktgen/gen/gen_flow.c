@@ -31,6 +31,8 @@ struct totals {
 struct vr_gen_flows {
 	uint32_t nflows, flags, clock_hz;
 	uint64_t tsc_hz;
+	/* a burst's packets share one arrival TSC: its ns are computed once */
+	uint64_t rx_tsc, rx_ns;
 	struct totals now, prev;
 	struct vr_gen_hist lat, lat_iv;
 	struct flow flow[];
@@ -180,15 +182,10 @@ static int flow_seq(struct vr_gen_flows *f, struct flow *fl, uint32_t seq)
 static void flow_jitter(struct flow *fl, uint32_t rtp_ts, uint64_t rx_ns)
 {
 	uint32_t arrival = vr_rtpstats_ns_to_rtp(rx_ns, fl->clock_hz);
-	uint32_t transit = arrival - rtp_ts, d;
+	uint32_t transit = arrival - rtp_ts;
 
-	if (fl->have_transit) {
-		d = transit - fl->transit;
-		/* |D| of the signed difference, in unsigned arithmetic: -2^31 has no int32 opposite */
-		if (d & 0x80000000u)
-			d = 0u - d;
-		fl->jitter += d - ((fl->jitter + 8) >> 4);
-	}
+	if (fl->have_transit)
+		fl->jitter += vr_rtpstats_transit_delta(transit, fl->transit) - ((fl->jitter + 8) >> 4);
 	fl->transit = transit;
 	fl->have_transit = 1;
 }
@@ -214,7 +211,11 @@ int vr_gen_flow_rx(struct vr_gen_flows *f, uint32_t flow, uint32_t seq, uint64_t
 	case VR_GEN_SEQ_NEXT:
 		fl->unique++;
 		f->now.unique++;
-		flow_jitter(fl, rtp_ts, vr_gen_tsc_to_ns(rx_tsc, f->tsc_hz));
+		if (rx_tsc != f->rx_tsc) {
+			f->rx_tsc = rx_tsc;
+			f->rx_ns = vr_gen_tsc_to_ns(rx_tsc, f->tsc_hz);
+		}
+		flow_jitter(fl, rtp_ts, f->rx_ns);
 		break;
 	case VR_GEN_SEQ_DUP:
 		fl->dup++;

@@ -22,7 +22,7 @@ static uint32_t bucket_of(uint64_t v)
 	       (uint32_t)((v >> (e - VR_GEN_HIST_SUB_BITS)) & (SUB_COUNT - 1));
 }
 
-static void bucket_range(uint32_t i, uint64_t *lo, uint64_t *hi)
+void vr_gen_hist_bucket_range(uint32_t i, uint64_t *lo, uint64_t *hi)
 {
 	uint32_t e, sub;
 
@@ -40,7 +40,7 @@ uint32_t vr_gen_hist_bucket(uint64_t value, uint64_t *lo, uint64_t *hi)
 {
 	uint32_t i = bucket_of(value);
 
-	bucket_range(i, lo, hi);
+	vr_gen_hist_bucket_range(i, lo, hi);
 	return i;
 }
 
@@ -158,7 +158,7 @@ uint64_t vr_gen_hist_percentile(const struct vr_gen_hist *h, double p)
 	}
 	if (i == VR_GEN_HIST_BUCKETS)
 		return h->max;
-	bucket_range(i, &lo, &hi);
+	vr_gen_hist_bucket_range(i, &lo, &hi);
 	v = lo + (hi - lo) / 2;
 	if (v < h->min)
 		v = h->min;

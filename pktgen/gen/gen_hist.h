@@ -97,4 +97,11 @@ uint64_t vr_gen_hist_percentile(const struct vr_gen_hist *h, double p);
  */
 uint32_t vr_gen_hist_bucket(uint64_t value, uint64_t *lo, uint64_t *hi);
 
+/**
+ * The range of values bucket @i holds, [@lo, @hi] (@i below
+ * VR_GEN_HIST_BUCKETS): for a caller keeping its own bucket counts in
+ * this layout (voxrelay-gw-load's per-thread atomic counters).
+ */
+void vr_gen_hist_bucket_range(uint32_t i, uint64_t *lo, uint64_t *hi);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "gen_app.h"
 #include "gen_port.h"
+#include "gen_rfc2544.h"
 
 static volatile bool force_quit;
 
@@ -24,15 +25,7 @@ static void on_signal(int sig)
 	force_quit = true;
 }
 
-static enum vr_relay_suite suite_of(const char *s)
-{
-	if (!strcasecmp(s, "AES_CM_128_HMAC_SHA1_80"))
-		return VR_RELAY_SUITE_AES_CM_128_HMAC_SHA1_80;
-	if (!strcasecmp(s, "AEAD_AES_128_GCM"))
-		return VR_RELAY_SUITE_AEAD_AES_128_GCM;
-	return VR_RELAY_SUITE_NONE;
-}
-
+/* --srtp (one of the option's choices) by vr_relay_suite_name(). */
 /* The TSC's offset to the wall clock, for the SRs' NTP timestamps (RFC 3550 6.4.1). */
 static uint64_t unix_ns_at_tsc0(uint64_t hz)
 {
@@ -40,15 +33,14 @@ static uint64_t unix_ns_at_tsc0(uint64_t hz)
 	uint64_t tsc = rte_rdtsc();
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec -
-	       (uint64_t)((__uint128_t)tsc * 1000000000u / hz);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - vr_gen_tsc_to_ns(tsc, hz);
 }
 
 static int write_members(struct vr_gen_app *a)
 {
 	FILE *f = fopen(a->o.members_out, "w");
 
-	if (!f || vr_gen_plan_write_json(a->plan, &a->o, f) != 0 || fclose(f) != 0) {
+	if (!f || vr_gen_plan_write_json(a->plan, &a->o, a->suite, f) != 0 || fclose(f) != 0) {
 		fprintf(stderr, "voxrelay-gen: cannot write %s\n", a->o.members_out);
 		return -1;
 	}
@@ -125,7 +117,14 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	a->suite = suite_of(a->o.srtp);
+	n = vr_relay_suite_parse(a->o.srtp);
+	if (n < 0) {
+		fprintf(stderr, "voxrelay-gen: --srtp %s: not none, AES_CM_128_HMAC_SHA1_80 or AEAD_AES_128_GCM\n",
+			a->o.srtp);
+		rc = 2;
+		goto out_eal;
+	}
+	a->suite = (enum vr_relay_suite)n;
 	a->codec = !strcasecmp(a->o.codec, "g711") ? VR_GEN_CODEC_G711 : VR_GEN_CODEC_OPUS;
 	if (a->suite != VR_RELAY_SUITE_NONE && vr_relay_global_init() != 0) {
 		fprintf(stderr, "voxrelay-gen: libsrtp initialisation failed\n");
@@ -146,9 +145,14 @@ int main(int argc, char **argv)
 		goto out_plan;
 	}
 	a->nb_workers = rte_lcore_count() - 1;
-	if (a->nb_workers < 1 || setup_ports(a) != 0)
+	if (a->nb_workers < 1 || a->nb_workers > VR_GEN_MAX_LCORES) {
+		fprintf(stderr, "voxrelay-gen: needs 2..%u lcores (the main one and a worker per queue), EAL gave %u\n",
+			VR_GEN_MAX_LCORES + 1, rte_lcore_count());
 		goto out_workers;
-	if (vr_gen_setup_workers(a, a->o.frame_size ? a->o.frame_size - 4 : 0) != 0)
+	}
+	if (setup_ports(a) != 0)
+		goto out_workers;
+	if (vr_gen_setup_workers(a, a->o.frame_size ? a->o.frame_size - VR_GEN_FCS_LEN : 0) != 0)
 		goto out_ports;
 	if (a->o.members_out[0] && write_members(a) != 0)
 		goto out_ports;

@@ -297,7 +297,7 @@ static int finish(struct vr_gen_opts *o, bool vip_set, bool src_set, bool src_co
 int vr_gen_opts_parse(int argc, char **argv, struct vr_gen_opts *o, char *err, size_t errlen)
 {
 	struct option longopts[NB_OPTS + 2];
-	bool vip_set = false, src_set = false, src_count_set = false;
+	bool vip_set = false, src_set = false, src_count_set = false, rx_port_set = false;
 	int c, idx;
 
 	defaults(o);
@@ -326,8 +326,7 @@ int vr_gen_opts_parse(int argc, char **argv, struct vr_gen_opts *o, char *err, s
 		vip_set |= d->off == O(vip);
 		src_set |= d->off == O(src);
 		src_count_set |= d->off == O(src_count);
-		if (d->off == O(rx_port))
-			o->rx_port_set = true;
+		rx_port_set |= d->off == O(rx_port);
 		if (d->off == O(json_path) && !strcmp(o->json_path, "-")) {
 			o->json_stdout = true;
 			o->json_path[0] = 0;
@@ -337,7 +336,7 @@ int vr_gen_opts_parse(int argc, char **argv, struct vr_gen_opts *o, char *err, s
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->rx_port_set)
+	if (!rx_port_set)
 		o->rx_port = o->tx_port;
 	return finish(o, vip_set, src_set, src_count_set, err, errlen);
 }

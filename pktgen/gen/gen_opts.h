@@ -53,7 +53,6 @@ struct vr_gen_opts {
 	/* ports and lcores */
 	uint16_t tx_port;          /**< DPDK port id to send on */
 	uint16_t rx_port;          /**< DPDK port id to receive on (default: the TX port) */
-	bool rx_port_set;
 	uint32_t burst;            /**< packets per TX burst */
 	uint32_t mbufs;            /**< mbufs in each pool */
 	uint8_t dst_mac[6];        /**< next hop's MAC; default broadcast */

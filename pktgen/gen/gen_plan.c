@@ -3,13 +3,14 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdbool.h>
 #include <sys/socket.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "voxrelay/config.h"
 #include "voxrelay/hash.h"
+#include "voxrelay/relay.h"
 #include "voxrelay/splitmix.h"
 
 #include "gen_opts.h"
@@ -132,35 +133,49 @@ void vr_gen_plan_free(struct vr_gen_plan *p)
 	free(p);
 }
 
-static void key_b64(const uint8_t *key, size_t len, char out[64])
+/* The SDES inline form of a key || salt (RFC 4568 section 6.1): base64. */
+static json_t *key_b64(const uint8_t *key, int len)
 {
-	EVP_EncodeBlock((unsigned char *)out, key, (int)len);
+	char out[4 * ((VR_GEN_KEY_LEN + 2) / 3) + 1];
+
+	EVP_EncodeBlock((unsigned char *)out, key, len);
+	return json_string(out);
 }
 
-int vr_gen_plan_write_json(const struct vr_gen_plan *p, const struct vr_gen_opts *o, FILE *f)
+int vr_gen_plan_write_json(const struct vr_gen_plan *p, const struct vr_gen_opts *o, enum vr_relay_suite suite,
+			   FILE *f)
 {
-	/* RFC 7714: GCM's salt is 12 bytes, not 14 */
-	size_t klen = !strcasecmp(o->srtp, "AEAD_AES_128_GCM") ? 28 : 30;
-	bool keys = strcasecmp(o->srtp, "none") != 0;
-	char vip[64], a[64], tk[64], rk[64];
+	int klen = vr_relay_suite_key_len(suite), rc = 0;
+	json_t *rooms = json_array(), *members = NULL, *root;
+	char vip[64], a[64];
 
 	vr_addr_str(&o->vip, vip, sizeof(vip));
-	fprintf(f, "{\"vip\":\"%s\",\"suite\":\"%s\",\"codec\":\"%s\",\"rooms\":[", vip, o->srtp, o->codec);
-	for (uint32_t s = 0; s < p->nb_members; s++) {
+	root = json_pack("{s:s, s:s, s:s, s:o}", "vip", vip, "suite", o->srtp, "codec", o->codec, "rooms", rooms);
+	if (!root)
+		return -ENOMEM;
+	for (uint32_t s = 0; s < p->nb_members && !rc; s++) {
 		const struct vr_gen_member *m = &p->members[s];
+		json_t *mj;
 
-		if (m->slot == 0)
-			fprintf(f, "%s{\"port\":%u,\"members\":[", s ? "]}," : "", m->dport);
-		vr_addr_str(&m->src, a, sizeof(a));
-		fprintf(f, "%s{\"stream\":%u,\"id\":%u,\"ssrc\":%u,\"addr\":\"%s\",\"port\":%u", m->slot ? "," : "", s,
-			m->slot + 1, m->ssrc, a, m->sport);
-		if (keys) {
-			key_b64(m->tx_key, klen, tk);
-			key_b64(m->rx_key, klen, rk);
-			fprintf(f, ",\"tx_key\":\"%s\",\"rx_key\":\"%s\"", tk, rk);
+		/* a room's members are consecutive streams, slot 0 first */
+		if (m->slot == 0) {
+			members = json_array();
+			rc |= json_array_append_new(rooms,
+						    json_pack("{s:i, s:o}", "port", m->dport, "members", members));
 		}
-		fputc('}', f);
+		vr_addr_str(&m->src, a, sizeof(a));
+		mj = json_pack("{s:I, s:I, s:I, s:s, s:i}", "stream", (json_int_t)s, "id", (json_int_t)m->slot + 1,
+			       "ssrc", (json_int_t)m->ssrc, "addr", a, "port", m->sport);
+		if (mj && klen > 0) {
+			rc |= json_object_set_new(mj, "tx_key", key_b64(m->tx_key, klen));
+			rc |= json_object_set_new(mj, "rx_key", key_b64(m->rx_key, klen));
+		}
+		rc |= json_array_append_new(members, mj);
 	}
-	fputs(p->nb_members ? "]}]}\n" : "]}\n", f);
-	return ferror(f) ? -EIO : 0;
+	if (!rc)
+		rc = json_dumpf(root, f, JSON_COMPACT);
+	json_decref(root);
+	if (rc)
+		return -ENOMEM;
+	return fputc('\n', f) == EOF || ferror(f) ? -EIO : 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "voxrelay/common.h"
+#include "voxrelay/relay.h"
 
 /** SRTP master key || salt, the longest suite's (AES_CM_128: 16 + 14; AEAD_AES_128_GCM: 16 + 12). */
 #define VR_GEN_KEY_LEN 30
@@ -73,9 +74,11 @@ uint32_t vr_gen_plan_lookup(const struct vr_gen_plan *p, const struct vr_addr *a
  * Write the plan as JSON (one object: rooms with their port and members,
  * each with client address, port, SSRC, and keys as base64 of key||salt,
  * the SDES inline form of RFC 4568 section 6.1) for whoever programs the
- * device under test. @suite names the SRTP suite ("none" writes no keys).
- * @return 0 or -EIO.
+ * device under test. @suite gives the key length (VR_RELAY_SUITE_NONE
+ * writes no keys); @o the VIP and the suite and codec names.
+ * @return 0, -ENOMEM or -EIO.
  */
-int vr_gen_plan_write_json(const struct vr_gen_plan *p, const struct vr_gen_opts *o, FILE *f);
+int vr_gen_plan_write_json(const struct vr_gen_plan *p, const struct vr_gen_opts *o, enum vr_relay_suite suite,
+			   FILE *f);
 
 #endif

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* voxrelay-gen's reports: live line, final text and JSON, RFC 2544 table. */
+/* voxrelay-gen's reports: live line, final text and JSON (jansson), RFC 2544 table. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+
+#include <jansson.h>
 
 #include "gen_report.h"
 #include "gen_rfc2544.h"
@@ -104,90 +106,90 @@ int vr_gen_report_final(FILE *out, const struct vr_gen_report *r)
 
 /* ---- final, JSON ---- */
 
-/* JSON has no NaN or infinity. */
-static void json_num(FILE *out, double v)
+/* JSON has no NaN or infinity: an unknown figure is null. */
+static json_t *jnum(double v)
 {
-	if (isfinite(v))
-		fprintf(out, "%.6g", v);
-	else
-		fputs("null", out);
+	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static void json_key_num(FILE *out, const char *key, double v, int comma)
+/* A latency in µs from ns, or null when there is none. */
+static json_t *jus(int known, double ns)
 {
-	fprintf(out, "%s\"%s\":", comma ? "," : "", key);
-	json_num(out, v);
+	return known ? jnum(ns / 1e3) : json_null();
 }
 
-static void json_key_u64(FILE *out, const char *key, uint64_t v)
+/* Percentile @p of @h in µs, or null without a histogram. */
+static json_t *jpct(const struct vr_gen_hist *h, double p)
 {
-	fprintf(out, ",\"%s\":%llu", key, (unsigned long long)v);
+	return h && vr_gen_hist_count(h) ? jnum((double)vr_gen_hist_percentile(h, p) / 1e3) : json_null();
 }
 
-static void json_flow(FILE *out, const char *key, uint32_t flow, const struct vr_gen_flow_stats *st,
-		      const struct vr_gen_hist *h)
+static json_t *json_flow(uint32_t flow, const struct vr_gen_flow_stats *st, const struct vr_gen_hist *h)
 {
-	double nan = NAN;
-	int have_h = h && vr_gen_hist_count(h);
+	int lat = st->lat_count != 0;
+	double mean = lat ? (double)st->lat_sum_ns / (double)st->lat_count : 0.0;
 
-	fprintf(out, ",\"%s\":{\"flow\":", key);
-	if (flow == UINT32_MAX)
-		fputs("null", out);
-	else
-		fprintf(out, "%u", flow);
-	json_key_u64(out, "expected", st->expected);
-	json_key_u64(out, "received", st->received);
-	json_key_u64(out, "lost", st->lost);
-	json_key_num(out, "loss_pct", pct((double)st->lost, (double)st->expected), 1);
-	json_key_u64(out, "dup", st->dup);
-	json_key_u64(out, "reordered", st->reordered);
-	json_key_u64(out, "late", st->late);
-	fprintf(out, ",\"latency_us\":{\"count\":%llu", (unsigned long long)st->lat_count);
-	json_key_u64(out, "negative", st->lat_negative);
-	json_key_num(out, "min", st->lat_count ? (double)st->lat_min_ns / 1e3 : nan, 1);
-	json_key_num(out, "mean", st->lat_count ? (double)st->lat_sum_ns / (double)st->lat_count / 1e3 : nan, 1);
-	json_key_num(out, "p50", have_h ? (double)vr_gen_hist_percentile(h, 50.0) / 1e3 : nan, 1);
-	json_key_num(out, "p99", have_h ? (double)vr_gen_hist_percentile(h, 99.0) / 1e3 : nan, 1);
-	json_key_num(out, "p99_9", have_h ? (double)vr_gen_hist_percentile(h, 99.9) / 1e3 : nan, 1);
-	json_key_num(out, "max", st->lat_count ? (double)st->lat_max_ns / 1e3 : nan, 1);
-	fputc('}', out);
-	json_key_num(out, "jitter_ms", st->jitter_flows ? st->jitter_ns / 1e6 : nan, 1);
-	fputc('}', out);
+	return json_pack("{s:o, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:{s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}, s:o}",
+			 "flow", flow == UINT32_MAX ? json_null() : json_integer(flow),
+			 "expected", (json_int_t)st->expected, "received", (json_int_t)st->received,
+			 "lost", (json_int_t)st->lost, "loss_pct", jnum(pct((double)st->lost, (double)st->expected)),
+			 "dup", (json_int_t)st->dup, "reordered", (json_int_t)st->reordered,
+			 "late", (json_int_t)st->late,
+			 "latency_us", "count", (json_int_t)st->lat_count, "negative", (json_int_t)st->lat_negative,
+			 "min", jus(lat, (double)st->lat_min_ns), "mean", jus(lat, mean), "p50", jpct(h, 50.0),
+			 "p99", jpct(h, 99.0), "p99_9", jpct(h, 99.9), "max", jus(lat, (double)st->lat_max_ns),
+			 "jitter_ms", st->jitter_flows ? jnum(st->jitter_ns / 1e6) : json_null());
 }
 
-static void json_counts(FILE *out, const char *key, const uint64_t *c, unsigned int n,
-			const char *(*name)(unsigned int))
+static json_t *json_counts(const uint64_t *c, unsigned int n, const char *(*name)(unsigned int))
 {
-	unsigned int i;
+	json_t *o = json_object();
 
-	fprintf(out, ",\"%s\":{", key);
-	for (i = 0; i < n; i++)
-		fprintf(out, "%s\"%s\":%llu", i ? "," : "", name(i), (unsigned long long)c[i]);
-	fputc('}', out);
+	for (unsigned int i = 0; o && i < n; i++)
+		json_object_set_new(o, name(i), json_integer((json_int_t)c[i]));
+	return o;
+}
+
+/* @j as one compact line on @out, then free it. */
+static int json_line(FILE *out, json_t *j)
+{
+	int rc;
+
+	if (!j)
+		return -ENOMEM;
+	rc = json_dumpf(j, out, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(j);
+	if (rc != 0 || fputc('\n', out) == EOF || ferror(out))
+		return -EIO;
+	return 0;
 }
 
 int vr_gen_report_json(FILE *out, const struct vr_gen_report *r)
 {
 	const struct vr_gen_flows_summary *s;
+	json_t *j;
+	int rc = 0;
 
 	if (!out || !r || !r->sum)
 		return -EINVAL;
 	s = r->sum;
-	fputc('{', out);
-	json_key_num(out, "duration_s", r->duration_s, 0);
-	json_key_u64(out, "sent", r->sent);
-	json_key_u64(out, "flows", s->nflows);
-	json_key_u64(out, "active", s->active);
-	json_flow(out, "total", UINT32_MAX, &s->total, r->lat);
-	json_flow(out, "worst_loss", s->worst_loss_flow, &s->worst_loss, NULL);
-	json_flow(out, "worst_latency", s->worst_latency_flow, &s->worst_latency, r->worst_lat);
-	json_flow(out, "worst_jitter", s->worst_jitter_flow, &s->worst_jitter, NULL);
-	if (r->kinds)
-		json_counts(out, "rx_kinds", r->kinds, VR_GEN_RX_KIND_MAX, vr_gen_rx_kind_name);
-	if (r->errs)
-		json_counts(out, "rx_errors", r->errs, VR_GEN_RX_ERR_MAX, vr_gen_rx_err_name);
-	fputs("}\n", out);
-	return ferror(out) ? -EIO : 0;
+	j = json_pack("{s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "duration_s", jnum(r->duration_s),
+		      "sent", (json_int_t)r->sent, "flows", (json_int_t)s->nflows, "active", (json_int_t)s->active,
+		      "total", json_flow(UINT32_MAX, &s->total, r->lat),
+		      "worst_loss", json_flow(s->worst_loss_flow, &s->worst_loss, NULL),
+		      "worst_latency", json_flow(s->worst_latency_flow, &s->worst_latency, r->worst_lat),
+		      "worst_jitter", json_flow(s->worst_jitter_flow, &s->worst_jitter, NULL));
+	if (j && r->kinds)
+		rc |= json_object_set_new(j, "rx_kinds",
+					  json_counts(r->kinds, VR_GEN_RX_KIND_MAX, vr_gen_rx_kind_name));
+	if (j && r->errs)
+		rc |= json_object_set_new(j, "rx_errors",
+					  json_counts(r->errs, VR_GEN_RX_ERR_MAX, vr_gen_rx_err_name));
+	if (rc) {
+		json_decref(j);
+		return -ENOMEM;
+	}
+	return json_line(out, j);
 }
 
 /* ---- RFC 2544 ---- */
@@ -230,19 +232,23 @@ int vr_gen_report_rfc2544(FILE *out, uint64_t link_bps, const struct vr_gen_rfc2
 
 int vr_gen_report_rfc2544_json(FILE *out, uint64_t link_bps, const struct vr_gen_rfc2544_row *rows, uint32_t n)
 {
-	uint32_t i;
+	json_t *a;
 
 	if (!out || (n && !rows) || link_bps == 0)
 		return -EINVAL;
-	fprintf(out, "{\"link_bps\":%llu,\"rows\":[", (unsigned long long)link_bps);
-	for (i = 0; i < n; i++) {
-		fprintf(out, "%s{\"frame_len\":%u", i ? "," : "", rows[i].frame_len);
-		json_key_num(out, "mpps", rows[i].pps / 1e6, 1);
-		json_key_num(out, "line_pct", vr_gen_line_rate_pct(rows[i].pps, link_bps, rows[i].frame_len), 1);
-		json_key_num(out, "p50_us", rows[i].lat_p50_ns >= 0.0 ? rows[i].lat_p50_ns / 1e3 : NAN, 1);
-		json_key_num(out, "p99_us", rows[i].lat_p99_ns >= 0.0 ? rows[i].lat_p99_ns / 1e3 : NAN, 1);
-		fprintf(out, ",\"trials\":%u}", rows[i].trials);
+	a = json_array();
+	for (uint32_t i = 0; a && i < n; i++) {
+		const struct vr_gen_rfc2544_row *w = &rows[i];
+
+		if (json_array_append_new(a, json_pack("{s:I, s:o, s:o, s:o, s:o, s:I}", "frame_len",
+						       (json_int_t)w->frame_len, "mpps", jnum(w->pps / 1e6), "line_pct",
+						       jnum(vr_gen_line_rate_pct(w->pps, link_bps, w->frame_len)),
+						       "p50_us", jus(w->lat_p50_ns >= 0.0, w->lat_p50_ns),
+						       "p99_us", jus(w->lat_p99_ns >= 0.0, w->lat_p99_ns),
+						       "trials", (json_int_t)w->trials)) != 0) {
+			json_decref(a);
+			return -ENOMEM;
+		}
 	}
-	fputs("]}\n", out);
-	return ferror(out) ? -EIO : 0;
+	return json_line(out, json_pack("{s:I, s:o}", "link_bps", (json_int_t)link_bps, "rows", a));
 }

@@ -53,8 +53,9 @@ int vr_gen_report_final(FILE *out, const struct vr_gen_report *r);
  * sent, flows, active, total, worst_loss, worst_latency, worst_jitter
  * (each {flow, expected, received, lost, loss_pct, dup, reordered, late,
  * latency_us {count, negative, min, mean, p50, p99, p99_9, max}, jitter_ms}),
- * rx_kinds, rx_errors. Non-finite or unknown figures are null.
- * @return 0, -EINVAL, -EIO.
+ * rx_kinds, rx_errors. Non-finite or unknown figures are null; reals
+ * with 6 significant digits (jansson).
+ * @return 0, -EINVAL, -ENOMEM, -EIO.
  */
 int vr_gen_report_json(FILE *out, const struct vr_gen_report *r);
 
@@ -75,7 +76,11 @@ struct vr_gen_rfc2544_row {
  */
 int vr_gen_report_rfc2544(FILE *out, uint64_t link_bps, const struct vr_gen_rfc2544_row *rows, uint32_t n);
 
-/** The same rows as a JSON object {"link_bps": ..., "rows": [{frame_len, mpps, line_pct, p50_us, p99_us, trials}]}. */
+/**
+ * The same rows as one line of JSON, {"link_bps": ..., "rows": [{frame_len,
+ * mpps, line_pct, p50_us, p99_us, trials}]}; latencies not measured are null.
+ * @return 0, -EINVAL (as vr_gen_report_rfc2544()), -ENOMEM, -EIO.
+ */
 int vr_gen_report_rfc2544_json(FILE *out, uint64_t link_bps, const struct vr_gen_rfc2544_row *rows, uint32_t n);
 
 #endif

@@ -8,6 +8,7 @@
 #include "voxrelay/relaypkt.h"
 #include "voxrelay/rtp.h"
 
+#include "../../dataplane/lib/bytes.h"
 #include "gen_rx.h"
 #include "gen_stamp.h"
 
@@ -74,7 +75,7 @@ static enum vr_gen_rx_err rtcp(const uint8_t *p, uint32_t len, int opaque, struc
 		else
 			e = VR_RTP_OK;
 		if (e == VR_RTP_OK)
-			ri->ssrc = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+			ri->ssrc = vr_rd32(p + 4);
 	} else {
 		/* reduced size: a relay forwards WebRTC feedback as it comes */
 		e = vr_rtcp_parse(p, len, VR_RTCP_REDUCED_SIZE, &info);
@@ -106,8 +107,7 @@ static enum vr_gen_rx_err rtp(const uint8_t *p, uint32_t len, int opaque, uint8_
 	ri->rtp_ts = h.ts;
 	ri->ssrc = h.ssrc;
 	ri->rtp_payload_len = h.payload_len;
-	/* -EINVAL cannot happen after the parse above: same bytes, same flags */
-	if (vr_gen_stamp_find(p, len, opaque, stamp_id, &st) != 0) {
+	if (vr_gen_stamp_find_hdr(p, &h, opaque, stamp_id, &st) != 0) {
 		ri->kind = VR_GEN_RX_RTP_UNSTAMPED;
 		return VR_GEN_RX_ERR_OK;
 	}

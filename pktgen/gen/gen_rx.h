@@ -93,7 +93,7 @@ struct vr_gen_rx_info {
  * in the RTP range, PT 192..223 is RTCP (RFC 5761 section 4), validated as
  * a compound (RFC 3550 A.2, reduced size allowed, RFC 5506) unless opaque
  * (SRTCP: only version and the 8-byte minimum); everything else is RTP
- * (RFC 3550 5.1) whose stamp is looked for with vr_gen_stamp_find().
+ * (RFC 3550 5.1) whose stamp is looked for with vr_gen_stamp_find_hdr().
  *
  * @param cfg    decapsulation and stamp settings; NULL: all defaults
  * @param frame  first byte of the Ethernet header

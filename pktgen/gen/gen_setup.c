@@ -9,6 +9,7 @@
 #include <rte_malloc.h>
 
 #include "gen_app.h"
+#include "gen_rfc2544.h"
 
 /* A per-stream seed: streams of one run differ, runs with one --key-seed repeat. */
 static uint64_t stream_seed(const struct vr_gen_app *a, uint32_t stream)
@@ -27,6 +28,7 @@ static void tx_conf(const struct vr_gen_app *a, uint32_t frame_len, struct vr_ge
 	/* the whole family's space: addresses run on from --src for --src-count */
 	c->src_prefix_len = 0;
 	c->src_count = o->src_count;
+	c->src_port = o->src_port;
 	c->vip = o->vip;
 	c->room_port_base = o->port;
 	c->room_port_step = 1;
@@ -76,13 +78,7 @@ int vr_gen_setup_workers(struct vr_gen_app *a, uint32_t frame_len)
 	uint32_t i = 0, per, extra, next = 0;
 	int rc;
 
-	a->nb_workers = rte_lcore_count() - 1;
-	if (a->nb_workers < 1 || a->nb_workers > VR_GEN_MAX_LCORES) {
-		fprintf(stderr, "voxrelay-gen: needs 2..%u lcores (the main one and a worker per queue), EAL gave %u\n",
-			VR_GEN_MAX_LCORES + 1, rte_lcore_count());
-		return -EINVAL;
-	}
-	a->nb_flows = a->o.expect[0] == 'r' ? a->plan->nb_members * a->plan->room_size : a->plan->nb_members;
+	a->nb_flows = a->sh.expect_room ? a->plan->nb_members * a->plan->room_size : a->plan->nb_members;
 	per = a->plan->nb_members / a->nb_workers;
 	extra = a->plan->nb_members % a->nb_workers;
 	tx_conf(a, frame_len, &c);
@@ -104,7 +100,7 @@ int vr_gen_setup_workers(struct vr_gen_app *a, uint32_t frame_len)
 		w->tx = calloc(w->count ? w->count : 1, sizeof(*w->tx));
 		w->iv_lat = vr_gen_hist_create();
 		/* a flow's first packets may precede the relay learning the receiver: count from the first seen */
-		w->flows = vr_gen_flows_create(a->nb_flows, a->o.expect[0] == 'r' ? VR_GEN_FLOWS_BASE_FIRST : 0,
+		w->flows = vr_gen_flows_create(a->nb_flows, a->sh.expect_room ? VR_GEN_FLOWS_BASE_FIRST : 0,
 					       a->codec == VR_GEN_CODEC_G711 ? VR_GEN_G711_CLOCK : VR_GEN_OPUS_CLOCK,
 					       a->sh.tsc_hz);
 		if (!w->voice || !w->tx || !w->iv_lat || !w->flows)
@@ -140,7 +136,8 @@ int vr_gen_setup_frame(struct vr_gen_app *a, uint32_t frame_len)
 			rc = vr_gen_tx_init(&w->tx[k], &c, w->first + k,
 					    a->suite == VR_RELAY_SUITE_NONE ? NULL : a->plan->members[w->first + k].tx_key);
 			if (rc) {
-				fprintf(stderr, "voxrelay-gen: %u-byte frames: %s\n", frame_len + 4, strerror(-rc));
+				fprintf(stderr, "voxrelay-gen: %u-byte frames: %s\n", frame_len + VR_GEN_FCS_LEN,
+					strerror(-rc));
 				return rc;
 			}
 			/* every payload fills the frame, so the SR's octet counts stay what is on the wire */

@@ -72,16 +72,14 @@ int vr_gen_ext_write(uint8_t *dst, uint32_t room, const struct vr_gen_stamp *sta
 	return (int)(4 + 4 * words);
 }
 
-int vr_gen_stamp_find(const uint8_t *rtp, uint32_t len, int opaque, uint8_t stamp_id, struct vr_gen_stamp *s)
+int vr_gen_stamp_find_hdr(const uint8_t *rtp, const struct vr_rtp_hdr *h, int opaque, uint8_t stamp_id,
+			  struct vr_gen_stamp *s)
 {
-	struct vr_rtp_hdr h;
 	struct vr_rtp_ext_iter it;
 	struct vr_rtp_ext_elem e;
 
-	if (vr_rtp_parse(rtp, len, opaque ? VR_RTP_OPAQUE_PAYLOAD : 0, &h) != VR_RTP_OK)
-		return -EINVAL;
-	if (h.ext_kind == VR_RTP_EXT_KIND_ONE) {
-		vr_rtp_ext_begin(&it, rtp, &h);
+	if (h->ext_kind == VR_RTP_EXT_KIND_ONE) {
+		vr_rtp_ext_begin(&it, rtp, h);
 		while (vr_rtp_ext_next(&it, &e) == 1) {
 			if (e.id == stamp_id && e.len == VR_GEN_STAMP_LEN) {
 				vr_gen_stamp_get(rtp + e.off, s);
@@ -89,9 +87,18 @@ int vr_gen_stamp_find(const uint8_t *rtp, uint32_t len, int opaque, uint8_t stam
 			}
 		}
 	}
-	if (opaque || h.payload_len < VR_GEN_STAMP_PAYLOAD_LEN ||
-	    memcmp(rtp + h.payload_off, stamp_magic, sizeof(stamp_magic)) != 0)
+	if (opaque || h->payload_len < VR_GEN_STAMP_PAYLOAD_LEN ||
+	    memcmp(rtp + h->payload_off, stamp_magic, sizeof(stamp_magic)) != 0)
 		return -ENOENT;
-	vr_gen_stamp_get(rtp + h.payload_off + VR_GEN_STAMP_MAGIC_LEN, s);
+	vr_gen_stamp_get(rtp + h->payload_off + VR_GEN_STAMP_MAGIC_LEN, s);
 	return 0;
+}
+
+int vr_gen_stamp_find(const uint8_t *rtp, uint32_t len, int opaque, uint8_t stamp_id, struct vr_gen_stamp *s)
+{
+	struct vr_rtp_hdr h;
+
+	if (vr_rtp_parse(rtp, len, opaque ? VR_RTP_OPAQUE_PAYLOAD : 0, &h) != VR_RTP_OK)
+		return -EINVAL;
+	return vr_gen_stamp_find_hdr(rtp, &h, opaque, stamp_id, s);
 }

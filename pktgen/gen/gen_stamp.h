@@ -94,4 +94,15 @@ int vr_gen_ext_write(uint8_t *dst, uint32_t room, const struct vr_gen_stamp *sta
  */
 int vr_gen_stamp_find(const uint8_t *rtp, uint32_t len, int opaque, uint8_t stamp_id, struct vr_gen_stamp *s);
 
+struct vr_rtp_hdr;
+
+/**
+ * vr_gen_stamp_find() on a packet the caller has already parsed: @h is
+ * vr_rtp_parse()'s result for @rtp with the same @opaque flag (so a
+ * receiver parses each packet once).
+ * @return 0, or -ENOENT when it carries no stamp. Pure, thread-safe.
+ */
+int vr_gen_stamp_find_hdr(const uint8_t *rtp, const struct vr_rtp_hdr *h, int opaque, uint8_t stamp_id,
+			  struct vr_gen_stamp *s);
+
 #endif

@@ -209,11 +209,6 @@ uint64_t vr_gen_voice_next_due(const struct vr_gen_voice *v)
 	return f < v->next_rtcp_ns ? f : v->next_rtcp_ns;
 }
 
-int vr_gen_voice_talking(const struct vr_gen_voice *v)
-{
-	return v->frame_talking;
-}
-
 uint32_t vr_gen_voice_ssrc(const struct vr_gen_voice *v)
 {
 	return v->ssrc;

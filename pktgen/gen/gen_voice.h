@@ -192,9 +192,6 @@ unsigned int vr_gen_voice_next(struct vr_gen_voice *v, uint64_t now_ns, struct v
  */
 uint64_t vr_gen_voice_next_due(const struct vr_gen_voice *v);
 
-/** Whether the stream is in a talk spurt at its latest frame (1) or a pause (0). */
-int vr_gen_voice_talking(const struct vr_gen_voice *v);
-
 /** The stream's SSRC. */
 uint32_t vr_gen_voice_ssrc(const struct vr_gen_voice *v);
 

@@ -14,11 +14,6 @@
  * headers are 42 or 62 bytes, so the frame starts 2 bytes into a word. */
 #define TX_ALIGN_SHIFT 2
 
-uint64_t vr_gen_worker_tsc_ns(const struct vr_gen_shared *sh, uint64_t tsc)
-{
-	return (uint64_t)((__uint128_t)tsc * 1000000000u / sh->tsc_hz);
-}
-
 /*
  * The time of slot @s on the streams' own timeline (0 = the first slot):
  * stream s mod count's frame s / count, the streams spread evenly over a
@@ -31,7 +26,6 @@ static inline uint64_t slot_ns(const struct vr_gen_worker *w, uint64_t s)
 	return (s / w->count) * pt + (s % w->count) * pt / w->count;
 }
 
-/* From the worker's stash, refilled in bulk: one mempool call per VR_GEN_MBUF_STASH frames, not one each. */
 /* Streams ahead whose state is fetched: with thousands of streams it is not in L2 (~300 bytes each). */
 #define PREFETCH_AHEAD 2
 
@@ -87,6 +81,7 @@ static void cursor_set(struct vr_gen_worker *w, uint64_t s)
 	w->cur_off_rem = (uint32_t)((uint64_t)w->cur_stream * pt % w->count);
 }
 
+/* From the worker's stash, refilled in bulk: one mempool call per VR_GEN_MBUF_STASH frames, not one each. */
 static inline struct rte_mbuf *tx_mbuf(struct vr_gen_worker *w)
 {
 	struct rte_mbuf *m;
@@ -155,7 +150,8 @@ static void tx_run(struct vr_gen_worker *w, uint64_t now_tsc)
 {
 	const struct vr_gen_shared *sh = w->sh;
 	const bool voice_paced = !sh->flat_out && w->rate_pps <= 0;
-	uint64_t now_ns = vr_gen_worker_tsc_ns(sh, now_tsc) - w->t0_ns;
+	/* the streams' timeline matters only to the voice pace: no conversion per loop otherwise */
+	uint64_t now_ns = voice_paced ? vr_gen_tsc_to_ns(now_tsc, sh->tsc_hz) - w->t0_ns : 0;
 	uint32_t budget, made = 0, room, slots = 0;
 
 	/* what did not fit the TX ring last time goes first, in order */
@@ -243,6 +239,14 @@ static void rx_run(struct vr_gen_worker *w)
 	rte_pktmbuf_free_bulk(bufs, n);
 }
 
+/* Free what still waits for the TX ring: sending stopped, it is not sent after the trial's end. */
+static void discard_pending(struct vr_gen_worker *w)
+{
+	rte_pktmbuf_free_bulk(w->pending, w->nb_pending);
+	w->tx_discarded += w->nb_pending;
+	w->nb_pending = 0;
+}
+
 /* A new command or rate from main: take it, restarting the pacer where the rate changes. */
 static void take_cmd(struct vr_gen_worker *w, uint32_t *cur, uint64_t now_tsc)
 {
@@ -256,7 +260,7 @@ static void take_cmd(struct vr_gen_worker *w, uint32_t *cur, uint64_t now_tsc)
 	if (cmd == VR_GEN_CMD_SEND) {
 		if (*cur != VR_GEN_CMD_SEND && w->count) {
 			/* (re)start: the next slot is due now; after a pause, no catch-up burst */
-			uint64_t now_ns = vr_gen_worker_tsc_ns(w->sh, now_tsc), base = slot_ns(w, w->slot);
+			uint64_t now_ns = vr_gen_tsc_to_ns(now_tsc, w->sh->tsc_hz), base = slot_ns(w, w->slot);
 
 			if (now_ns > base && now_ns - base > w->t0_ns)
 				w->t0_ns = now_ns - base;
@@ -288,8 +292,7 @@ int vr_gen_worker_main(void *arg)
 		if (cur == VR_GEN_CMD_SEND)
 			tx_run(w, now);
 		else if (w->nb_pending)
-			/* stopped: what waits for the ring is not sent after the trial's end */
-			w->nb_pending = (rte_pktmbuf_free_bulk(w->pending, w->nb_pending), 0);
+			discard_pending(w);
 		rx_run(w);
 		if (unlikely(w->reset_req != w->reset_ack)) {
 			uint32_t req = w->reset_req;
@@ -309,8 +312,7 @@ int vr_gen_worker_main(void *arg)
 		}
 	}
 	if (w->nb_pending)
-		rte_pktmbuf_free_bulk(w->pending, w->nb_pending);
-	w->nb_pending = 0;
+		discard_pending(w);
 	if (w->nb_stash)
 		rte_pktmbuf_free_bulk(w->stash, w->nb_stash);
 	w->nb_stash = 0;

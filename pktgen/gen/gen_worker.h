@@ -104,7 +104,4 @@ struct vr_gen_worker {
  */
 int vr_gen_worker_main(void *arg);
 
-/** TSC cycles to ns on this machine's TSC. */
-uint64_t vr_gen_worker_tsc_ns(const struct vr_gen_shared *sh, uint64_t tsc);
-
 #endif

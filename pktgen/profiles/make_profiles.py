@@ -26,7 +26,7 @@ import struct
 import sys
 
 try:
-    from scapy.utils import RawPcapReader
+    from scapy.utils import RawPcapReader, checksum
 except ImportError:  # pragma: no cover
     sys.exit("make_profiles: needs scapy (Debian: python3-scapy; run with /usr/bin/python3)")
 
@@ -143,15 +143,6 @@ def load_srtp_call(path):
 
 # ---------------------------------------------------------------- writing packets
 
-def csum(data):
-    if len(data) & 1:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
 def mac_bytes(s):
     b = bytes(int(x, 16) for x in s.split(":"))
     if len(b) != 6:
@@ -173,14 +164,14 @@ class Framer:
             pseudo = src + dst + struct.pack("!IxxxB", ulen, 17)
         else:
             pseudo = src + dst + struct.pack("!xBH", 17, ulen)
-        uc = csum(pseudo + struct.pack("!HHHH", sport, dport, ulen, 0) + payload) or 0xFFFF
+        uc = checksum(pseudo + struct.pack("!HHHH", sport, dport, ulen, 0) + payload) or 0xFFFF
         udp = struct.pack("!HHHH", sport, dport, ulen, uc)
         if self.v6:
             ip = struct.pack("!IHBB", 6 << 28, ulen, 17, 64) + src + dst
         else:
             self.ip_id = (self.ip_id + 1) & 0xFFFF
             hdr = struct.pack("!BBHHHBBH", 0x45, 0xB8, 20 + ulen, self.ip_id, 0x4000, 64, 17, 0) + src + dst
-            ip = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]   # DSCP EF (46), as voice is marked
+            ip = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]   # DSCP EF (46), as voice is marked
         return self.eth + ip + udp + payload
 
 
@@ -249,7 +240,7 @@ def flow_plan(args, profile, v6):
     for i, (addr, port) in enumerate(eps):
         while True:
             ssrc = rng.getrandbits(32)
-            if ssrc not in ssrcs and ssrc not in (0,):
+            if ssrc and ssrc not in ssrcs:
                 ssrcs.add(ssrc)
                 break
         flows.append({
@@ -349,11 +340,9 @@ def build(args, profile, out_dir):
                 "ip_version": 6 if v6 else 4}
     if base == "g711":
         src_cap = os.path.join(args.captures, "sip-g711a-rtp.pcap")
-        stream, jitter, cap_ptime, pt = load_g711(src_cap)
-        if args.ptime == 30:
-            pass
-        elif args.ptime not in (10, 20, 40, 60):
+        if args.ptime not in (10, 20, 30, 40, 60):
             raise SystemExit("make_profiles: --ptime must be 10, 20, 30, 40 or 60 for g711")
+        stream, jitter, cap_ptime, pt = load_g711(src_cap)
         rtcp_tmpl = load_rtcp_template(os.path.join(args.captures, "rtcp-compound.pcap"))
         by_room = {}
         for fl in flows:

@@ -688,7 +688,7 @@ static void test_build_frame_len(void)
 	}
 }
 
-/* Guards the refusals: addresses outside the prefix, port space, ids. */
+/* Guards the refusals: addresses outside the prefix, port space, ids; and --src-port's ports. */
 static void test_build_refusals(void)
 {
 	struct vr_gen_tx_conf c;
@@ -718,6 +718,13 @@ static void test_build_refusals(void)
 		for (uint32_t k = 0; k < s; k++)
 			CHECK(seen[k] != seen[s]);
 	}
+	/* a first client port: the n-th stream on an address takes it + 2n, up to 65535 */
+	c.src_port = 65000;
+	CHECK(vr_gen_tx_init(&t, &c, 0, NULL) == 0 && t.sport == 65000);
+	CHECK(vr_gen_tx_init(&t, &c, 267, NULL) == 0 && t.sport == 65534);
+	CHECK(vr_gen_tx_init(&t, &c, 268, NULL) == -ERANGE);
+	c.src_count = 3;
+	CHECK(vr_gen_tx_init(&t, &c, 7, NULL) == 0 && t.sport == 65004 && t.src.a.b[15] == 2);
 	conf_v4(&c);
 	c.audio_level_id = VR_GEN_STAMP_EXT_ID; /* the stamp's id */
 	CHECK(vr_gen_tx_init(&t, &c, 0, NULL) == -EINVAL);
